@@ -1,0 +1,1 @@
+"""Earshot: social customer care from Slack."""

@@ -1,0 +1,161 @@
+"""Value types shared by the core. Frozen dataclasses; nothing here does I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class MentionKind(StrEnum):
+    """How a post relates to the brand; retweets and the brand's own posts never become cases."""
+
+    MENTION = "mention"
+    REPLY = "reply"
+    QUOTE = "quote"
+    RETWEET = "retweet"
+
+
+class MentionState(StrEnum):
+    NEW = "new"  # stored, not yet triaged
+    CASED = "cased"  # a case exists for it
+    SKIPPED = "skipped"  # deliberately not a case (own post, retweet); reason kept
+
+
+class CaseState(StrEnum):
+    OPEN = "open"
+    REPLIED = "replied"
+    DISMISSED = "dismissed"
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Sentiment(StrEnum):
+    NEGATIVE = "negative"
+    NEUTRAL = "neutral"
+    POSITIVE = "positive"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    id: str
+    handle: str = ""
+    name: str = ""
+    followers: int = 0
+    verified: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A post about the brand, normalised at the edge by its source adapter."""
+
+    id: str  # "<network>:<native id>", unique across networks
+    network: str
+    text: str
+    author: Author
+    created_at: datetime | None = None
+    brand: str | None = None
+    lang: str | None = None
+    conversation_id: str | None = None
+    in_reply_to: str | None = None  # mention id of the post this one answers
+    kind: MentionKind = MentionKind.MENTION
+    url: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def native_id(self) -> str:
+        return self.id.split(":", 1)[1] if ":" in self.id else self.id
+
+
+@dataclass(frozen=True, slots=True)
+class Triage:
+    lang: str
+    sentiment: Sentiment
+    sentiment_score: float  # -1.0 (angry) .. 1.0 (delighted)
+    priority: Priority
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RouteDecision:
+    channel: str
+    rule: str | None  # None when the fallback was used
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    template: str
+    score: float
+    text: str
+    why: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    slack_id: str
+    name: str
+    signature: str
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.strip() else self.name
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    id: int
+    mention_id: str
+    channel: str
+    rule: str | None
+    why: str
+    state: CaseState
+    priority: Priority
+    sentiment: Sentiment
+    created_at: datetime
+    claimed_by: str | None = None
+    channel_id: str | None = None
+    card_ts: str | None = None
+    permalink: str | None = None
+    replied_by: str | None = None
+    reply_url: str | None = None
+    closed_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A public reply an agent confirmed; lives in the outbox until the network accepts it."""
+
+    id: int
+    key: str  # idempotency key: one confirmed preview, one reply
+    case_id: int
+    mention_id: str
+    agent_id: str
+    text: str  # exactly what goes public, signature included
+    state: OutboxState
+    template: str | None = None
+    attempts: int = 0
+    post_id: str | None = None
+    post_url: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """What a publisher returns once a reply is public."""
+
+    post_id: str
+    url: str

@@ -1,0 +1,60 @@
+"""Shared fixtures. The network guard keeps every test on loopback and fails loudly otherwise."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+_real_getaddrinfo = socket.getaddrinfo
+
+
+class NetworkEscapeError(RuntimeError):
+    """A test tried to reach beyond loopback."""
+
+
+def _is_loopback(host: object) -> bool:
+    if not isinstance(host, str):
+        return False
+    if host in {"localhost", ""}:
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _check(address: Any) -> None:
+    if isinstance(address, tuple) and not _is_loopback(address[0]):
+        raise NetworkEscapeError(f"test tried to connect to {address!r}; tests stay on loopback")
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> None:
+    _check(address)
+    _real_connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
+    _check(address)
+    return _real_connect_ex(self, address)
+
+
+def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    if host is not None and not _is_loopback(host.decode() if isinstance(host, bytes) else host):
+        raise NetworkEscapeError(f"test tried to resolve {host!r}; tests stay on loopback")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def loopback_only() -> Iterator[None]:
+    """Refuse any connection or DNS lookup that is not loopback, for the whole session."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(socket.socket, "connect", _guarded_connect)
+        mp.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
+        mp.setattr(socket, "getaddrinfo", _guarded_getaddrinfo)
+        yield
