@@ -1,0 +1,18 @@
+"""Thin Slack listeners: ack, translate the payload, call the core, render with ``blocks``.
+
+Registered explicitly at start-up by ``register(app, services)``, never at import.
+"""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.services import Services
+from handlers import cards, commands, errors, modals
+
+
+def register(app: App, services: Services) -> None:
+    errors.register(app, services)
+    cards.register(app, services)
+    modals.register(app, services)
+    commands.register(app, services)

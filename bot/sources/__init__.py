@@ -1,0 +1,53 @@
+"""Ports for social networks: a ``Source`` yields mentions, a ``Publisher`` posts public replies.
+
+One adapter per network lives beside this file and turns its payloads into ``Mention`` at the
+edge; nothing past ``bot/sources/`` sees a network's own objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from bot.models import Mention, Posted
+
+
+@dataclass(frozen=True, slots=True)
+class Fetch:
+    """One poll's result: mentions to store, cursors to persist with them, and when to come back."""
+
+    mentions: tuple[Mention, ...] = ()
+    cursors: dict[str, str] = field(default_factory=dict)
+    not_before: datetime | None = None  # rate limit or back-off: do not call again before this
+    error: str | None = None
+    skipped: bool = False  # the call was not made (still waiting for not_before)
+
+
+class Source(Protocol):
+    network: str
+
+    def fetch(self, cursors: Mapping[str, str]) -> Fetch:
+        """New mentions since the given cursors. Never raises for network trouble."""
+        ...
+
+
+class PublishError(Exception):
+    """The network refused or failed a post; ``retryable`` says whether trying again may help."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class Publisher(Protocol):
+    network: str
+
+    def publish(self, *, text: str, in_reply_to: str) -> Posted:
+        """Post ``text`` publicly as a reply to the native post id; raise ``PublishError``."""
+        ...
+
+    def find_reply(self, *, in_reply_to: str) -> Posted | None:
+        """The brand's existing public reply to that post, if any (to reconcile after a crash)."""
+        ...

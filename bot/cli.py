@@ -1,0 +1,197 @@
+"""The ``earshot`` command. The only place that prints problems and picks exit codes.
+
+Exit codes: 0 fine, 1 failed while running, 2 bad input (config, playbooks, arguments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.app import Runtime
+from bot.config import BUNDLED_PLAYBOOKS, Config, load_config, load_playbooks, resolve_secrets
+from bot.demo import run_demo
+from bot.offline import Triager
+from bot.problems import Problem, ProblemsError
+
+EXIT_FAILED = 1
+EXIT_PROBLEMS = 2
+DEFAULT_CONFIG = Path("config.toml")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.handler(args))
+    except ProblemsError as exc:
+        _print_problems(exc.problems, sys.stderr)
+        return EXIT_PROBLEMS
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="earshot",
+        description="Social customer care from Slack: listen on X, triage, route, reply signed.",
+    )
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    check = sub.add_parser("check", help="validate the config and playbooks, list every problem")
+    check.add_argument(
+        "--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.toml)"
+    )
+    check.set_defaults(handler=_check)
+    run = sub.add_parser("run", help="run Earshot against Slack and X (production)")
+    run.add_argument(
+        "--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.toml)"
+    )
+    run.set_defaults(handler=_run)
+    demo = sub.add_parser("demo", help="run the whole loop against local Slack and X emulators")
+    demo.add_argument(
+        "--once", action="store_true", help="one pass, then exit 0 (for scripts and CI)"
+    )
+    demo.set_defaults(handler=_demo)
+    triage = sub.add_parser(
+        "triage", help="triage, route and suggest for mention JSONL offline; one JSON per line"
+    )
+    triage.add_argument(
+        "--jsonl", type=Path, required=True, help="mention JSONL file ('-' for stdin)"
+    )
+    triage.add_argument(
+        "--config", type=Path, help="config with routing rules (default: none, fallback only)"
+    )
+    triage.add_argument("--db", type=Path, help="Earshot database with learned routing examples")
+    triage.add_argument(
+        "--playbooks", type=Path, help="playbook folder (default: config's, else bundled)"
+    )
+    triage.add_argument(
+        "--top", type=int, default=None, help="suggestions per mention (default: config's, else 3)"
+    )
+    triage.set_defaults(handler=_triage)
+    return parser
+
+
+def _print_problems(problems: Sequence[Problem], out: TextIO) -> None:
+    out.write(f"Found {len(problems)} problem(s):\n")
+    for problem in problems:
+        out.write(f"  {problem}\n")
+
+
+# ---- check ------------------------------------------------------------------------------------
+
+
+def validate(path: Path) -> tuple[Config, int]:
+    """Config and playbooks together, every problem at once; returns the config and #templates."""
+    problems: list[Problem] = []
+    config: Config | None = None
+    try:
+        config = load_config(path)
+    except ProblemsError as exc:
+        problems += exc.problems
+    if config is not None:
+        templates, trouble = load_playbooks(config.playbooks_dir, brand=config.brand.name)
+        problems += trouble
+    if problems or config is None:
+        raise ProblemsError(problems)
+    return config, len(templates)
+
+
+def _check(args: argparse.Namespace) -> int:
+    config, templates = validate(args.config)
+    print(
+        f"{args.config}: OK — brand @{config.brand.handle}, {len(config.rules)} routing rule(s), "
+        f"{len(config.agents)} agent(s), {templates} template(s) in {config.playbooks_dir}"
+    )
+    try:
+        resolve_secrets(config)
+    except ProblemsError as exc:
+        print("Note: `earshot run` will also need these environment variables:")
+        for problem in exc.problems:
+            print(f"  {problem}")
+    return 0
+
+
+# ---- run --------------------------------------------------------------------------------------
+
+
+def _run(args: argparse.Namespace) -> int:
+    config, _ = validate(args.config)
+    secrets = resolve_secrets(config)
+    _logging(config.log_level)
+    runtime = Runtime(config, secrets)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    runtime.start()
+    logging.getLogger("earshot").info("Earshot is running; SIGTERM or Ctrl-C stops it")
+    stop.wait()
+    logging.getLogger("earshot").info("shutting down")
+    runtime.stop()
+    return 0
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+# ---- demo -------------------------------------------------------------------------------------
+
+
+def _demo(args: argparse.Namespace) -> int:
+    return run_demo(once=args.once, out=sys.stdout)
+
+
+# ---- triage -----------------------------------------------------------------------------------
+
+
+def _triage(args: argparse.Namespace) -> int:
+    config = load_config(args.config) if args.config else None
+    folder = args.playbooks or (config.playbooks_dir if config else BUNDLED_PLAYBOOKS)
+    templates, problems = load_playbooks(folder, brand=config.brand.name if config else "")
+    if problems:
+        raise ProblemsError(problems)
+    if args.top is not None and not 0 <= args.top <= 20:
+        fix = "pass a number from 0 to 20"
+        raise ProblemsError([Problem("<command>", "--top", f"{args.top} is out of range", fix)])
+    if args.db is not None and not args.db.exists():
+        fix = "pass the database written by `earshot run`, or leave --db out"
+        raise ProblemsError([Problem(str(args.db), "--db", "no such database", fix)])
+    triager = Triager.create(config=config, templates=templates, top=args.top)
+    source = sys.stdin if str(args.jsonl) == "-" else _open_text(args.jsonl)
+    with source:
+        counts = triager.run(source, out=sys.stdout, err=sys.stderr)
+    print(f"triaged {counts[0]} mention(s), skipped {counts[1]} bad line(s)", file=sys.stderr)
+    return 0
+
+
+def _open_text(path: Path) -> TextIO:
+    try:
+        return path.open(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        problem = Problem(str(path), "--jsonl", f"cannot read the file ({exc.strerror})", "")
+        raise ProblemsError([problem]) from None
+
+
+def dump(obj: dict[str, Any]) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())

@@ -1,0 +1,329 @@
+"""Configuration: one TOML file, validated in one place, every problem reported at once.
+
+Secrets never live in the file; it names the environment variables that hold them. ``load_config``
+raises ``ProblemsError`` listing every problem (file, line, key, what, fix); only the CLI exits.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.models import Agent
+from bot.playbooks import Template, duplicate_ids, parse_playbook
+from bot.problems import Problem, ProblemsError, line_index
+from bot.schema import (
+    Key,
+    between,
+    each,
+    http_url,
+    not_blank,
+    one_of,
+    pattern,
+    valid_regex,
+    validate,
+)
+
+BUNDLED_PLAYBOOKS = Path(__file__).resolve().parent.parent / "playbooks"
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9_\-]{0,79}|[CG][A-Z0-9]{6,})$")
+_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_LANG = re.compile(r"^[a-z]{2,3}$")
+
+_channel = pattern(_CHANNEL, "a Slack channel", 'write "#name" (lowercase) or a channel id')
+_env = pattern(_ENV_NAME, "an environment variable name", 'use a name such as "SLACK_BOT_TOKEN"')
+
+# ---- schema -----------------------------------------------------------------------------------
+
+RULE = {
+    "name": Key("str", check=not_blank),
+    "channel": Key("str", check=_channel),
+    "keywords": Key("str_list", (), check=each(not_blank)),
+    "regex": Key("str", "", check=valid_regex),
+    "languages": Key("str_list", (), check=each(pattern(_LANG, "a language code", 'e.g. "en"'))),
+}
+AGENT = {
+    "slack_id": Key("str", check=pattern(_SLACK_USER, "a Slack user id", 'e.g. "U0123ABCD"')),
+    "name": Key("str", check=not_blank),
+    "signature": Key("str", check=pattern(re.compile(r"^\S{1,12}$"), "a signature", 'e.g. "^JK"')),
+}
+SCHEMA: dict[str, Key] = {
+    "earshot": Key(
+        "table",
+        {},
+        schema={
+            "database": Key("str", "earshot.db", check=not_blank),
+            "playbooks": Key("str", ""),
+            "log_level": Key("str", "INFO", check=one_of(*_LOG_LEVELS)),
+        },
+    ),
+    "brand": Key(
+        "table",
+        schema={
+            "name": Key("str", check=not_blank),
+            "handle": Key("str", check=pattern(_HANDLE, "an X handle", "write it without @")),
+        },
+    ),
+    "slack": Key(
+        "table",
+        {},
+        schema={
+            "api_url": Key("str", "https://slack.com/api/", check=http_url),
+            "bot_token_env": Key("str", "SLACK_BOT_TOKEN", check=_env),
+            "signing_secret_env": Key("str", "SLACK_SIGNING_SECRET", check=_env),
+            "app_token_env": Key("str", "SLACK_APP_TOKEN", check=_env),
+            "http_host": Key("str", "0.0.0.0", check=not_blank),
+            "http_port": Key("int", 3000, check=between(0, 65535)),
+        },
+    ),
+    "x": Key(
+        "table",
+        {},
+        schema={
+            "api_url": Key("str", "https://api.twitter.com", check=http_url),
+            "user_id": Key("str", "", check=pattern(re.compile(r"^\d*$"), "a numeric id", "")),
+            "bearer_token_env": Key("str", "X_BEARER_TOKEN", check=_env),
+            "consumer_key_env": Key("str", "X_CONSUMER_KEY", check=_env),
+            "consumer_secret_env": Key("str", "X_CONSUMER_SECRET", check=_env),
+            "access_token_env": Key("str", "X_ACCESS_TOKEN", check=_env),
+            "access_token_secret_env": Key("str", "X_ACCESS_TOKEN_SECRET", check=_env),
+            "poll_interval_seconds": Key("float", 60.0, check=between(1, 3600)),
+            "page_size": Key("int", 100, check=between(5, 100)),
+            "search_queries": Key("str_list", (), check=each(not_blank)),
+        },
+    ),
+    "routing": Key(
+        "table",
+        schema={
+            "fallback_channel": Key("str", check=_channel),
+            "rules": Key("tables", (), schema=RULE),
+        },
+    ),
+    "suggestions": Key(
+        "table",
+        {},
+        schema={
+            "top": Key("int", 3, check=between(1, 5)),
+            "min_score": Key("float", 60.0, check=between(0, 100)),
+        },
+    ),
+    "agents": Key("tables", (), schema=AGENT),
+}
+
+# ---- values -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Brand:
+    name: str
+    handle: str
+
+
+@dataclass(frozen=True, slots=True)
+class SlackSettings:
+    api_url: str
+    bot_token_env: str
+    signing_secret_env: str
+    app_token_env: str
+    http_host: str
+    http_port: int
+
+
+@dataclass(frozen=True, slots=True)
+class XSettings:
+    api_url: str
+    user_id: str
+    bearer_token_env: str
+    consumer_key_env: str
+    consumer_secret_env: str
+    access_token_env: str
+    access_token_secret_env: str
+    poll_interval_seconds: float
+    page_size: int
+    search_queries: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    name: str
+    channel: str
+    keywords: tuple[str, ...] = ()
+    regex: str = ""
+    languages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    source: str
+    database: Path
+    playbooks_dir: Path
+    log_level: str
+    brand: Brand
+    slack: SlackSettings
+    x: XSettings
+    fallback_channel: str
+    rules: tuple[RuleSpec, ...]
+    top_suggestions: int
+    min_score: float
+    agents: tuple[Agent, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Secrets:
+    slack_bot_token: str
+    slack_signing_secret: str
+    slack_app_token: str  # "" means HTTP mode
+    x_bearer_token: str
+    x_consumer_key: str
+    x_consumer_secret: str
+    x_access_token: str
+    x_access_token_secret: str
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.slack_app_token)
+
+
+# ---- loading ----------------------------------------------------------------------------------
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate ``path``; raise ``ProblemsError`` with every problem found."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        fix = "pass --config PATH, or copy config.example.toml to config.toml"
+        problem = Problem(name, "", f"cannot read the file ({exc.strerror})", fix)
+        raise ProblemsError([problem]) from None
+    return parse_config(text, source=name, base_dir=path.resolve().parent)
+
+
+def parse_config(text: str, *, source: str, base_dir: Path) -> Config:
+    """Validate TOML text against the schema and build a ``Config``."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        problem = Problem(source, "", f"not valid TOML ({exc})", "fix the syntax")
+        raise ProblemsError([problem]) from None
+    values, problems = validate(data, SCHEMA)
+    problems.extend(_cross_checks(values))
+    if problems:
+        lines = line_index(text)
+        placed = (_placed(p, source, lines) for p in problems)
+        raise ProblemsError(sorted(placed, key=lambda p: p.line or 0))
+    return _build(values, source=source, base_dir=base_dir)
+
+
+def _placed(problem: Problem, source: str, lines: dict[str, int]) -> Problem:
+    where = problem.where
+    line = lines.get(where) or lines.get(where.rsplit(".", 1)[0]) if where else None
+    return Problem(source, where, problem.message, problem.fix, line)
+
+
+def _cross_checks(values: Mapping[str, Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    rules = (values.get("routing") or {}).get("rules") or []
+    problems += _duplicates(rules, "name", "routing.rules", "give each rule its own name")
+    for i, rule in enumerate(rules, start=1):
+        if rule and not (rule.get("keywords") or rule.get("regex") or rule.get("languages")):
+            fix = "add keywords, regex or languages, or use routing.fallback_channel instead"
+            problems.append(Problem("", f"routing.rules[{i}]", "the rule has no condition", fix))
+    agents = values.get("agents") or []
+    problems += _duplicates(agents, "slack_id", "agents", "list each person once")
+    problems += _duplicates(agents, "signature", "agents", "give each agent a distinct signature")
+    return problems
+
+
+def _duplicates(items: list[dict[str, Any]], key: str, where: str, fix: str) -> list[Problem]:
+    seen: dict[Any, int] = {}
+    problems: list[Problem] = []
+    for i, item in enumerate(items, start=1):
+        value = item.get(key)
+        if value is None:
+            continue
+        if value in seen:
+            msg = f"{key} {value!r} repeats {where}[{seen[value]}]"
+            problems.append(Problem("", f"{where}[{i}].{key}", msg, fix))
+        seen.setdefault(value, i)
+    return problems
+
+
+def _build(values: Mapping[str, Any], *, source: str, base_dir: Path) -> Config:
+    core, routing, suggest = values["earshot"], values["routing"], values["suggestions"]
+    playbooks = core["playbooks"]
+    slack = dict(values["slack"])
+    slack["api_url"] = slack["api_url"].rstrip("/") + "/"  # slack-sdk needs the trailing slash
+    return Config(
+        source=source,
+        database=base_dir / core["database"],
+        playbooks_dir=(base_dir / playbooks) if playbooks else BUNDLED_PLAYBOOKS,
+        log_level=core["log_level"],
+        brand=Brand(**values["brand"]),
+        slack=SlackSettings(**slack),
+        x=XSettings(**{**values["x"], "api_url": values["x"]["api_url"].rstrip("/")}),
+        fallback_channel=routing["fallback_channel"],
+        rules=tuple(RuleSpec(**rule) for rule in routing["rules"]),
+        top_suggestions=suggest["top"],
+        min_score=suggest["min_score"],
+        agents=tuple(Agent(**agent) for agent in values["agents"]),
+    )
+
+
+def resolve_secrets(config: Config, environ: Mapping[str, str] | None = None) -> Secrets:
+    """Read secrets from the environment; raise ``ProblemsError`` naming every missing variable."""
+    env = os.environ if environ is None else environ
+    s, x = config.slack, config.x
+    socket_mode = bool(env.get(s.app_token_env, "").strip())
+    needed = [
+        ("slack.bot_token_env", s.bot_token_env),
+        ("x.consumer_key_env", x.consumer_key_env),
+        ("x.consumer_secret_env", x.consumer_secret_env),
+        ("x.access_token_env", x.access_token_env),
+        ("x.access_token_secret_env", x.access_token_secret_env),
+    ]
+    if not socket_mode:
+        needed.insert(1, ("slack.signing_secret_env", s.signing_secret_env))
+    problems = [
+        Problem("environment", key, f"variable {name} is not set", f"export {name}=...")
+        for key, name in needed
+        if not env.get(name, "").strip()
+    ]
+    if problems:
+        raise ProblemsError(problems)
+    return Secrets(
+        slack_bot_token=env[s.bot_token_env],
+        slack_signing_secret=env.get(s.signing_secret_env, ""),
+        slack_app_token=env.get(s.app_token_env, ""),
+        x_bearer_token=env.get(x.bearer_token_env, ""),
+        x_consumer_key=env[x.consumer_key_env],
+        x_consumer_secret=env[x.consumer_secret_env],
+        x_access_token=env[x.access_token_env],
+        x_access_token_secret=env[x.access_token_secret_env],
+    )
+
+
+def load_playbooks(directory: Path, *, brand: str = "") -> tuple[list[Template], list[Problem]]:
+    """Read every ``*.toml`` playbook in ``directory``; templates that parse, and all problems."""
+    if not directory.is_dir():
+        fix = "point earshot.playbooks at a folder of *.toml files, or drop it for the bundled ones"
+        return [], [Problem(str(directory), "", "playbook folder not found", fix)]
+    templates: list[Template] = []
+    problems: list[Problem] = []
+    for path in sorted(directory.glob("*.toml")):
+        found, trouble = parse_playbook(
+            path.read_text(encoding="utf-8"), source=str(path), brand=brand
+        )
+        templates += found
+        problems += trouble
+    problems += duplicate_ids(templates)
+    if not templates and not problems:
+        problems.append(Problem(str(directory), "", "no templates found", "add a playbook file"))
+    return templates, problems

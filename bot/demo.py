@@ -1,0 +1,278 @@
+"""`earshot demo`: the whole loop on this machine, no credentials, with a live transcript.
+
+Starts the Slack and X emulators and the real bot (HTTP mode) on loopback, feeds our own demo
+mentions through X -> triage -> routing -> Slack cards, then scripted agents answer two of them
+through the real Slack interaction path (signed clicks and modal submissions).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.sandbox.driver import find_element
+from bot.sandbox.harness import JANE, MINJUN, SAM, Sandbox, demo_mentions, open_sandbox
+from handlers import blocks
+
+_NAMES = {JANE: "Jane Kim", MINJUN: "Min-jun Park", SAM: "Sam Guest (not an agent)"}
+
+
+class Transcript:
+    """Thread-safe, timestamped lines: events arrive from emulator threads as they happen."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self._cond = threading.Condition()
+        self._start = time.monotonic()
+        self.cards = 0  # cards narrated so far
+
+    def say(self, icon: str, text: str, *details: str, card: bool = False) -> None:
+        with self._cond:
+            self._out.write(f"[{time.monotonic() - self._start:5.1f}s] {icon} {text}\n")
+            for line in details:
+                self._out.write(f"          {line}\n")
+            self._out.flush()
+            self.cards += card
+            self._cond.notify_all()
+
+    def wait_for_cards(self, count: int, timeout: float = 30.0) -> None:
+        with self._cond:
+            if not self._cond.wait_for(lambda: self.cards >= count, timeout=timeout):
+                raise TimeoutError(f"only {self.cards} of {count} cards reached Slack")
+
+
+def _short(text: str, limit: int = 90) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _watch(sandbox: Sandbox, say: Transcript) -> None:
+    """Narrate what the emulators see: arrivals on X, cards in Slack, public replies."""
+
+    def on_x(kind: str, tweet: dict[str, Any]) -> None:
+        user = sandbox.x.user(str(tweet["author_id"])) or {}
+        handle = user.get("username", "?")
+        if kind == "post.added" and handle != "SkylarkAir":
+            followers = (user.get("public_metrics") or {}).get("followers_count", 0)
+            say.say("📥", f"X  @{handle} ({blocks.reach(followers)}): “{_short(tweet['text'])}”")
+        elif kind == "reply.created":
+            say.say("📤", f"X  @SkylarkAir posted publicly: “{_short(tweet['text'], 200)}”")
+
+    def on_slack(kind: str, message: dict[str, Any]) -> None:
+        if kind == "message.posted":
+            _narrate_card(sandbox, say, message)
+        elif kind == "message.updated" and sandbox.runtime is not None:
+            _narrate_update(sandbox, say, message)
+        elif kind == "ephemeral.posted":
+            say.say(
+                "🔒",
+                f"Slack (only {_NAMES.get(message['user'], message['user'])} sees): "
+                f"{_short(message.get('text', ''), 160)}",
+            )
+
+    sandbox.x.subscribe(on_x)
+    sandbox.slack.subscribe(on_slack)
+
+
+def _narrate_card(sandbox: Sandbox, say: Transcript, message: dict[str, Any]) -> None:
+    case_id = ((message.get("metadata") or {}).get("event_payload") or {}).get("case_id")
+    if case_id is None or sandbox.runtime is None:
+        return
+    store = sandbox.runtime.services.store
+    case = store.case(int(case_id))
+    mention = store.mention(case.mention_id)
+    picks = ", ".join(
+        f"{s['template']} ({s['score']:.0f})" for s in store.case_suggestions(case.id)
+    )
+    say.say(
+        "🗂 ",
+        f"Slack {case.channel}  card for case #{case.id} (@{mention.author.handle}) · "
+        f"{case.priority.value} priority · {case.sentiment.value}",
+        f"why: {case.why}",
+        f"suggested: {picks or 'none above the cutoff'}",
+        card=True,
+    )
+
+
+def _narrate_update(sandbox: Sandbox, say: Transcript, message: dict[str, Any]) -> None:
+    texts = " ".join(str(b.get("text", {}).get("text", "")) for b in message.get("blocks") or [])
+    lines = [
+        c["text"]
+        for b in message.get("blocks") or []
+        for c in b.get("elements") or []
+        if isinstance(c, dict) and c.get("type") == "mrkdwn"
+    ]
+    channel = "#" + sandbox.slack.channel_name(message["channel"])
+    if "Replied by" in texts:
+        who = texts.split("Replied by", 1)[1].split("*", 1)[0].strip()
+        say.say(
+            "✅", f"Slack {channel}  card updated in place: “Replied by {who}” + link to the reply"
+        )
+    elif claimed := next((t for t in lines if "is on it" in t), None):
+        say.say("🔒", f"Slack {channel}  card updated: {claimed.lstrip('🔒 ')}")
+
+
+def _card_for(sandbox: Sandbox, handle: str) -> dict[str, Any]:
+    def find() -> dict[str, Any] | None:
+        return next(
+            (m for m in sandbox.slack.messages() if f"@{handle}" in m.get("text", "")), None
+        )
+
+    return sandbox.slack.wait_for(find, timeout=20)
+
+
+def _new_view(sandbox: Sandbox, before: set[str]) -> dict[str, Any]:
+    """The modal the bot opened after a click (one that was not there before it)."""
+
+    def find() -> dict[str, Any] | None:
+        fresh = [v for v in sandbox.slack.views() if not v["closed"] and v["id"] not in before]
+        return fresh[-1] if fresh else None
+
+    return sandbox.slack.wait_for(find, timeout=10)
+
+
+def _reply(sandbox: Sandbox, say: Transcript, *, user: str, handle: str, edit: str = "") -> None:
+    """One agent answers one card: pick the top suggestion, maybe edit, preview, confirm."""
+    driver, name = sandbox.driver, _NAMES[user]
+    assert driver is not None
+    card, action = _card_for(sandbox, handle), f"{blocks.SUGGEST_ACTION}_1"
+    label = find_element(card["blocks"], action)[1]["text"]["text"]
+    say.say("👤", f"{name} clicks the suggestion “{label}” on @{handle}'s card")
+    before = {v["id"] for v in sandbox.slack.views()}
+    driver.click(user=user, message=card, action_id=action)
+    view = _new_view(sandbox, before)
+    text = view["blocks"][1]["element"]["initial_value"]
+    meter = view["blocks"][2]["elements"][0]["text"]
+    say.say("📝", f"Reply modal opens, prefilled: “{_short(text, 120)}”", f"meter: {meter}")
+    if edit:
+        text = f"{text} {edit}"
+        driver.type_in_view(
+            user=user,
+            view_id=view["id"],
+            block_id=blocks.REPLY_BLOCK,
+            action_id=blocks.REPLY_INPUT,
+            text=text,
+        )
+        say.say("⌨️ ", f"{name} adds a line of their own: “{edit}”")
+    _, preview = driver.submit(user=user, view_id=view["id"])
+    assert preview is not None, "the bot did not show a preview"
+    public = preview["blocks"][1]["text"]["text"].removeprefix("> ")
+    say.say("👀", f"Preview shows exactly what goes public: “{_short(public, 200)}”")
+    say.say("👍", f"{name} clicks “Post publicly”")
+    driver.submit(user=user, view_id=view["id"])
+
+
+def _script(sandbox: Sandbox, say: Transcript, cards: int) -> None:
+    driver = sandbox.driver
+    assert driver is not None
+    say.wait_for_cards(cards)
+    say.say("──", "All cards are in Slack. Agents at work:")
+    say.say(
+        "👤", "Sam Guest, who is not a configured agent, clicks Claim on @marcusreidtech's card"
+    )
+    driver.click(
+        user=SAM, message=_card_for(sandbox, "marcusreidtech"), action_id=blocks.CLAIM_ACTION
+    )
+    _reply(
+        sandbox,
+        say,
+        user=JANE,
+        handle="dana_travels",
+        edit="Your SK212 feedback is going to our ops team today.",
+    )
+    _reply(sandbox, say, user=MINJUN, handle="minji_k")
+    say.say("👤", "Jane Kim claims @marcusreidtech's card")
+    driver.click(
+        user=JANE, message=_card_for(sandbox, "marcusreidtech"), action_id=blocks.CLAIM_ACTION
+    )
+    _wait_for_replied_cards(sandbox, 2)
+    answer = driver.command(user=JANE, text="queue", channel="#care-general")
+    lines = [b["text"]["text"] for b in answer.json().get("blocks", []) if b.get("text")]
+    say.say(
+        "💬",
+        "Jane types /mentions queue and sees (only she sees it):",
+        *(line for chunk in lines for line in chunk.splitlines()),
+    )
+
+
+def _feed(sandbox: Sandbox) -> int:
+    """Our demo mentions, plus a pure retweet, which must never become a case."""
+    ids = sandbox.x.load_jsonl(demo_mentions())
+    sandbox.x.add_post(
+        text="RT", author={"handle": "echo_bot_77", "name": "Echo"}, retweet_of=ids[2]
+    )
+    return len(ids)
+
+
+def _summary(sandbox: Sandbox, say: Transcript, arrived: int) -> bool:
+    store = sandbox.runtime.services.store if sandbox.runtime else None
+    assert store is not None
+    skipped = store.db.execute(
+        "select author_handle, skip_reason from mentions where state = 'skipped'"
+    ).fetchall()
+    replies = sandbox.x.replies()
+    signed = [r for r in replies if r["text"].rstrip().endswith(("^JK", "^MP"))]
+    cases = store.db.execute("select count(*), count(distinct channel) from cases").fetchone()
+    say.say(
+        "🏁",
+        f"Done: {arrived} customer mentions → {cases[0]} cases in {cases[1]} channels; "
+        f"{len(skipped)} set aside (" + "; ".join(f"@{h}: {r}" for h, r in skipped) + "); "
+        f"{len(signed)} signed public replies on X, each sent once.",
+    )
+    return len(signed) >= 2
+
+
+def run_demo(*, once: bool, out: TextIO) -> int:
+    say = Transcript(out)
+    with (
+        tempfile.TemporaryDirectory(prefix="earshot-demo-") as tmp,
+        open_sandbox(Path(tmp)) as sandbox,
+    ):
+        _watch(sandbox, say)
+        runtime = sandbox.start_bot()
+        out.write(
+            "Earshot demo — Skylark Air (@SkylarkAir), with X and Slack emulated on this machine.\n"
+            f"  Slack emulator: {sandbox.slack.url}   X emulator: {sandbox.x.url}\n"
+            f"  Bot (HTTP mode, signed requests): {runtime.http_url}\n\n"
+        )
+        arrived = _feed(sandbox)
+        _script(sandbox, say, arrived)
+        ok = _summary(sandbox, say, arrived)
+        if once:
+            return 0 if ok else 1
+        _keep_running(sandbox, out)
+    return 0
+
+
+def _wait_for_replied_cards(sandbox: Sandbox, count: int) -> None:
+    def settled() -> bool:
+        replied = sum("Replied by" in json.dumps(m["blocks"]) for m in sandbox.slack.messages())
+        return replied >= count
+
+    sandbox.slack.wait_for(settled, timeout=20)
+
+
+def _keep_running(sandbox: Sandbox, out: TextIO) -> None:
+    example = json.dumps(
+        {
+            "text": "@SkylarkAir my bag never showed up in Denver",
+            "author": {"handle": "you", "name": "You", "followers": 120},
+        }
+    )
+    out.write(
+        "\nThe demo keeps running. Add a mention and watch it flow into Slack:\n"
+        f"  curl -s -X POST {sandbox.x.url}/_sandbox/mentions -H 'Content-Type: application/json' "
+        f"-d '{example}'\n"
+        "Press Ctrl-C to stop.\n"
+    )
+    out.flush()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()

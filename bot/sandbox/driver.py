@@ -1,0 +1,222 @@
+"""A driver that plays Slack toward the bot: signed slash commands, clicks and modal submissions.
+
+Every payload is built from what the bot actually posted to the Slack emulator (its messages and
+views), signed with the signing secret exactly as Slack signs, and sent over HTTP to the bot's
+``/slack/events``. What the bot answers to a modal submission is applied back to the emulator, as
+Slack would apply it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from slack_sdk.signature import SignatureVerifier
+
+from bot.sandbox.slack import SlackEmulator
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The bot's HTTP answer to one request."""
+
+    status: int
+    body: str
+
+    def json(self) -> dict[str, Any]:
+        return dict(json.loads(self.body)) if self.body.strip() else {}
+
+
+class SlackDriver:
+    def __init__(
+        self,
+        *,
+        bot_url: str,
+        signing_secret: str,
+        slack: SlackEmulator,
+        team_id: str = "T0SANDBOX",
+    ) -> None:
+        self._url = bot_url
+        self._signer = SignatureVerifier(signing_secret)
+        self._slack = slack
+        self._team = team_id
+
+    # ---- transport ---------------------------------------------------------------------------
+
+    def send(self, body: str, *, content_type: str, timestamp: int | None = None) -> Answer:
+        """POST a signed body to the bot (``timestamp`` lets tests send stale requests)."""
+        stamp = str(int(time.time()) if timestamp is None else timestamp)
+        raw = body.encode("utf-8")
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": self._signer.generate_signature(timestamp=stamp, body=raw),
+        }
+        return self.post_raw(raw, headers=headers)
+
+    def post_raw(self, raw: bytes, *, headers: Mapping[str, str]) -> Answer:
+        request = urllib.request.Request(self._url, data=raw, headers=dict(headers), method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=15) as response:
+                return Answer(response.status, response.read().decode("utf-8"))
+        except urllib.error.HTTPError as exc:
+            return Answer(exc.code, exc.read().decode("utf-8", "replace"))
+
+    def _interactive(self, payload: Mapping[str, Any]) -> Answer:
+        body = urlencode({"payload": json.dumps(payload)})
+        return self.send(body, content_type="application/x-www-form-urlencoded")
+
+    def _user(self, user: str) -> dict[str, str]:
+        return {"id": user, "username": user.lower(), "name": user.lower(), "team_id": self._team}
+
+    # ---- slash commands ----------------------------------------------------------------------
+
+    def command(self, *, user: str, text: str = "", channel: str = "#care-general") -> Answer:
+        form = {
+            "token": "sandbox",
+            "team_id": self._team,
+            "team_domain": "sandbox",
+            "channel_id": self._slack.channel_id(channel),
+            "channel_name": channel.lstrip("#"),
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/mentions",
+            "text": text,
+            "api_app_id": "A0EARSHOT",
+            "response_url": f"{self._slack.url}_sandbox/respond",
+            "trigger_id": self._slack.new_trigger_id(),
+        }
+        return self.send(urlencode(form), content_type="application/x-www-form-urlencoded")
+
+    # ---- buttons on messages -----------------------------------------------------------------
+
+    def click(self, *, user: str, message: Mapping[str, Any], action_id: str) -> Answer:
+        """Click the button ``action_id`` on a message the bot posted."""
+        block_id, button = find_element(message.get("blocks") or [], action_id)
+        channel = message["channel"]
+        payload = {
+            "type": "block_actions",
+            "team": {"id": self._team},
+            "user": self._user(user),
+            "api_app_id": "A0EARSHOT",
+            "trigger_id": self._slack.new_trigger_id(),
+            "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel},
+            "channel": {"id": channel, "name": self._slack.channel_name(channel)},
+            "message": dict(message),
+            "response_url": f"{self._slack.url}_sandbox/respond",
+            "actions": [_action(button, block_id)],
+        }
+        return self._interactive(payload)
+
+    # ---- modals ------------------------------------------------------------------------------
+
+    def click_in_view(self, *, user: str, view_id: str, action_id: str) -> Answer:
+        view = self._slack.view(view_id)
+        block_id, button = find_element(view.get("blocks") or [], action_id)
+        payload = {
+            "type": "block_actions",
+            "team": {"id": self._team},
+            "user": self._user(user),
+            "api_app_id": "A0EARSHOT",
+            "trigger_id": self._slack.new_trigger_id(),
+            "container": {"type": "view", "view_id": view_id},
+            "view": view,
+            "actions": [_action(button, block_id)],
+        }
+        return self._interactive(payload)
+
+    def type_in_view(
+        self, *, user: str, view_id: str, block_id: str, action_id: str, text: str
+    ) -> Answer:
+        """Type into a dispatching input: updates the view's state and sends the block action."""
+        self._slack.set_view_values(view_id, {block_id: {action_id: _typed(text)}})
+        view = self._slack.view(view_id)
+        action = {
+            "type": "plain_text_input",
+            "block_id": block_id,
+            "action_id": action_id,
+            "value": text,
+            "action_ts": f"{time.time():.6f}",
+        }
+        payload = {
+            "type": "block_actions",
+            "team": {"id": self._team},
+            "user": self._user(user),
+            "api_app_id": "A0EARSHOT",
+            "container": {"type": "view", "view_id": view_id},
+            "view": view,
+            "actions": [action],
+        }
+        return self._interactive(payload)
+
+    def submit(
+        self, *, user: str, view_id: str, values: Mapping[str, Mapping[str, str]] | None = None
+    ) -> tuple[Answer, dict[str, Any] | None]:
+        """Submit a modal (optionally typing ``{block_id: {action_id: text}}`` first).
+
+        Returns the bot's answer and the view that is open afterwards (None if it closed).
+        """
+        if values is not None:
+            state = {b: {a: _typed(t) for a, t in fields.items()} for b, fields in values.items()}
+            self._slack.set_view_values(view_id, state)
+        view = _with_initial_values(self._slack.view(view_id))
+        payload = {
+            "type": "view_submission",
+            "team": {"id": self._team},
+            "user": self._user(user),
+            "api_app_id": "A0EARSHOT",
+            "trigger_id": self._slack.new_trigger_id(),
+            "view": view,
+            "response_urls": [],
+        }
+        answer = self._interactive(payload)
+        after = None
+        if answer.status == 200:
+            after = self._slack.apply_view_response(view_id, answer.json() or None)
+        return answer, after
+
+
+def find_element(blocks: list[dict[str, Any]], action_id: str) -> tuple[str, dict[str, Any]]:
+    """The (block_id, element) with ``action_id``; ``LookupError`` lists what is there instead."""
+    seen: list[str] = []
+    for block in blocks:
+        for element in block.get("elements") or [block.get("accessory") or {}]:
+            if element.get("action_id") == action_id:
+                return str(block.get("block_id") or ""), element
+            if element.get("action_id"):
+                seen.append(str(element["action_id"]))
+    raise LookupError(f"no element {action_id!r} in these blocks; found {seen}")
+
+
+def _action(element: Mapping[str, Any], block_id: str) -> dict[str, Any]:
+    return {
+        "type": element.get("type", "button"),
+        "block_id": block_id,
+        "action_id": element["action_id"],
+        "value": element.get("value", ""),
+        "text": element.get("text"),
+        "action_ts": f"{time.time():.6f}",
+    }
+
+
+def _with_initial_values(view: dict[str, Any]) -> dict[str, Any]:
+    """Slack submits every input's current value: untouched inputs carry their initial value."""
+    values = dict((view.get("state") or {}).get("values") or {})
+    for block in view.get("blocks") or []:
+        element = block.get("element") or {}
+        if block.get("type") != "input" or "initial_value" not in element:
+            continue
+        fields = dict(values.get(block["block_id"]) or {})
+        fields.setdefault(element["action_id"], _typed(element["initial_value"]))
+        values[block["block_id"]] = fields
+    return {**view, "state": {"values": values}}
+
+
+def _typed(text: str) -> dict[str, str]:
+    return {"type": "plain_text_input", "value": text}

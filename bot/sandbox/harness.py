@@ -1,0 +1,118 @@
+"""Earshot wired to the emulators on loopback: used by `earshot demo`, the tests and benchmarks.
+
+The bot runs exactly as in production (same config loading, same ``Runtime``); only the base
+URLs point at the emulators and the secrets are sandbox values that never leave this process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from string import Template
+
+from bot.app import Runtime
+from bot.clock import Clock
+from bot.config import BUNDLED_PLAYBOOKS, Config, Secrets, load_config, resolve_secrets
+from bot.sandbox.driver import SlackDriver
+from bot.sandbox.slack import SlackEmulator
+from bot.sandbox.x import XEmulator
+
+BRAND_USER_ID = "1500000000000000001"
+JANE = "U0JANEKIM1"  # agent Jane Kim ^JK
+MINJUN = "U0MINJUN01"  # agent Min-jun Park ^MP
+SAM = "U0SAMGUEST"  # a workspace member who is not an agent
+SIGNING_SECRET = "sandbox-signing-secret"
+SANDBOX_ENV = {
+    "EARSHOT_SANDBOX_SLACK_BOT_TOKEN": "xoxb-sandbox-bot-token",
+    "EARSHOT_SANDBOX_SLACK_SIGNING_SECRET": SIGNING_SECRET,
+    "EARSHOT_SANDBOX_X_BEARER_TOKEN": "sandbox-bearer-token",
+    "EARSHOT_SANDBOX_X_CONSUMER_KEY": "sandbox-consumer-key",
+    "EARSHOT_SANDBOX_X_CONSUMER_SECRET": "sandbox-consumer-secret",
+    "EARSHOT_SANDBOX_X_ACCESS_TOKEN": "sandbox-access-token",
+    "EARSHOT_SANDBOX_X_ACCESS_TOKEN_SECRET": "sandbox-access-token-secret",
+}
+APP_TOKEN = "xapp-sandbox-app-token"
+
+
+def demo_mentions() -> Path:
+    """The bundled demo mentions (written by us; no third-party data)."""
+    return Path(str(resources.files("bot.sandbox").joinpath("demo_mentions.jsonl")))
+
+
+@dataclass
+class Sandbox:
+    workdir: Path
+    slack: SlackEmulator
+    x: XEmulator
+    config: Config
+    secrets: Secrets
+    runtime: Runtime | None = None
+    driver: SlackDriver | None = field(default=None)
+
+    def start_bot(self, *, clock: Clock | None = None) -> Runtime:
+        """Start (or restart) the bot on the same database, as a real process would."""
+        self.stop_bot()
+        runtime = Runtime(self.config, self.secrets, clock=clock)
+        runtime.start()
+        self.runtime = runtime
+        if runtime.http_url:
+            self.driver = SlackDriver(
+                bot_url=runtime.http_url, signing_secret=SIGNING_SECRET, slack=self.slack
+            )
+        return runtime
+
+    def stop_bot(self) -> None:
+        if self.runtime is not None:
+            self.runtime.stop()
+            self.runtime = None
+
+    def close(self) -> None:
+        self.stop_bot()
+        self.slack.stop()
+        self.x.stop()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_sandbox(
+    workdir: Path,
+    *,
+    poll_seconds: float = 1.0,
+    playbooks: Path | None = None,
+    socket_mode: bool = False,
+) -> Sandbox:
+    """Start both emulators and write a sandbox config; the bot starts with ``start_bot()``."""
+    env = dict(SANDBOX_ENV)
+    if socket_mode:
+        env["EARSHOT_SANDBOX_SLACK_APP_TOKEN"] = APP_TOKEN
+    slack = SlackEmulator(
+        bot_token=env["EARSHOT_SANDBOX_SLACK_BOT_TOKEN"],
+        app_token=APP_TOKEN,
+        users={JANE: "Jane Kim", MINJUN: "Min-jun Park", SAM: "Sam Guest"},
+    ).start()
+    x = XEmulator(
+        brand_user_id=BRAND_USER_ID,
+        brand_username="SkylarkAir",
+        brand_name="Skylark Air",
+        bearer_token=env["EARSHOT_SANDBOX_X_BEARER_TOKEN"],
+    ).start()
+    text = Template(resources.files("bot.sandbox").joinpath("demo.toml").read_text("utf-8"))
+    path = workdir / "earshot.toml"
+    path.write_text(
+        text.substitute(
+            database=(workdir / "earshot.db").as_posix(),
+            playbooks=(playbooks or BUNDLED_PLAYBOOKS).as_posix(),
+            slack_url=slack.url,
+            x_url=x.url,
+            brand_user_id=BRAND_USER_ID,
+            poll_seconds=poll_seconds,
+        ),
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    return Sandbox(workdir, slack, x, config, resolve_secrets(config, env))

@@ -1,0 +1,54 @@
+"""Background jobs on one APScheduler 3 ``BackgroundScheduler``.
+
+Jobs coalesce (a backlog of missed runs becomes one), never overlap (``max_instances=1``) and keep a
+generous misfire grace, so a busy or suspended process catches up once instead of stampeding.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.inbound import Inbound
+from bot.outbox import Outbox
+from bot.sources import Source
+
+CARD_SWEEP_SECONDS = 30
+OUTBOX_SWEEP_SECONDS = 30
+RECONCILE_SECONDS = 300
+
+
+def build_scheduler(
+    *, inbound: Inbound, outbox: Outbox, sources: tuple[Source, ...], poll_seconds: float
+) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(
+        timezone=UTC,
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": max(30, int(poll_seconds * 2)),
+        },
+    )
+    start = datetime.now(UTC)
+    for source in sources:
+        scheduler.add_job(
+            inbound.poll,
+            "interval",
+            seconds=poll_seconds,
+            args=[source],
+            id=f"poll:{source.network}",
+            next_run_time=start,
+        )
+    scheduler.add_job(
+        inbound.post_missing_cards, "interval", seconds=CARD_SWEEP_SECONDS, id="cards"
+    )
+    scheduler.add_job(outbox.sweep, "interval", seconds=OUTBOX_SWEEP_SECONDS, id="outbox")
+    scheduler.add_job(
+        outbox.recover,
+        "interval",
+        seconds=RECONCILE_SECONDS,
+        id="reconcile",
+        kwargs={"older_than": timedelta(seconds=RECONCILE_SECONDS)},
+    )
+    return scheduler

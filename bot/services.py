@@ -1,0 +1,31 @@
+"""The assembled core, as handed to Slack listeners and jobs. Built only by ``bot.app``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.desk import Desk
+from bot.directory import Directory
+from bot.inbound import Inbound
+from bot.outbox import Outbox
+from bot.slack import SlackBoard
+from bot.sources import Source
+from bot.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    config: Config
+    clock: Clock
+    store: Store
+    directory: Directory
+    board: SlackBoard
+    outbox: Outbox
+    desk: Desk
+    inbound: Inbound
+    sources: tuple[Source, ...]
+    slack_client: WebClient

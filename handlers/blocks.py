@@ -1,0 +1,353 @@
+"""Pure Block Kit builders: data in, Slack JSON out. No I/O, easy to test.
+
+Customer text is always escaped for mrkdwn, so a post cannot ping ``<!channel>`` or smuggle links.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.models import Agent, Case, CaseState, Mention, OutboxState, Priority, Reply, Sentiment
+
+Block = dict[str, Any]
+
+SUGGEST_ACTION = "earshot_suggest"  # suffixed _1.._n: action ids must be unique in a message
+WRITE_ACTION = "earshot_write"
+CLAIM_ACTION = "earshot_claim"
+DISMISS_ACTION = "earshot_dismiss"
+REOPEN_ACTION = "earshot_reopen"
+RETRY_ACTION = "earshot_retry"
+EDIT_ACTION = "earshot_edit"
+REPLY_BLOCK = "reply"
+REPLY_INPUT = "earshot_reply_text"
+COMPOSE_VIEW = "earshot_compose"
+CONFIRM_VIEW = "earshot_confirm"
+
+_PRIORITY = {
+    Priority.URGENT: "🔴 *Urgent*",
+    Priority.HIGH: "🟠 *High*",
+    Priority.NORMAL: "🟢 Normal",
+    Priority.LOW: "⚪ Low",
+}
+_SENTIMENT = {
+    Sentiment.NEGATIVE: "😠 negative",
+    Sentiment.NEUTRAL: "😐 neutral",
+    Sentiment.POSITIVE: "🙂 positive",
+}
+_NETWORK = {"x": "X"}
+
+
+def escape(text: str) -> str:
+    """Escape text for Slack mrkdwn: &, < and > become entities (no pings, no hidden links)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def quote(text: str, limit: int = 2800) -> str:
+    body = escape(text if len(text) <= limit else text[: limit - 1] + "…")
+    return "\n".join(f"> {line}" if line else ">" for line in body.splitlines() or [""])
+
+
+def plain(text: str, limit: int) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text if len(text) <= limit else text[: limit - 1] + "…"}
+
+
+def reach(followers: int) -> str:
+    if followers >= 1_000_000:
+        return f"{followers / 1_000_000:.1f}M followers"
+    if followers >= 1_000:
+        return f"{followers / 1_000:.1f}k followers"
+    return f"{followers} followers"
+
+
+def _button(text: str, action_id: str, value: str, *, style: str | None = None) -> dict[str, Any]:
+    button = {"type": "button", "text": plain(text, 75), "action_id": action_id, "value": value}
+    if style:
+        button["style"] = style
+    return button
+
+
+def _context(*texts: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": t} for t in texts]}
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+
+
+# ---- case card --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionButton:
+    template: str
+    label: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class CardView:
+    case: Case
+    mention: Mention
+    brand: str
+    suggestions: tuple[SuggestionButton, ...] = ()
+    agents: Mapping[str, Agent] | None = None
+    reply: Reply | None = None  # the latest reply in the outbox, if any
+
+    def name(self, user_id: str | None) -> str:
+        agent = (self.agents or {}).get(user_id or "")
+        return agent.name if agent else f"<@{user_id}>"
+
+
+def case_card(view: CardView) -> tuple[str, list[Block]]:
+    """The card for a case: fallback text (notifications) and blocks."""
+    m = view.mention
+    who = f"@{m.author.handle}" if m.author.handle else (m.author.name or "someone")
+    text = f"{_NETWORK.get(m.network, m.network)} mention from {who}: {m.text[:150]}"
+    blocks = [_headline(view), _author_and_text(m), _where(view), *_state_blocks(view)]
+    return escape(text), blocks
+
+
+def _headline(view: CardView) -> Block:
+    case, network = view.case, _NETWORK.get(view.mention.network, view.mention.network)
+    return _context(
+        f"{_PRIORITY[case.priority]} · {_SENTIMENT[case.sentiment]} · {network} · "
+        f"*{escape(view.brand)}* · case #{case.id}"
+    )
+
+
+def _author_and_text(m: Mention) -> Block:
+    name = escape(m.author.name or m.author.handle or "Unknown author")
+    handle = f" (@{escape(m.author.handle)})" if m.author.handle and m.author.name else ""
+    badge = " ✓ verified" if m.author.verified else ""
+    first = f"*{name}*{handle} · {reach(m.author.followers)}{badge}"
+    return _section(f"{first}\n{quote(m.text)}")
+
+
+def _where(view: CardView) -> Block:
+    m, case = view.mention, view.case
+    link = f"<{m.url}|Open on {_NETWORK.get(m.network, m.network)}>" if m.url else "no link"
+    return _context(f"{link} · {escape(case.why)}")
+
+
+def _state_blocks(view: CardView) -> list[Block]:
+    case, reply = view.case, view.reply
+    if case.state is CaseState.REPLIED:
+        return [_replied(view)]
+    if case.state is CaseState.DISMISSED:
+        by = view.name(case.closed_by)
+        reopen = _button("Reopen", REOPEN_ACTION, str(case.id))
+        return [_context(f"🗂 Dismissed by {escape(by)}"), {"type": "actions", "elements": [reopen]}]
+    if reply and reply.state in {OutboxState.PENDING, OutboxState.SENDING}:
+        return [_context(f"⏳ Sending {escape(view.name(reply.agent_id))}'s reply…")]
+    blocks = _open_actions(view)
+    if reply and reply.state is OutboxState.FAILED:
+        retry = _button("Retry send", RETRY_ACTION, str(reply.id), style="danger")
+        who = escape(view.name(reply.agent_id))
+        failed = f"⚠️ Reply by {who} was not sent: {escape(reply.error or '')}"
+        blocks += [_section(failed), {"type": "actions", "elements": [retry]}]
+    return blocks
+
+
+def _replied(view: CardView) -> Block:
+    reply, case = view.reply, view.case
+    agent = (view.agents or {}).get(case.replied_by or "")
+    who = f"{agent.name} {agent.signature}" if agent else view.name(case.replied_by)
+    link = f" · <{case.reply_url}|View public reply>" if case.reply_url else ""
+    said = f"\n{quote(reply.text)}" if reply else ""
+    return _section(f"✅ *Replied by {escape(who)}*{link}{said}")
+
+
+def _open_actions(view: CardView) -> list[Block]:
+    case = view.case
+    blocks: list[Block] = []
+    if view.suggestions:
+        buttons = [
+            _button(f"💬 {s.label}", f"{SUGGEST_ACTION}_{i}", f"{case.id}|{s.template}")
+            for i, s in enumerate(view.suggestions, start=1)
+        ]
+        blocks += [_section("*Suggested replies*"), {"type": "actions", "elements": buttons}]
+    controls = [_button("✍️ Write reply", WRITE_ACTION, str(case.id), style="primary")]
+    if not case.claimed_by:
+        controls.append(_button("🙋 Claim", CLAIM_ACTION, str(case.id)))
+    controls.append(_button("Dismiss", DISMISS_ACTION, str(case.id)))
+    blocks.append({"type": "actions", "elements": controls})
+    if case.claimed_by:
+        blocks.append(_context(f"🔒 {escape(view.name(case.claimed_by))} is on it"))
+    return blocks
+
+
+# ---- reply modals -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ComposeView:
+    case_id: int
+    template: str | None
+    mention: Mention
+    agent: Agent
+    body: str
+    meter: str  # "Signed ^JK · 212 characters left"
+    network_label: str = "X"
+
+
+def compose_modal(view: ComposeView) -> dict[str, Any]:
+    """Step 1: edit the reply. Shows what it answers, the signature and the characters left."""
+    m = view.mention
+    meta = {"case": view.case_id, "template": view.template or ""}
+    element = {
+        "type": "plain_text_input",
+        "action_id": REPLY_INPUT,
+        "multiline": True,
+        "initial_value": view.body,
+        "dispatch_action_config": {"trigger_actions_on": ["on_character_entered"]},
+    }
+    return {
+        "type": "modal",
+        "callback_id": COMPOSE_VIEW,
+        "private_metadata": json.dumps(meta),
+        "title": plain(f"Reply on {view.network_label}", 24),
+        "submit": plain("Preview", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [
+            _section(f"Replying to *@{escape(m.author.handle)}*:\n{quote(m.text, 1500)}"),
+            {
+                "type": "input",
+                "block_id": REPLY_BLOCK,
+                "dispatch_action": True,
+                "label": plain("Your reply", 2000),
+                "element": element,
+            },
+            {**_context(view.meter), "block_id": METER_BLOCK},
+        ],
+    }
+
+
+_VIEW_KEYS = ("type", "callback_id", "private_metadata", "title", "submit", "close", "blocks")
+METER_BLOCK = "meter"
+
+
+def with_meter(view: Mapping[str, Any], text: str) -> dict[str, Any]:
+    """The same modal with a new meter line, minus the read-only keys Slack added."""
+    updated = {key: view[key] for key in _VIEW_KEYS if key in view}
+    updated["blocks"] = [
+        {**_context(text), "block_id": METER_BLOCK} if b.get("block_id") == METER_BLOCK else b
+        for b in view.get("blocks", [])
+    ]
+    return updated
+
+
+def meter(*, signature: str, left: int) -> str:
+    if left < 0:
+        return f"Signed *{escape(signature)}* · ⚠️ *{-left} characters over* the limit"
+    return f"Signed *{escape(signature)}* · {left} characters left"
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewView:
+    case_id: int
+    template: str | None
+    body: str
+    public_text: str
+    key: str
+    mention: Mention
+    brand_handle: str
+    length: int
+    limit: int
+    network_label: str = "X"
+
+
+def preview_modal(view: PreviewView) -> dict[str, Any]:
+    """Step 2: exactly what goes public, signed; the agent confirms or goes back to edit."""
+    meta = {
+        "case": view.case_id,
+        "template": view.template or "",
+        "body": view.body,
+        "key": view.key,
+    }
+    where = (
+        f"This will be posted *publicly* on {view.network_label} as *@{escape(view.brand_handle)}*,"
+        f" replying to @{escape(view.mention.author.handle)}:"
+    )
+    edit = _button("✏️ Edit", EDIT_ACTION, str(view.case_id))
+    return {
+        "type": "modal",
+        "callback_id": CONFIRM_VIEW,
+        "private_metadata": json.dumps(meta),
+        "title": plain("Confirm public reply", 24),
+        "submit": plain("Post publicly", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [
+            _section(where),
+            _section(quote(view.public_text)),
+            _context(f"{view.length}/{view.limit} characters · signature included"),
+            {"type": "actions", "elements": [edit]},
+        ],
+    }
+
+
+def notice_modal(title: str, text: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "title": plain(title, 24),
+        "close": plain("Close", 24),
+        "blocks": [_section(escape(text))],
+    }
+
+
+# ---- /mentions --------------------------------------------------------------------------------
+
+HELP = (
+    "*Earshot* — public mentions of the brand, triaged and routed into team channels.\n"
+    "• `/mentions queue` — open cases per channel, oldest first, with links to their cards\n"
+    "• `/mentions help` — this help\n"
+    "On a card: pick a suggested reply or *Write reply*, check the preview (your signature is "
+    "added), then *Post publicly*. Only configured agents can post."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    case: Case
+    mention: Mention
+    claimed_by: str | None  # display name
+
+
+def queue_blocks(
+    items: Sequence[QueueItem], *, now: datetime, per_channel: int = 15
+) -> list[Block]:
+    """Open cases grouped by channel, oldest first."""
+    if not items:
+        return [_section("🎉 No open cases. The queue is empty.")]
+    channels: dict[str, list[QueueItem]] = {}
+    for item in items:
+        channels.setdefault(item.case.channel, []).append(item)
+    blocks: list[Block] = [_section(f"*{len(items)} open case(s)*, oldest first")]
+    for channel, group in sorted(channels.items()):
+        lines = [_queue_line(item, now) for item in group[:per_channel]]
+        if len(group) > per_channel:
+            lines.append(f"…and {len(group) - per_channel} more")
+        blocks.append(_section(f"*{escape(channel)}* ({len(group)})\n" + "\n".join(lines)))
+    return blocks[:50]
+
+
+def _queue_line(item: QueueItem, now: datetime) -> str:
+    case, m = item.case, item.mention
+    label = f"<{case.permalink}|#{case.id}>" if case.permalink else f"#{case.id}"
+    snippet = escape(m.text[:80] + ("…" if len(m.text) > 80 else "")).replace("\n", " ")
+    claimed = f" · 🔒 {escape(item.claimed_by)}" if item.claimed_by else ""
+    return (
+        f"• {label} {_age(case.created_at, now)} · @{escape(m.author.handle)}: {snippet}{claimed}"
+    )
+
+
+def _age(then: datetime, now: datetime) -> str:
+    minutes = max(0, int((now - then).total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes}m"
+    if minutes < 48 * 60:
+        return f"{minutes // 60}h {minutes % 60}m"
+    return f"{minutes // 1440}d"

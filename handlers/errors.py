@@ -1,0 +1,31 @@
+"""The one error path: every listener's exception lands here, is logged, and the person is told."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App
+
+from bot.desk import Refused
+from bot.services import Services
+
+log = logging.getLogger("earshot.slack")
+
+
+def register(app: App, services: Services) -> None:
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> None:
+        user = (body.get("user") or {}).get("id") or body.get("user_id")
+        channel = (body.get("channel") or {}).get("id") or body.get("channel_id")
+        if isinstance(error, Refused):
+            log.info("refused %s: %s", user, error)
+            text = f"🚫 {error}"
+        else:
+            log.error("listener failed for %s", body.get("type") or "command", exc_info=error)
+            text = (
+                f"⚠️ Earshot hit an error ({type(error).__name__}) and logged it. Nothing was "
+                "posted publicly. Try again; if it keeps happening, tell your lead."
+            )
+        if user:
+            services.board.tell(user=user, channel=channel, text=text)
