@@ -7,6 +7,7 @@ Only slack-sdk's ``WebClient`` talks to Slack; rendering is done by the pure bui
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Protocol
 
 from slack_sdk import WebClient
@@ -40,10 +41,17 @@ def make_web_client(*, token: str, base_url: str) -> WebClient:
 
 
 class SlackBoard:
+    """Cards are rendered from the database inside a per-case lock, so a click that races the
+    first post never posts a second card, and the last update always shows the latest state."""
+
     def __init__(self, *, client: WebClient, store: Store, directory: Directory) -> None:
         self._client = client
         self._store = store
         self._directory = directory
+        self._stripes = tuple(threading.Lock() for _ in range(64))
+
+    def _lock(self, case_id: int) -> threading.Lock:
+        return self._stripes[case_id % len(self._stripes)]
 
     def card_view(self, case_id: int) -> CardView:
         store, directory = self._store, self._directory
@@ -63,7 +71,13 @@ class SlackBoard:
         )
 
     def post_card(self, case_id: int) -> None:
+        with self._lock(case_id):
+            self._post(case_id)
+
+    def _post(self, case_id: int) -> None:
         case = self._store.case(case_id)
+        if case.card_ts:
+            return  # already posted (a sweep and the pipeline may both try)
         text, blocks = case_card(self.card_view(case_id))
         try:
             posted = self._client.chat_postMessage(
@@ -81,9 +95,13 @@ class SlackBoard:
         self._store.set_card(case_id, channel_id=channel, ts=ts, permalink=str(link["permalink"]))
 
     def refresh_card(self, case_id: int) -> None:
+        with self._lock(case_id):
+            self._refresh(case_id)
+
+    def _refresh(self, case_id: int) -> None:
         case = self._store.case(case_id)
         if not case.card_ts or not case.channel_id:
-            self.post_card(case_id)
+            self._post(case_id)
             return
         text, blocks = case_card(self.card_view(case_id))
         try:

@@ -18,10 +18,12 @@ from bot.playbooks import Template
 
 _NOISE = re.compile(r"@\w+|https?://\S+|#")
 _STOPWORDS = frozenset(
-    "a an the and or but if to of in on at for from by with is are was were be been am i me my "
-    "we our you your it its this that these those so do does did have has had can could will "
-    "would just get got im i'm there their they them he she his her as up out about what when "
-    "where why how who which all any some than then too very".split()
+    (
+        "a an the and or but if to of in on at for from by with is are was were be been am i me "
+        "my we our you your it its this that these those so do does did have has had can could "
+        "will would just get got im i'm there their they them he she his her as up out about "
+        "what when where why how who which all any some than then too very"
+    ).split()
 )
 
 
@@ -37,7 +39,7 @@ class Ranked:
 
 
 def clean(text: str) -> str:
-    """Text as the matcher sees it: content words only, lowercase, no handles, links, punctuation."""
+    """Text as the matcher sees it: content words, lowercase, no handles, links or punctuation."""
     words = utils.default_process(_NOISE.sub(" ", text)).split()
     return " ".join(w for w in words if w not in _STOPWORDS)
 

@@ -58,3 +58,22 @@ def loopback_only() -> Iterator[None]:
         mp.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
         mp.setattr(socket, "getaddrinfo", _guarded_getaddrinfo)
         yield
+
+
+# ---- the sandbox: Earshot wired to the Slack and X emulators on loopback -----------------------
+
+from bot.sandbox.harness import Sandbox, open_sandbox  # noqa: E402
+
+
+@pytest.fixture
+def sandbox(tmp_path: Any) -> Iterator[Sandbox]:
+    """Emulators up and a sandbox config written; the bot is not started yet."""
+    with open_sandbox(tmp_path) as sb:
+        yield sb
+
+
+@pytest.fixture
+def bot(sandbox: Sandbox) -> Sandbox:
+    """The sandbox with the bot running in HTTP mode."""
+    sandbox.start_bot()
+    return sandbox

@@ -30,7 +30,13 @@ class Answer:
     body: str
 
     def json(self) -> dict[str, Any]:
-        return dict(json.loads(self.body)) if self.body.strip() else {}
+        """The answer as Slack reads it: JSON, or a bare text body meaning {"text": body}."""
+        if not self.body.strip():
+            return {}
+        try:
+            return dict(json.loads(self.body))
+        except json.JSONDecodeError:
+            return {"text": self.body}
 
 
 class SlackDriver:
@@ -68,7 +74,20 @@ class SlackDriver:
         except urllib.error.HTTPError as exc:
             return Answer(exc.code, exc.read().decode("utf-8", "replace"))
 
-    def _interactive(self, payload: Mapping[str, Any]) -> Answer:
+    def submission(self, *, user: str, view_id: str) -> dict[str, Any]:
+        """The ``view_submission`` payload Slack would send for the view as it stands now."""
+        return {
+            "type": "view_submission",
+            "team": {"id": self._team},
+            "user": self._user(user),
+            "api_app_id": "A0EARSHOT",
+            "trigger_id": self._slack.new_trigger_id(),
+            "view": _with_initial_values(self._slack.view(view_id)),
+            "response_urls": [],
+        }
+
+    def interactive(self, payload: Mapping[str, Any]) -> Answer:
+        """Send any interactive payload, signed (tests use it to replay one twice)."""
         body = urlencode({"payload": json.dumps(payload)})
         return self.send(body, content_type="application/x-www-form-urlencoded")
 
@@ -112,7 +131,7 @@ class SlackDriver:
             "response_url": f"{self._slack.url}_sandbox/respond",
             "actions": [_action(button, block_id)],
         }
-        return self._interactive(payload)
+        return self.interactive(payload)
 
     # ---- modals ------------------------------------------------------------------------------
 
@@ -129,7 +148,7 @@ class SlackDriver:
             "view": view,
             "actions": [_action(button, block_id)],
         }
-        return self._interactive(payload)
+        return self.interactive(payload)
 
     def type_in_view(
         self, *, user: str, view_id: str, block_id: str, action_id: str, text: str
@@ -153,7 +172,7 @@ class SlackDriver:
             "view": view,
             "actions": [action],
         }
-        return self._interactive(payload)
+        return self.interactive(payload)
 
     def submit(
         self, *, user: str, view_id: str, values: Mapping[str, Mapping[str, str]] | None = None
@@ -175,7 +194,7 @@ class SlackDriver:
             "view": view,
             "response_urls": [],
         }
-        answer = self._interactive(payload)
+        answer = self.interactive(payload)
         after = None
         if answer.status == 200:
             after = self._slack.apply_view_response(view_id, answer.json() or None)

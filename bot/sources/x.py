@@ -197,7 +197,8 @@ class XSource:
         until = datetime.fromtimestamp(reset, UTC) if reset else now + self._interval
         self.not_before = max(until, now + timedelta(seconds=1))
         log.warning("X rate limit reached; next poll after %s", self.not_before.isoformat())
-        return Fetch(_oldest_first(found), advanced, not_before=self.not_before, error="rate limited")
+        error = "rate limited"
+        return Fetch(_oldest_first(found), advanced, not_before=self.not_before, error=error)
 
     def _failed(self, exc: Exception, found: list[Mention], advanced: dict[str, str]) -> Fetch:
         self._failures += 1

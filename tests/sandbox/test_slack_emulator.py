@@ -1,0 +1,506 @@
+"""SlackEmulator driven by the real slack_sdk WebClient."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+
+from bot.sandbox import Fault, SlackEmulator
+
+TOKEN = "xoxb-sandbox"
+
+SECTION = {"type": "section", "block_id": "summary", "text": {"type": "mrkdwn", "text": "*Hi*"}}
+
+
+def _modal(title: str = "Reply", **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": "reply",
+        "title": {"type": "plain_text", "text": title},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "reply",
+                "label": {"type": "plain_text", "text": "Reply"},
+                "element": {"type": "plain_text_input", "action_id": "text", "multiline": True},
+            }
+        ],
+        **extra,
+    }
+
+
+def _button(text: str, action_id: str = "go") -> dict[str, Any]:
+    return {"type": "button", "text": {"type": "plain_text", "text": text}, "action_id": action_id}
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackEmulator]:
+    with SlackEmulator(bot_token=TOKEN, channels={"cases": "C0CASES01"}) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def client(slack: SlackEmulator) -> WebClient:
+    return WebClient(base_url=slack.url, token=TOKEN)
+
+
+def test_url_is_loopback_with_trailing_slash(slack: SlackEmulator) -> None:
+    assert slack.url.startswith("http://127.0.0.1:")
+    assert slack.url.endswith("/api/")
+
+
+def test_post_message_with_blocks_is_recorded(slack: SlackEmulator, client: WebClient) -> None:
+    response = client.chat_postMessage(channel="#cases", text="fallback", blocks=[SECTION])
+
+    assert response["channel"] == "C0CASES01"
+    [message] = slack.messages("cases")
+    assert message["ts"] == response["ts"]
+    assert message["text"] == "fallback"
+    assert message["blocks"] == [SECTION]
+    assert message["user"] == "U0EARSHOT"
+    assert response["message"]["blocks"] == [SECTION]
+
+
+def test_message_timestamps_are_unique_and_increasing(client: WebClient) -> None:
+    stamps = [client.chat_postMessage(channel="cases", text=str(i))["ts"] for i in range(5)]
+
+    assert stamps == sorted(stamps, key=float)
+    assert len(set(stamps)) == 5
+
+
+def test_thread_reply_and_metadata_are_kept(slack: SlackEmulator, client: WebClient) -> None:
+    parent = client.chat_postMessage(channel="cases", text="case")
+    metadata = {"event_type": "case", "event_payload": {"case_id": 7}}
+    client.chat_postMessage(channel="cases", text="note", thread_ts=parent["ts"], metadata=metadata)
+
+    reply = slack.messages("cases")[-1]
+    assert reply["thread_ts"] == parent["ts"]
+    assert reply["metadata"] == metadata
+
+
+def test_post_without_text_or_blocks_is_no_text(client: WebClient) -> None:
+    with pytest.raises(SlackApiError) as error, pytest.warns(UserWarning, match="text"):
+        client.chat_postMessage(channel="cases")
+
+    assert error.value.response["error"] == "no_text"
+
+
+def test_update_keeps_edit_history(slack: SlackEmulator, client: WebClient) -> None:
+    posted = client.chat_postMessage(channel="cases", text="v1", blocks=[SECTION])
+    client.chat_update(channel=posted["channel"], ts=posted["ts"], text="v2")
+
+    message = slack.message("cases", posted["ts"])
+    assert message is not None
+    assert message["text"] == "v2"
+    assert message["blocks"] == [SECTION]  # omitted blocks are kept, as Slack does
+    assert [edit["text"] for edit in message["edits"]] == ["v1"]
+
+
+def test_update_of_unknown_message_is_not_found(client: WebClient) -> None:
+    with pytest.raises(SlackApiError) as error:
+        client.chat_update(channel="C0CASES01", ts="1.000001", text="x")
+
+    assert error.value.response["error"] == "message_not_found"
+
+
+def test_get_permalink_points_at_message(slack: SlackEmulator, client: WebClient) -> None:
+    posted = client.chat_postMessage(channel="cases", text="hello")
+
+    link = client.chat_getPermalink(channel=posted["channel"], message_ts=posted["ts"])
+
+    ts_digits = posted["ts"].replace(".", "")
+    assert link["permalink"] == f"{slack.base_url}/archives/C0CASES01/p{ts_digits}"
+    with urllib.request.urlopen(link["permalink"], timeout=5) as page:
+        assert json.load(page)["text"] == "hello"
+
+
+def test_post_ephemeral_is_not_a_channel_message(slack: SlackEmulator, client: WebClient) -> None:
+    response = client.chat_postEphemeral(channel="cases", user="U0AGENT01", text="only you")
+
+    assert response["message_ts"]
+    assert slack.messages("cases") == []
+    [ephemeral] = slack.ephemerals("U0AGENT01")
+    assert ephemeral["text"] == "only you"
+
+
+def test_views_open_then_update_with_stale_hash_conflicts(
+    slack: SlackEmulator, client: WebClient
+) -> None:
+    opened = client.views_open(trigger_id="t-1", view=_modal())["view"]
+    updated = client.views_update(view_id=opened["id"], hash=opened["hash"], view=_modal("Sent"))
+
+    with pytest.raises(SlackApiError) as error:
+        client.views_update(view_id=opened["id"], hash=opened["hash"], view=_modal("Again"))
+
+    assert updated["view"]["id"] == opened["id"]
+    assert updated["view"]["title"]["text"] == "Sent"
+    assert error.value.response["error"] == "hash_conflict"
+    assert slack.view(opened["id"])["title"]["text"] == "Sent"
+
+
+def test_trigger_id_can_be_used_once(client: WebClient) -> None:
+    client.views_open(trigger_id="t-once", view=_modal())
+
+    with pytest.raises(SlackApiError) as error:
+        client.views_open(trigger_id="t-once", view=_modal())
+
+    assert error.value.response["error"] == "expired_trigger_id"
+
+
+def test_views_push_stacks_on_the_open_view(slack: SlackEmulator, client: WebClient) -> None:
+    root = client.views_open(trigger_id="t-root", view=_modal())["view"]
+
+    pushed = client.views_push(trigger_id="t-push", view=_modal("Confirm"))["view"]
+
+    assert pushed["root_view_id"] == root["id"]
+    assert pushed["previous_view_id"] == root["id"]
+
+
+def test_invalid_blocks_rejected_with_pointer(client: WebClient) -> None:
+    blocks = [{"type": "actions", "elements": [_button("x" * 76)]}]
+
+    with pytest.raises(SlackApiError) as error:
+        client.chat_postMessage(channel="cases", text="t", blocks=blocks)
+
+    assert error.value.response["error"] == "invalid_blocks"
+    assert error.value.response["errors"] == [
+        "must be less than 76 characters [json-pointer:/blocks/0/elements/0/text/text]"
+    ]
+
+
+def test_duplicate_action_ids_are_rejected(client: WebClient) -> None:
+    blocks = [
+        {"type": "actions", "elements": [_button("A", "same")]},
+        {"type": "actions", "elements": [_button("B", "same")]},
+    ]
+
+    with pytest.raises(SlackApiError) as error:
+        client.chat_postMessage(channel="cases", text="t", blocks=blocks)
+
+    assert "duplicate action_id `same`" in error.value.response["errors"][0]
+
+
+def test_more_than_fifty_blocks_is_invalid(client: WebClient) -> None:
+    blocks = [{"type": "divider"} for _ in range(51)]
+
+    with pytest.raises(SlackApiError) as error:
+        client.chat_postMessage(channel="cases", text="t", blocks=blocks)
+
+    assert error.value.response["errors"] == [
+        "no more than 50 items allowed [json-pointer:/blocks]"
+    ]
+
+
+def test_unknown_block_type_is_invalid(client: WebClient) -> None:
+    with pytest.raises(SlackApiError) as error:
+        client.chat_postMessage(channel="cases", text="t", blocks=[{"type": "table"}])
+
+    assert error.value.response["error"] == "invalid_blocks"
+
+
+def test_form_encoded_blocks_are_decoded(slack: SlackEmulator, client: WebClient) -> None:
+    client.api_call(
+        "chat.postMessage", params={"channel": "cases", "blocks": json.dumps([SECTION])}
+    )
+
+    assert slack.messages("cases")[0]["blocks"] == [SECTION]
+
+
+def test_long_view_title_is_invalid_arguments(client: WebClient) -> None:
+    with pytest.raises(SlackApiError) as error:
+        client.views_open(trigger_id="t-2", view=_modal("x" * 25))
+
+    assert error.value.response["error"] == "invalid_arguments"
+    assert error.value.response["response_metadata"]["messages"] == [
+        "[ERROR] must be less than 25 characters [json-pointer:/view/title/text]"
+    ]
+
+
+def test_view_with_inputs_needs_submit(client: WebClient) -> None:
+    view = _modal()
+    del view["submit"]
+
+    with pytest.raises(SlackApiError) as error:
+        client.views_open(trigger_id="t-3", view=view)
+
+    assert "submit" in error.value.response["response_metadata"]["messages"][0]
+
+
+def test_rate_limit_fault_raises_with_retry_after(slack: SlackEmulator, client: WebClient) -> None:
+    slack.inject(Fault("chat.postMessage", status=429, retry_after=7))
+
+    with pytest.raises(SlackApiError) as error:
+        client.chat_postMessage(channel="cases", text="x")
+    client.chat_postMessage(channel="cases", text="y")
+
+    assert error.value.response.status_code == 429
+    assert error.value.response.headers["Retry-After"] == "7"
+    assert error.value.response["error"] == "ratelimited"
+    assert [m["text"] for m in slack.messages("cases")] == ["y"]
+
+
+def test_server_error_fault_answers_that_status(slack: SlackEmulator, client: WebClient) -> None:
+    slack.inject(Fault("*", status=503))
+
+    with pytest.raises(SlackApiError) as error:
+        client.auth_test()
+
+    assert error.value.response.status_code == 503
+    assert slack.calls("auth.test")[0].status == 503
+
+
+def test_fault_body_override_answers_a_slack_error(client: WebClient, slack: SlackEmulator) -> None:
+    slack.inject(Fault("chat.postMessage", status=200, body={"ok": False, "error": "is_archived"}))
+
+    with pytest.raises(SlackApiError) as error:
+        client.chat_postMessage(channel="cases", text="x")
+
+    assert error.value.response["error"] == "is_archived"
+
+
+def test_delay_fault_still_answers_normally(slack: SlackEmulator, client: WebClient) -> None:
+    slack.inject(Fault("auth.test", status=200, delay=0.01))
+
+    assert client.auth_test()["user_id"] == "U0EARSHOT"
+
+
+def test_invalid_token_is_invalid_auth(slack: SlackEmulator) -> None:
+    client = WebClient(base_url=slack.url, token="xoxb-wrong")
+
+    with pytest.raises(SlackApiError) as error:
+        client.chat_postMessage(channel="cases", text="x")
+
+    assert error.value.response["error"] == "invalid_auth"
+
+
+def test_auth_test_describes_the_bot(client: WebClient) -> None:
+    response = client.auth_test()
+
+    assert (response["team_id"], response["user_id"], response["bot_id"]) == (
+        "T0SANDBOX",
+        "U0EARSHOT",
+        "B0EARSHOT",
+    )
+
+
+def test_users_info_known_and_unknown() -> None:
+    with SlackEmulator(users={"U0AGENT01": "Dana Agent"}) as slack:
+        client = WebClient(base_url=slack.url, token="any")
+        user = client.users_info(user="U0AGENT01")["user"]
+        with pytest.raises(SlackApiError) as error:
+            client.users_info(user="U0NOBODY1")
+
+    assert user["profile"]["display_name"] == "Dana Agent"
+    assert error.value.response["error"] == "user_not_found"
+
+
+def test_unknown_method_is_recorded(slack: SlackEmulator, client: WebClient) -> None:
+    with pytest.raises(SlackApiError) as error:
+        client.api_call("reactions.add", params={"name": "eyes"})
+
+    assert error.value.response["error"] == "unknown_method"
+    assert slack.calls("reactions.add")[0].params == {"name": "eyes"}
+
+
+def test_wait_for_returns_when_a_message_appears(slack: SlackEmulator, client: WebClient) -> None:
+    poster = threading.Thread(target=lambda: client.chat_postMessage(channel="cases", text="late"))
+    poster.start()
+
+    messages = slack.wait_for(lambda: slack.messages("cases"), timeout=10)
+    poster.join()
+
+    assert messages[0]["text"] == "late"
+
+
+def test_wait_for_times_out_with_a_clear_error(slack: SlackEmulator) -> None:
+    with pytest.raises(TimeoutError, match="still false"):
+        slack.wait_for(lambda: slack.messages("cases"), timeout=0.01)
+
+
+def test_subscribers_get_events(slack: SlackEmulator, client: WebClient) -> None:
+    seen: list[tuple[str, str]] = []
+    slack.subscribe(lambda kind, payload: seen.append((kind, payload["text"])))
+
+    posted = client.chat_postMessage(channel="cases", text="a")
+    client.chat_update(channel=posted["channel"], ts=posted["ts"], text="b")
+
+    assert seen == [("message.posted", "a"), ("message.updated", "b")]
+
+
+def test_channel_names_resolve_to_stable_ids(slack: SlackEmulator, client: WebClient) -> None:
+    first = slack.channel_id("#escalations")
+    posted = client.chat_postMessage(channel="escalations", text="x")
+
+    assert first == slack.channel_id("escalations") == posted["channel"] == "C0000001"
+    assert slack.channel_id("vip") == "C0000002"
+    assert slack.channel_name(first) == "escalations"
+
+
+def test_unknown_channel_id_is_not_found(client: WebClient) -> None:
+    with pytest.raises(SlackApiError) as error:
+        client.chat_postMessage(channel="C0NOPE123", text="x")
+
+    assert error.value.response["error"] == "channel_not_found"
+
+
+def test_conversations_info_and_list(client: WebClient) -> None:
+    info = client.conversations_info(channel="C0CASES01")["channel"]
+    listed = client.conversations_list()["channels"]
+
+    assert info["name"] == "cases"
+    assert info["is_member"] is True
+    assert [c["id"] for c in listed] == ["C0CASES01"]
+
+
+def test_per_channel_pacing_answers_429() -> None:
+    with SlackEmulator(rate_limit_per_channel=0.001) as slack:
+        client = WebClient(base_url=slack.url, token="any")
+        client.chat_postMessage(channel="cases", text="1")
+        client.chat_postMessage(channel="other", text="2")
+        with pytest.raises(SlackApiError) as error:
+            client.chat_postMessage(channel="cases", text="3")
+
+    assert error.value.response.status_code == 429
+    assert error.value.response.headers["Retry-After"] == "1"
+
+
+def test_view_response_update_keeps_id_with_new_hash(
+    slack: SlackEmulator, client: WebClient
+) -> None:
+    opened = client.views_open(trigger_id="t-4", view=_modal())["view"]
+
+    slack.apply_view_response(opened["id"], {"response_action": "update", "view": _modal("Done")})
+
+    view = slack.view(opened["id"])
+    assert view["title"]["text"] == "Done"
+    assert view["hash"] != opened["hash"]
+    assert view["closed"] is False
+
+
+def test_view_response_errors_keep_view_open(slack: SlackEmulator, client: WebClient) -> None:
+    opened = client.views_open(trigger_id="t-5", view=_modal())["view"]
+
+    slack.apply_view_response(
+        opened["id"], {"response_action": "errors", "errors": {"reply": "Too long"}}
+    )
+
+    view = slack.view(opened["id"])
+    assert view["errors"] == {"reply": "Too long"}
+    assert view["closed"] is False
+
+
+def test_empty_view_response_closes_view(slack: SlackEmulator, client: WebClient) -> None:
+    opened = client.views_open(trigger_id="t-6", view=_modal())["view"]
+    kinds: list[str] = []
+    slack.subscribe(lambda kind, _payload: kinds.append(kind))
+
+    slack.apply_view_response(opened["id"], {})
+
+    assert slack.view(opened["id"])["closed"] is True
+    assert kinds == ["view.closed"]
+
+
+def test_invalid_view_in_response_raises(slack: SlackEmulator, client: WebClient) -> None:
+    opened = client.views_open(trigger_id="t-7", view=_modal())["view"]
+
+    with pytest.raises(ValueError, match="invalid view"):
+        slack.apply_view_response(opened["id"], {"response_action": "update", "view": {}})
+
+
+def test_reset_forgets_state_and_calls(slack: SlackEmulator, client: WebClient) -> None:
+    client.chat_postMessage(channel="cases", text="x")
+
+    slack.reset()
+
+    assert slack.messages() == []
+    assert slack.calls() == []
+    assert slack.channel_id("cases") == "C0CASES01"
+
+
+def test_stop_is_idempotent() -> None:
+    slack = SlackEmulator().start()
+    slack.stop()
+    slack.stop()
+
+    with pytest.raises(RuntimeError):
+        _ = slack.url
+
+
+def test_subscribers_run_outside_the_lock(slack: SlackEmulator, client: WebClient) -> None:
+    reader_finished: list[bool] = []
+
+    def read_from_another_thread(_kind: str, _payload: dict[str, Any]) -> None:
+        reader = threading.Thread(target=slack.messages)
+        reader.start()
+        reader.join(timeout=5)
+        reader_finished.append(not reader.is_alive())
+
+    slack.subscribe(read_from_another_thread)
+    client.chat_postMessage(channel="cases", text="x")
+
+    assert reader_finished == [True]
+
+
+def test_empty_response_on_pushed_view_shows_the_view_below(
+    slack: SlackEmulator, client: WebClient
+) -> None:
+    root = client.views_open(trigger_id="t-8", view=_modal())["view"]
+    pushed = client.views_push(trigger_id="t-9", view=_modal("Confirm"))["view"]
+
+    shown = slack.apply_view_response(pushed["id"], None)
+
+    assert shown is not None
+    assert shown["id"] == root["id"]
+    assert slack.view(pushed["id"])["closed"] is True
+
+
+def test_response_url_in_channel_posts_a_message(slack: SlackEmulator) -> None:
+    webhook = WebhookClient(slack.response_url(channel="cases", user="U0AGENT01"))
+
+    response = webhook.send(text="posted for all", response_type="in_channel")
+
+    assert (response.status_code, response.body) == (200, "ok")
+    assert [m["text"] for m in slack.messages("cases")] == ["posted for all"]
+
+
+def test_response_url_ephemeral_goes_to_the_user(slack: SlackEmulator) -> None:
+    webhook = WebhookClient(slack.response_url(channel="cases", user="U0AGENT01"))
+
+    webhook.send(text="just you")
+
+    assert [e["text"] for e in slack.ephemerals("U0AGENT01")] == ["just you"]
+
+
+def test_response_url_replace_original_updates_the_message(
+    slack: SlackEmulator, client: WebClient
+) -> None:
+    posted = client.chat_postMessage(channel="cases", text="old")
+    url = slack.response_url(channel=posted["channel"], message_ts=posted["ts"])
+
+    WebhookClient(url).send(text="new", replace_original=True)
+
+    assert slack.message("cases", posted["ts"])["text"] == "new"  # type: ignore[index]
+
+
+def test_response_url_without_context_is_recorded(slack: SlackEmulator) -> None:
+    response = WebhookClient(f"{slack.url}_sandbox/respond").send(text="hello")
+
+    assert response.status_code == 200
+    assert slack.responses()[0]["payload"]["text"] == "hello"
+
+
+def test_response_url_rejects_invalid_blocks(slack: SlackEmulator) -> None:
+    webhook = WebhookClient(slack.response_url(channel="cases"))
+
+    response = webhook.send(text="x", blocks=[{"type": "header", "text": {"type": "mrkdwn"}}])
+
+    assert (response.status_code, response.body) == (400, "invalid_blocks")

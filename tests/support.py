@@ -1,0 +1,74 @@
+"""Small steps the end-to-end tests share: post on X, find a card, reply through Slack."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.sandbox.harness import Sandbox
+from handlers import blocks
+
+
+def post(
+    sandbox: Sandbox, text: str, *, handle: str = "casey", followers: int = 10, **kw: Any
+) -> str:
+    """A customer posts on X; returns the tweet id."""
+    author = {"handle": handle, "name": handle.title(), "followers": followers}
+    return sandbox.x.add_post(text=text, author=author, **kw)
+
+
+def card_for(sandbox: Sandbox, handle: str, *, timeout: float = 15) -> dict[str, Any]:
+    def find() -> dict[str, Any] | None:
+        cards = [m for m in sandbox.slack.messages() if f"@{handle}" in m.get("text", "")]
+        return cards[-1] if cards else None
+
+    return sandbox.slack.wait_for(find, timeout=timeout)
+
+
+def cards_for(sandbox: Sandbox, handle: str) -> list[dict[str, Any]]:
+    return [m for m in sandbox.slack.messages() if f"@{handle}" in m.get("text", "")]
+
+
+def fresh(sandbox: Sandbox, card: dict[str, Any]) -> dict[str, Any]:
+    message = sandbox.slack.message(card["channel"], card["ts"])
+    assert message is not None
+    return message
+
+
+def open_modal(
+    sandbox: Sandbox, *, user: str, card: dict[str, Any], action_id: str
+) -> dict[str, Any]:
+    """Click a card button that opens the reply modal; return the modal as Slack shows it."""
+    assert sandbox.driver is not None
+    before = {v["id"] for v in sandbox.slack.views()}
+    answer = sandbox.driver.click(user=user, message=card, action_id=action_id)
+    assert answer.status == 200
+
+    def opened() -> dict[str, Any] | None:
+        return next((v for v in sandbox.slack.views() if v["id"] not in before), None)
+
+    return sandbox.slack.wait_for(opened, timeout=10)
+
+
+def card_text(message: dict[str, Any]) -> str:
+    return json.dumps(message.get("blocks"), ensure_ascii=False)
+
+
+def reply_through_slack(
+    sandbox: Sandbox,
+    *,
+    user: str,
+    card: dict[str, Any],
+    body: str | None = None,
+    action_id: str = f"{blocks.SUGGEST_ACTION}_1",
+) -> dict[str, Any]:
+    """Pick a suggestion (or write), preview, confirm. Returns the preview view."""
+    assert sandbox.driver is not None
+    modal = open_modal(sandbox, user=user, card=card, action_id=action_id)
+    values = {blocks.REPLY_BLOCK: {blocks.REPLY_INPUT: body}} if body is not None else None
+    answer, preview = sandbox.driver.submit(user=user, view_id=modal["id"], values=values)
+    assert answer.status == 200, answer
+    assert preview is not None and preview["callback_id"] == blocks.CONFIRM_VIEW, answer.body
+    answer, after = sandbox.driver.submit(user=user, view_id=modal["id"])
+    assert answer.status == 200 and after is None, answer.body
+    return preview
