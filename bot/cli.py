@@ -135,10 +135,13 @@ def _run(args: argparse.Namespace) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     runtime.start()
-    logging.getLogger("earshot").info("Earshot is running; SIGTERM or Ctrl-C stops it")
+    where = runtime.http_url or "Slack Socket Mode"
+    print(f"Earshot is running for @{config.brand.handle} ({where}). Ctrl-C or SIGTERM stops it.")
+    sys.stdout.flush()
     stop.wait()
-    logging.getLogger("earshot").info("shutting down")
+    print("Stopping: finishing in-flight replies…")
     runtime.stop()
+    print("Stopped.")
     return 0
 
 

@@ -203,7 +203,13 @@ def load_config(path: Path) -> Config:
         fix = "pass --config PATH, or copy config.example.toml to config.toml"
         problem = Problem(name, "", f"cannot read the file ({exc.strerror})", fix)
         raise ProblemsError([problem]) from None
+    except UnicodeDecodeError as exc:
+        raise ProblemsError([_not_utf8(name, exc)]) from None
     return parse_config(text, source=name, base_dir=path.resolve().parent)
+
+
+def _not_utf8(name: str, exc: UnicodeDecodeError) -> Problem:
+    return Problem(name, "", f"not UTF-8 text (byte {exc.start})", "save the file as UTF-8")
 
 
 def parse_config(text: str, *, source: str, base_dir: Path) -> Config:
@@ -301,7 +307,7 @@ def resolve_secrets(config: Config, environ: Mapping[str, str] | None = None) ->
     return Secrets(
         slack_bot_token=env[s.bot_token_env],
         slack_signing_secret=env.get(s.signing_secret_env, ""),
-        slack_app_token=env.get(s.app_token_env, ""),
+        slack_app_token=env.get(s.app_token_env, "").strip(),
         x_bearer_token=env.get(x.bearer_token_env, ""),
         x_consumer_key=env[x.consumer_key_env],
         x_consumer_secret=env[x.consumer_secret_env],
@@ -318,9 +324,12 @@ def load_playbooks(directory: Path, *, brand: str = "") -> tuple[list[Template],
     templates: list[Template] = []
     problems: list[Problem] = []
     for path in sorted(directory.glob("*.toml")):
-        found, trouble = parse_playbook(
-            path.read_text(encoding="utf-8"), source=str(path), brand=brand
-        )
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            problems.append(_not_utf8(str(path), exc))
+            continue
+        found, trouble = parse_playbook(text, source=str(path), brand=brand)
         templates += found
         problems += trouble
     problems += duplicate_ids(templates)

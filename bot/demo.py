@@ -62,7 +62,7 @@ def _watch(sandbox: Sandbox, say: Transcript) -> None:
             followers = (user.get("public_metrics") or {}).get("followers_count", 0)
             say.say("📥", f"X  @{handle} ({blocks.reach(followers)}): “{_short(tweet['text'])}”")
         elif kind == "reply.created":
-            say.say("📤", f"X  @SkylarkAir posted publicly: “{_short(tweet['text'], 200)}”")
+            say.say("📤", f"X  @SkylarkAir posted publicly: “{_short(tweet['text'], 400)}”")
 
     def on_slack(kind: str, message: dict[str, Any]) -> None:
         if kind == "message.posted":
@@ -163,7 +163,7 @@ def _reply(sandbox: Sandbox, say: Transcript, *, user: str, handle: str, edit: s
     _, preview = driver.submit(user=user, view_id=view["id"])
     assert preview is not None, "the bot did not show a preview"
     public = preview["blocks"][1]["text"]["text"].removeprefix("> ")
-    say.say("👀", f"Preview shows exactly what goes public: “{_short(public, 200)}”")
+    say.say("👀", f"Preview shows exactly what goes public: “{_short(public, 400)}”")
     say.say("👍", f"{name} clicks “Post publicly”")
     driver.submit(user=user, view_id=view["id"])
 

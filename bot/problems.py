@@ -51,6 +51,8 @@ def line_index(text: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
+        if line.startswith("["):
+            line = line.split("#", 1)[0].strip()  # [table]  # a comment
         if line.startswith("[["):
             name = line.strip("[]").strip()
             counts[name] = counts.get(name, 0) + 1

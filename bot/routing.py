@@ -49,7 +49,10 @@ class Rule:
 
 
 def _keyword_pattern(keyword: str) -> re.Pattern[str]:
+    """Whole words for Latin keywords; substrings for others (Korean attaches particles: 환불이)."""
     words = r"\s+".join(re.escape(part) for part in keyword.split())
+    if not keyword.isascii():
+        return re.compile(words, re.IGNORECASE)
     return re.compile(rf"(?<!\w){words}(?!\w)", re.IGNORECASE)
 
 

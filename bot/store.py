@@ -10,7 +10,8 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -191,6 +192,27 @@ class Store:
                 self._connections.append(conn)
         return db
 
+    @contextmanager
+    def _write(self) -> Iterator[Database]:
+        """A write transaction that takes SQLite's write lock up front (BEGIN IMMEDIATE).
+
+        A deferred transaction that reads and then writes fails at once with "database is
+        locked" if another connection committed in between; an immediate one waits its turn.
+        Nested use becomes a savepoint.
+        """
+        db = self.db
+        if db.conn.in_transaction:
+            with db.atomic():
+                yield db
+            return
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.rollback()
+            raise
+        db.conn.execute("COMMIT")
+
     def close(self) -> None:
         with self._lock:
             for conn in self._connections:
@@ -207,8 +229,7 @@ class Store:
 
         Returns the ids that were new. A mention polled twice is stored once.
         """
-        db = self.db
-        with db.atomic():
+        with self._write() as db:
             ids = [m.id for m in mentions]
             known = self._existing_ids(ids)
             fresh: dict[str, Mention] = {m.id: m for m in mentions if m.id not in known}
@@ -260,7 +281,6 @@ class Store:
         now: datetime,
     ) -> Case:
         """Create the case for a mention and mark the mention as cased, atomically."""
-        db = self.db
         row = {
             "mention_id": mention.id,
             "channel": decision.channel,
@@ -275,7 +295,7 @@ class Store:
             "created_at": _iso(now),
             "updated_at": _iso(now),
         }
-        with db.atomic():
+        with self._write() as db:
             case_id = _table(db, "cases").insert(row).last_pk
             _table(db, "mentions").update(mention.id, {"state": MentionState.CASED.value})
         return self.case(int(case_id))
@@ -344,8 +364,7 @@ class Store:
         _table(self.db, "cases").update(case_id, update)
 
     def _changed(self, sql: str, params: Sequence[Any]) -> bool:
-        db = self.db
-        with db.atomic():
+        with self._write() as db:
             return db.execute(sql, list(params)).rowcount == 1
 
     # ---- outbox ------------------------------------------------------------------------------
@@ -362,7 +381,6 @@ class Store:
         now: datetime,
     ) -> tuple[Reply, bool]:
         """Write a confirmed reply to the outbox before it is sent. Same key, same row."""
-        db = self.db
         row = {
             "key": key,
             "case_id": case.id,
@@ -377,7 +395,7 @@ class Store:
             "created_at": _iso(now),
             "updated_at": _iso(now),
         }
-        with db.atomic():
+        with self._write() as db:
             existing = list(_table(db, "outbox").rows_where("key = ?", [key]))
             if existing:
                 return _reply_from_row(existing[0]), False
@@ -430,7 +448,6 @@ class Store:
 
     def sync_agents(self, agents: Iterable[Agent], *, now: datetime) -> None:
         """Mirror the configured agents; people removed from config stay, marked inactive."""
-        db = self.db
         rows = [
             {
                 "slack_id": a.slack_id,
@@ -441,13 +458,13 @@ class Store:
             }
             for a in agents
         ]
-        with db.atomic():
+        with self._write() as db:
             db.execute("update agents set active = 0")
             if rows:
                 _table(db, "agents").upsert_all(rows, pk="slack_id")
 
     def cursors(self, prefix: str) -> dict[str, str]:
-        rows = _table(self.db, "cursors").rows_where("key like ?", [prefix + "%"])
+        rows = _table(self.db, "cursors").rows_where("substr(key, 1, ?) = ?", [len(prefix), prefix])
         return {str(row["key"]): str(row["value"]) for row in rows}
 
     def cursor(self, key: str) -> str | None:
@@ -455,7 +472,7 @@ class Store:
         return str(rows[0]["value"]) if rows else None
 
     def set_cursor(self, key: str, value: str, *, now: datetime) -> None:
-        with self.db.atomic():
+        with self._write():
             self._put_cursor(key, value, now)
 
     def _put_cursor(self, key: str, value: str, now: datetime) -> None:
@@ -478,7 +495,7 @@ class Store:
             "case_id": case_id,
             "detail": json.dumps(detail, ensure_ascii=False, default=str),
         }
-        with self.db.atomic():
+        with self._write():
             _table(self.db, "audit").insert(row)
 
     def audit_log(self, case_id: int | None = None) -> list[dict[str, Any]]:

@@ -170,7 +170,7 @@ _URGENT = (
     "lawyer",
     "legal",
     "lawsuit",
-    "sue ",
+    "sue",
     "injured",
     "injury",
     "safety",
@@ -205,6 +205,8 @@ def detect_language(text: str) -> str:
             if any(low <= code <= high for low, high in ranges):
                 counts[lang] += 1
                 break
+    if counts["ja"]:
+        counts["ja"] += counts["zh"]  # kana appear only in Japanese; its kanji count for it too
     script, count = max(counts.items(), key=lambda kv: kv[1])
     if count and count * 2 >= latin * 0.5:
         return script
@@ -234,20 +236,34 @@ def score_sentiment(text: str) -> tuple[Sentiment, float]:
 def _lexicon_pattern(terms: Iterable[str]) -> re.Pattern[str]:
     """One alternation for all terms, longest first; Latin terms must start at a word boundary."""
     ordered = sorted(terms, key=len, reverse=True)
-    parts = [rf"\b{re.escape(t)}" if t.isascii() else re.escape(t) for t in ordered]
+    parts = [
+        rf"\b{re.escape(t)}(?:s|es|ed|d|ing)?\b" if t.isascii() else re.escape(t) for t in ordered
+    ]
     return re.compile("|".join(parts))
 
 
 _LEXICON = {**{t: -w for t, w in _NEGATIVE.items()}, **_POSITIVE}
 _LEXICON_PATTERN = _lexicon_pattern(_LEXICON)
+_URGENT_PATTERN = _lexicon_pattern(_URGENT)
+_ACTION_PATTERN = _lexicon_pattern(_ACTION)
 
 
 def _phrase_points(lowered: str) -> float:
     points = 0.0
     for found in _LEXICON_PATTERN.finditer(lowered):
         flip = -1.0 if _negated(lowered, found.start()) else 1.0
-        points += _LEXICON[found.group(0)] * flip
+        points += _lexicon_weight(found.group(0)) * flip
     return points
+
+
+def _lexicon_weight(word: str) -> float:
+    """Weight of a matched term, allowing the simple endings the pattern accepts."""
+    if word in _LEXICON:
+        return _LEXICON[word]
+    for ending in ("ing", "ed", "es", "s", "d"):
+        if word.endswith(ending) and word[: -len(ending)] in _LEXICON:
+            return _LEXICON[word[: -len(ending)]]
+    return 0.0
 
 
 def _negated(text: str, position: int) -> bool:
@@ -264,12 +280,12 @@ def prioritise(
     points = (
         1.0 + {Sentiment.NEGATIVE: 0.5, Sentiment.NEUTRAL: 0.0, Sentiment.POSITIVE: -1.0}[sentiment]
     )
-    if urgent := next((term for term in _URGENT if term in text), None):
+    if urgent := _URGENT_PATTERN.search(text):
         points += 2
-        reasons.append(f"urgent term “{urgent.strip()}”")
-    if action := next((term for term in _ACTION if term in text), None):
+        reasons.append(f"urgent term “{urgent.group(0)}”")
+    if action := _ACTION_PATTERN.search(text):
         points += 0.5
-        reasons.append(f"asks for “{action}”")
+        reasons.append(f"asks for “{action.group(0)}”")
     reach = mention.author.followers
     if reach >= HUGE_REACH or (mention.author.verified and reach >= HIGH_REACH):
         points += 2

@@ -13,36 +13,27 @@ X_LIMIT = 280
 URL_WEIGHT = 23
 _LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
 _URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"]+")
-_JOINERS = {0x200D, 0xFE0E, 0xFE0F}
-_SKIN_TONES = range(0x1F3FB, 0x1F400)
 _UNFILLED = re.compile(r"\{[a-z_]+\??\}")
+_PICTO = "\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff\u2190-\u21ff\u3030\u303d"
+_MODIFIERS = "(?:\ufe0f|\ufe0e|[\U0001f3fb-\U0001f3ff]|[\U000e0020-\U000e007f])*"
+_EMOJI = re.compile(
+    "[0-9#*]\ufe0f?\u20e3"  # keycaps
+    "|[\U0001f1e6-\U0001f1ff]{2}"  # flags: two regional indicators
+    f"|[{_PICTO}]{_MODIFIERS}(?:\u200d[{_PICTO}]{_MODIFIERS})*"  # ZWJ sequences, skin tones, tags
+)
 
 
 def _weight(code: int) -> int:
     return 1 if any(low <= code <= high for low, high in _LIGHT_RANGES) else 2
 
 
-def _is_emoji(code: int) -> bool:
-    return code >= 0x1F000 or 0x2600 <= code <= 0x27BF
-
-
 def weighted_length(text: str) -> int:
-    """Length as X counts it (NFC, URLs = 23, CJK and emoji = 2, emoji sequences count once)."""
+    """Length as X counts it: NFC, each URL 23, each emoji (sequence) 2, CJK 2, most else 1."""
     text = unicodedata.normalize("NFC", text)
     total = len(_URL.findall(text)) * URL_WEIGHT
-    in_emoji = False
-    joined = False
-    for char in _URL.sub("", text):
-        code = ord(char)
-        if in_emoji and (code in _JOINERS or code in _SKIN_TONES):
-            joined = joined or code == 0x200D
-            continue
-        if in_emoji and joined and _is_emoji(code):
-            joined = False
-            continue
-        in_emoji, joined = _is_emoji(code), False
-        total += _weight(code)
-    return total
+    text = _URL.sub("", text)
+    total += len(_EMOJI.findall(text)) * 2
+    return total + sum(_weight(ord(char)) for char in _EMOJI.sub("", text))
 
 
 def sign(body: str, signature: str) -> str:

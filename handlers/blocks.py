@@ -6,6 +6,7 @@ Customer text is always escaped for mrkdwn, so a post cannot ping ``<!channel>``
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,7 @@ from bot.models import Agent, Case, CaseState, Mention, OutboxState, Priority, R
 
 Block = dict[str, Any]
 
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 SUGGEST_ACTION = "earshot_suggest"  # suffixed _1.._n: action ids must be unique in a message
 WRITE_ACTION = "earshot_write"
 CLAIM_ACTION = "earshot_claim"
@@ -98,8 +100,11 @@ class CardView:
     reply: Reply | None = None  # the latest reply in the outbox, if any
 
     def name(self, user_id: str | None) -> str:
+        """Mrkdwn for a person: the agent's (escaped) name, else a Slack mention of the id."""
         agent = (self.agents or {}).get(user_id or "")
-        return agent.name if agent else f"<@{user_id}>"
+        if agent:
+            return escape(agent.name)
+        return f"<@{user_id}>" if user_id and _USER_ID.match(user_id) else "someone"
 
 
 def case_card(view: CardView) -> tuple[str, list[Block]]:
@@ -140,13 +145,16 @@ def _state_blocks(view: CardView) -> list[Block]:
     if case.state is CaseState.DISMISSED:
         by = view.name(case.closed_by)
         reopen = _button("Reopen", REOPEN_ACTION, str(case.id))
-        return [_context(f"🗂 Dismissed by {escape(by)}"), {"type": "actions", "elements": [reopen]}]
+        return [_context(f"🗂 Dismissed by {by}"), {"type": "actions", "elements": [reopen]}]
     if reply and reply.state in {OutboxState.PENDING, OutboxState.SENDING}:
-        return [_context(f"⏳ Sending {escape(view.name(reply.agent_id))}'s reply…")]
+        who = view.name(reply.agent_id)
+        if reply.error:
+            return [_context(f"⏳ {who}'s reply will be retried: {escape(reply.error)}")]
+        return [_context(f"⏳ Sending {who}'s reply…")]
     blocks = _open_actions(view)
     if reply and reply.state is OutboxState.FAILED:
         retry = _button("Retry send", RETRY_ACTION, str(reply.id), style="danger")
-        who = escape(view.name(reply.agent_id))
+        who = view.name(reply.agent_id)
         failed = f"⚠️ Reply by {who} was not sent: {escape(reply.error or '')}"
         blocks += [_section(failed), {"type": "actions", "elements": [retry]}]
     return blocks
@@ -155,10 +163,10 @@ def _state_blocks(view: CardView) -> list[Block]:
 def _replied(view: CardView) -> Block:
     reply, case = view.reply, view.case
     agent = (view.agents or {}).get(case.replied_by or "")
-    who = f"{agent.name} {agent.signature}" if agent else view.name(case.replied_by)
+    who = escape(f"{agent.name} {agent.signature}") if agent else view.name(case.replied_by)
     link = f" · <{case.reply_url}|View public reply>" if case.reply_url else ""
     said = f"\n{quote(reply.text)}" if reply else ""
-    return _section(f"✅ *Replied by {escape(who)}*{link}{said}")
+    return _section(f"✅ *Replied by {who}*{link}{said}")
 
 
 def _open_actions(view: CardView) -> list[Block]:
@@ -176,7 +184,7 @@ def _open_actions(view: CardView) -> list[Block]:
     controls.append(_button("Dismiss", DISMISS_ACTION, str(case.id)))
     blocks.append({"type": "actions", "elements": controls})
     if case.claimed_by:
-        blocks.append(_context(f"🔒 {escape(view.name(case.claimed_by))} is on it"))
+        blocks.append(_context(f"🔒 {view.name(case.claimed_by)} is on it"))
     return blocks
 
 

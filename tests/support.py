@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from bot.sandbox.harness import Sandbox
 from handlers import blocks
+
+T = TypeVar("T")
 
 
 def post(
@@ -17,12 +21,37 @@ def post(
     return sandbox.x.add_post(text=text, author=author, **kw)
 
 
+def eventually(check: Callable[[], T | None], *, timeout: float = 15.0) -> T:
+    """Poll ``check`` until it returns something truthy: for the bot's own state, which no
+    emulator event announces (the emulators' ``wait_for`` serves everything they see)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if value := check():
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"{getattr(check, '__qualname__', check)} still false after {timeout}s"
+            )
+        time.sleep(0.01)
+
+
 def card_for(sandbox: Sandbox, handle: str, *, timeout: float = 15) -> dict[str, Any]:
+    """The card for ``handle``'s mention, once it is in Slack and the bot has recorded it."""
+
     def find() -> dict[str, Any] | None:
         cards = [m for m in sandbox.slack.messages() if f"@{handle}" in m.get("text", "")]
-        return cards[-1] if cards else None
+        return cards[-1] if cards and _recorded(sandbox, cards[-1]) else None
 
-    return sandbox.slack.wait_for(find, timeout=timeout)
+    return eventually(find, timeout=timeout)
+
+
+def _recorded(sandbox: Sandbox, card: dict[str, Any]) -> bool:
+    if sandbox.runtime is None:
+        return True
+    row = sandbox.runtime.services.store.db.execute(
+        "select permalink from cases where card_ts = ?", [card["ts"]]
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def cards_for(sandbox: Sandbox, handle: str) -> list[dict[str, Any]]:

@@ -1,0 +1,203 @@
+"""The `earshot` command: check, triage, demo and run, as a user calls them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.sandbox.harness import SANDBOX_ENV, open_sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "config.example.toml"
+
+BROKEN = """\
+[earshot]
+log_level = "LOUD"
+
+[brand]
+name = "Skylark Air"
+handle = "@SkylarkAir"
+
+[slack]
+api_ur = "https://slack.com/api/"
+http_port = "3000"
+
+[x]
+poll_interval_seconds = 0
+
+[routing]
+fallback_channel = "General"
+
+[[routing.rules]]
+name = "refunds"
+channel = "#care-billing"
+regex = "(refund"
+
+[[agents]]
+slack_id = "jane"
+name = "Jane Kim"
+signature = "^JK"
+"""
+
+
+def test_check_accepts_the_example_config(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--config", str(EXAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert "OK" in out and "6 routing rule(s)" in out and "2 agent(s)" in out
+
+
+def test_check_lists_every_problem_at_once_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(BROKEN)
+    assert main(["check", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "Found 8 problem(s)" in err
+    for expected in (
+        f"{config}:2: earshot.log_level",
+        f"{config}:6: brand.handle",
+        f'{config}:9: slack.api_ur: unknown key. Fix: did you mean "api_url"?',
+        f"{config}:10: slack.http_port: expected a whole number",
+        f"{config}:13: x.poll_interval_seconds: 0 is out of range",
+        f"{config}:16: routing.fallback_channel",
+        f"{config}:21: routing.rules[1].regex",
+        f"{config}:24: agents[1].slack_id",
+    ):
+        assert expected in err
+    assert "Traceback" not in err
+
+
+def test_check_reports_playbook_problems_with_the_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    books = tmp_path / "books"
+    books.mkdir()
+    (books / "care.toml").write_text(
+        '[[template]]\nid = "hi"\ntriggers = ["hello"]\ntext = "Hi {custmer}!"\n'
+    )
+    config = tmp_path / "config.toml"
+    config.write_text(EXAMPLE.read_text().replace('playbooks = "playbooks"', 'playbooks = "books"'))
+    assert main(["check", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "care.toml:4: template[1].text" in err and 'did you mean "customer"?' in err
+
+
+def test_check_of_a_missing_file_says_how_to_start(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--config", "/nonexistent/config.toml"]) == 2
+    assert "copy config.example.toml" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [[], ["check"], ["run"], ["demo"], ["triage"]])
+def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main([*command, "--help"])
+    assert done.value.code == 0
+    assert "usage: earshot" in capsys.readouterr().out
+
+
+def test_run_without_secrets_names_every_missing_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "X_CONSUMER_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["run", "--config", str(EXAMPLE)]) == 2
+    err = capsys.readouterr().err
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "X_CONSUMER_KEY", "X_ACCESS_TOKEN"):
+        assert f"variable {name} is not set" in err
+
+
+def test_triage_prints_one_json_object_per_mention(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = [
+        {
+            "id": "x:1",
+            "text": "@SkylarkAir my bag never arrived in Lisbon",
+            "author": {"handle": "a"},
+        },
+        "this line is not json",
+        {"id": "x:2", "text": "@SkylarkAir 환불 언제 되나요? 아직 안 들어왔어요", "lang": "ko"},
+        {"text": "no id here"},
+    ]
+    source = tmp_path / "mentions.jsonl"
+    source.write_text("\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines))
+    code = main(["triage", "--jsonl", str(source), "--config", str(EXAMPLE), "--top", "2"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["id"] for r in records] == ["x:1", "x:2"]
+    keys = {
+        "id",
+        "channel",
+        "rule",
+        "why",
+        "sentiment",
+        "sentiment_score",
+        "priority",
+        "lang",
+        "suggestions",
+    }
+    assert all(keys <= set(r) for r in records)
+    assert records[0]["channel"] == "#care-baggage" and records[0]["rule"] == "baggage"
+    assert records[0]["suggestions"][0]["template"] == "baggage-missing"
+    assert records[0]["suggestions"][0]["text"].startswith("So sorry your bag")
+    assert records[1]["channel"] == "#care-korea" and records[1]["lang"] == "ko"
+    assert "line 2: not valid JSON" in err and 'line 4: "id" is missing' in err
+    assert "triaged 2 mention(s), skipped 2 bad line(s)" in err
+
+
+def test_triage_without_config_uses_the_fallback_and_bundled_playbooks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "m.jsonl"
+    source.write_text(json.dumps({"id": "7", "text": "thank you so much, great crew!"}) + "\n")
+    assert main(["triage", "--jsonl", str(source)]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["id"] == "x:7" and record["channel"] == "#care-general"
+    assert record["rule"] is None and record["sentiment"] == "positive"
+
+
+def test_demo_once_runs_the_whole_loop_and_exits_0() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "demo", "--once"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    public = [line for line in done.stdout.splitlines() if "posted publicly" in line]
+    assert len(public) == 2
+    assert public[0].rstrip("”").endswith("today. ^JK") and public[1].rstrip("”").endswith("^MP")
+    assert "Only agents configured for Skylark Air" in done.stdout
+
+
+def test_run_serves_slack_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    with open_sandbox(tmp_path) as sandbox:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "run", "--config", str(tmp_path / "earshot.toml")],
+            cwd=ROOT,
+            env={**os.environ, **SANDBOX_ENV, "PYTHONUNBUFFERED": "1"},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stdout is not None
+        try:
+            assert "Earshot is running for @SkylarkAir" in process.stdout.readline()
+            sandbox.x.add_post(text="@SkylarkAir my bag is lost", author={"handle": "dana"})
+            sandbox.slack.wait_for(sandbox.slack.messages, timeout=30)
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=30) == 0
+            assert "Stopped." in process.stdout.read()
+        finally:
+            process.kill()
+            process.wait()

@@ -1,0 +1,101 @@
+"""Nothing sent twice: the outbox across crashes, restarts and network failures."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from support import card_for, card_text, fresh, post
+
+from bot.models import OutboxState, Reply
+from bot.sandbox import Fault
+from bot.sandbox.harness import JANE, Sandbox
+from bot.sources.x import XPublisher
+from bot.sources.xclient import make_x_client
+from handlers import blocks
+
+
+def _confirmed(bot: Sandbox, handle: str = "dana") -> tuple[Reply, str]:
+    """A reply Jane confirmed (in the outbox, not sent yet) and the customer's tweet id."""
+    assert bot.runtime is not None
+    tweet = post(bot, "@SkylarkAir my flight is delayed again", handle=handle)
+    card_for(bot, handle)
+    desk = bot.runtime.services.desk
+    case_id = bot.runtime.services.store.open_cases()[0].id
+    draft = desk.draft(case_id, JANE, "delay-apology")
+    reply = desk.confirm(key="k1", case_id=case_id, user_id=JANE, body=draft.body, template=None)
+    return reply, tweet
+
+
+def _publish_directly(bot: Sandbox, *, text: str, tweet: str) -> None:
+    """What a process that died right after X accepted the post would leave behind."""
+    client = make_x_client(
+        api_url=bot.x.url,
+        consumer_key="k",
+        consumer_secret="s",
+        access_token="t",
+        access_token_secret="ts",
+    )
+    XPublisher(client=client, user_id=bot.x.brand_user_id, handle="SkylarkAir").publish(
+        text=text, in_reply_to=tweet
+    )
+
+
+def test_a_reply_confirmed_before_a_crash_is_sent_once_after_restart(bot: Sandbox) -> None:
+    reply, _ = _confirmed(bot)
+    bot.stop_bot()  # crash before sending
+    assert bot.x.replies() == []
+    bot.start_bot()
+    assert bot.runtime is not None
+    assert bot.runtime.services.store.reply(reply.id).state is OutboxState.SENT
+    assert [r["requested_text"] for r in bot.x.replies()] == [reply.text]
+
+
+def test_a_reply_public_before_a_crash_is_reconciled_not_resent(bot: Sandbox) -> None:
+    assert bot.runtime is not None
+    reply, tweet = _confirmed(bot)
+    store = bot.runtime.services.store
+    assert store.start_sending(reply.id, now=bot.runtime.services.clock.now())
+    _publish_directly(bot, text=reply.text, tweet=tweet)  # X took it; then the process died
+    bot.stop_bot()
+    bot.start_bot()
+    assert bot.runtime is not None
+    done = bot.runtime.services.store.reply(reply.id)
+    assert done.state is OutboxState.SENT and done.post_id == bot.x.replies()[0]["id"]
+    assert len(bot.x.replies()) == 1
+    card = card_for(bot, "dana")
+    assert "Replied by Jane Kim ^JK" in card_text(fresh(bot, card))
+
+
+def test_a_reply_lost_mid_send_is_sent_once_after_restart(bot: Sandbox) -> None:
+    assert bot.runtime is not None
+    reply, _ = _confirmed(bot)
+    assert bot.runtime.services.store.start_sending(reply.id, now=bot.runtime.services.clock.now())
+    bot.stop_bot()  # died before X saw it
+    bot.start_bot()
+    assert len(bot.x.replies()) == 1
+
+
+def test_a_temporary_x_failure_is_retried_by_the_sweep(bot: Sandbox) -> None:
+    assert bot.runtime is not None
+    bot.x.inject(Fault(endpoint="POST /2/tweets", status=503))
+    reply, _ = _confirmed(bot)
+    services = bot.runtime.services
+    failed = services.desk.send(reply.id)
+    assert failed.state is OutboxState.PENDING and "503" in (failed.error or "")
+    services.outbox.sweep(older_than=timedelta(0))
+    assert services.store.reply(reply.id).state is OutboxState.SENT
+    assert len(bot.x.replies()) == 1
+
+
+def test_a_refused_reply_shows_on_the_card_and_can_be_retried(bot: Sandbox) -> None:
+    assert bot.runtime is not None and bot.driver is not None
+    bot.x.inject(Fault(endpoint="POST /2/tweets", status=402))
+    reply, _ = _confirmed(bot)
+    failed = bot.runtime.services.desk.send(reply.id)
+    assert failed.state is OutboxState.FAILED
+    card = card_for(bot, "dana")
+    shown = bot.slack.wait_for(lambda: "was not sent" in card_text(m := fresh(bot, card)) and m)
+    assert "credits" in card_text(shown)
+    bot.driver.click(user=JANE, message=shown, action_id=blocks.RETRY_ACTION)
+    bot.slack.wait_for(lambda: "Replied by Jane Kim" in card_text(fresh(bot, card)))
+    assert len(bot.x.replies()) == 1

@@ -1,0 +1,155 @@
+"""bot/routing.py: ordered rules, first match wins, a fallback, and a "why" for every decision."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import RuleSpec
+from bot.routing import Router
+
+RULES = (
+    RuleSpec("legal", "#care-escalations", regex=r"(?i)\b(lawyer|lawsuit)\b"),
+    RuleSpec("korean", "#care-korea", languages=("ko",)),
+    RuleSpec("baggage", "#care-baggage", keywords=("bag", "luggage", "lost suitcase")),
+    RuleSpec("booking", "#care-booking", keywords=("change my flight", "refund")),
+)
+
+
+@pytest.fixture
+def router() -> Router:
+    return Router.from_specs(RULES, fallback="#care-general")
+
+
+def test_first_matching_rule_wins_in_order(router: Router) -> None:
+    # Matches "legal", "baggage" and "booking"; legal comes first.
+    decision = router.route("My lawyer says my bag and refund are overdue", lang="en")
+    assert (decision.channel, decision.rule) == ("#care-escalations", "legal")
+
+
+def test_rule_order_decides_not_specificity() -> None:
+    specs = (
+        RuleSpec("first", "#a", keywords=("bag",)),
+        RuleSpec("second", "#b", keywords=("bag",)),
+    )
+    decision = Router.from_specs(specs, fallback="#f").route("my bag", lang="en")
+    assert decision.rule == "first"
+
+
+def test_fallback_when_no_rule_matches_says_so(router: Router) -> None:
+    decision = router.route("Lovely flight today", lang="en")
+    assert decision.channel == "#care-general"
+    assert decision.rule is None
+    assert "no rule matched" in decision.why
+    assert "4 checked" in decision.why
+
+
+def test_fallback_with_no_rules_at_all() -> None:
+    decision = Router.from_specs((), fallback="#care-general").route("hi", lang="en")
+    assert (decision.channel, decision.rule) == ("#care-general", None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my bag is gone",
+        "My BAG is gone",
+        "where is my bag?",
+        "bag!",
+        "(bag)",
+        "I LOST SUITCASE again",
+        "lost\tsuitcase",
+    ],
+)
+def test_keywords_match_whole_words_any_case(router: Router, text: str) -> None:
+    assert router.route(text, lang="en").rule == "baggage"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "garbage everywhere on the plane",
+        "baggy seats",
+        "airbags",
+        "lostsuitcase",
+    ],
+)
+def test_keywords_do_not_match_inside_other_words(router: Router, text: str) -> None:
+    assert router.route(text, lang="en").rule is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I need to change my flight", "please CHANGE   my   flight", "change my\nflight now"],
+)
+def test_keyword_phrases_match_across_extra_spaces(router: Router, text: str) -> None:
+    assert router.route(text, lang="en").rule == "booking"
+
+
+def test_keyword_phrase_needs_all_its_words_in_order(router: Router) -> None:
+    assert router.route("my flight change", lang="en").rule is None
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [("Talking to my Lawyer now", "legal"), ("a lawsuit is coming", "legal"), ("lawyers", None)],
+)
+def test_regex_rules_match_with_their_own_flags(
+    router: Router, text: str, rule: str | None
+) -> None:
+    assert router.route(text, lang="en").rule == rule
+
+
+def test_regex_is_case_sensitive_unless_it_asks_otherwise() -> None:
+    router = Router.from_specs((RuleSpec("code", "#a", regex=r"\bPNR\b"),), fallback="#f")
+    assert router.route("my PNR is lost", lang="en").rule == "code"
+    assert router.route("my pnr is lost", lang="en").rule is None
+
+
+@pytest.mark.parametrize(("lang", "rule"), [("ko", "korean"), ("en", None), ("und", None)])
+def test_language_rules_match_the_mention_language(
+    router: Router, lang: str, rule: str | None
+) -> None:
+    assert router.route("환불 언제 돼요", lang=lang).rule == rule
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "matches"),
+    [
+        ("my bag is lost", "ko", True),
+        ("my bag is lost", "en", False),  # keyword yes, language no
+        ("환불 언제", "ko", False),  # language yes, keyword no
+    ],
+)
+def test_conditions_in_one_rule_combine_with_and(text: str, lang: str, matches: bool) -> None:
+    spec = RuleSpec("ko-bags", "#ko-bags", keywords=("bag",), languages=("ko",))
+    decision = Router.from_specs((spec,), fallback="#f").route(text, lang=lang)
+    assert (decision.rule == "ko-bags") is matches
+
+
+def test_keyword_and_regex_must_both_hold() -> None:
+    spec = RuleSpec("urgent-bags", "#u", keywords=("bag",), regex=r"(?i)\burgent\b")
+    router = Router.from_specs((spec,), fallback="#f")
+    assert router.route("URGENT: my bag", lang="en").rule == "urgent-bags"
+    assert router.route("my bag", lang="en").rule is None
+    assert router.route("urgent help", lang="en").rule is None
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "why"),
+    [
+        ("my lawyer will call", "en", "rule 1 “legal”: pattern matched “lawyer”"),
+        ("환불", "ko", "rule 2 “korean”: language ko"),
+        ("my LUGGAGE is late", "en", "rule 3 “baggage”: keyword “luggage”"),
+        ("change  my flight", "en", "rule 4 “booking”: keyword “change my flight”"),
+    ],
+)
+def test_why_names_rule_position_name_and_what_matched(
+    router: Router, text: str, lang: str, why: str
+) -> None:
+    assert router.route(text, lang=lang).why == why
+
+
+def test_why_joins_every_condition_of_a_rule() -> None:
+    spec = RuleSpec("all", "#a", keywords=("bag",), regex="lost", languages=("en",))
+    why = Router.from_specs((spec,), fallback="#f").route("lost bag", lang="en").why
+    assert why == "rule 1 “all”: keyword “bag” and pattern matched “lost” and language en"
