@@ -150,7 +150,7 @@ class Runtime:
         self._scheduler.start()
         if self._secrets.socket_mode:
             self._socket = SocketModeHandler(self.app, self._secrets.slack_app_token)
-            self._socket.connect()
+            self._socket.connect()  # type: ignore[no-untyped-call]
             log.info("connected to Slack in Socket Mode")
         else:
             slack = s.config.slack
@@ -161,7 +161,7 @@ class Runtime:
     def stop(self) -> None:
         """Stop taking work, let in-flight sends finish, then close the database."""
         if self._socket is not None:
-            self._socket.close()
+            self._socket.close()  # type: ignore[no-untyped-call]
         if self._http is not None:
             self._http.stop()
         if self._scheduler.running:

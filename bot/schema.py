@@ -132,10 +132,14 @@ _TYPE_WORDS = {
 }
 
 
+def _is_kind(value: Any, kind: str) -> bool:
+    return isinstance(value, _TYPES[kind])
+
+
 def _value(value: Any, spec: Key, *, where: str, problems: list[Problem]) -> Any:
     bad_bool = isinstance(value, bool) and spec.kind != "bool"
     bad_items = spec.kind == "str_list" and not all(isinstance(v, str) for v in value or [])
-    if bad_bool or not isinstance(value, _TYPES[spec.kind]) or bad_items:
+    if bad_bool or not _is_kind(value, spec.kind) or bad_items:
         got = type(value).__name__
         noun, example = _TYPE_WORDS[spec.kind]
         problems.append(Problem("", where, f"expected {noun}, got {got}", f"write {example}"))

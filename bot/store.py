@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlite_utils import Database
 from sqlite_utils.db import Table
@@ -298,7 +298,7 @@ class Store:
         with self._write() as db:
             case_id = _table(db, "cases").insert(row).last_pk
             _table(db, "mentions").update(mention.id, {"state": MentionState.CASED.value})
-        return self.case(int(case_id))
+        return self.case(int(cast(int, case_id)))
 
     def case(self, case_id: int) -> Case:
         return _case_from_row(_table(self.db, "cases").get(case_id))
@@ -400,7 +400,7 @@ class Store:
             if existing:
                 return _reply_from_row(existing[0]), False
             reply_id = _table(db, "outbox").insert(row).last_pk
-        return self.reply(int(reply_id)), True
+        return self.reply(int(cast(int, reply_id))), True
 
     def reply(self, reply_id: int) -> Reply:
         return _reply_from_row(_table(self.db, "outbox").get(reply_id))

@@ -188,6 +188,7 @@ _URGENT = (
 )
 _ACTION = ("refund", "cancel", "charged twice", "double charged", "chargeback", "환불", "취소")
 _SENTIMENT_POINTS = {Sentiment.NEGATIVE: 0.5, Sentiment.NEUTRAL: 0.0, Sentiment.POSITIVE: -1.0}
+VERY_NEGATIVE = -0.6
 HIGH_REACH = 10_000
 HUGE_REACH = 250_000
 
@@ -272,14 +273,19 @@ def _negated(text: str, position: int) -> bool:
 
 
 def prioritise(
-    mention: Mention, sentiment: Sentiment, *, vip_handles: frozenset[str] = frozenset()
+    mention: Mention,
+    sentiment: Sentiment,
+    *,
+    score: float = 0.0,
+    vip_handles: frozenset[str] = frozenset(),
 ) -> tuple[Priority, tuple[str, ...]]:
     """Priority and the reasons for it, so the card can say why."""
     text = mention.text.lower()
     reasons: list[str] = []
-    points = (
-        1.0 + {Sentiment.NEGATIVE: 0.5, Sentiment.NEUTRAL: 0.0, Sentiment.POSITIVE: -1.0}[sentiment]
-    )
+    points = 1.0 + _SENTIMENT_POINTS[sentiment]
+    if score <= VERY_NEGATIVE:
+        points += 0.5
+        reasons.append("very negative")
     if urgent := _URGENT_PATTERN.search(text):
         points += 2
         reasons.append(f"urgent term “{urgent.group(0)}”")
@@ -303,5 +309,5 @@ def prioritise(
 def triage(mention: Mention, *, vip_handles: frozenset[str] = frozenset()) -> Triage:
     lang = mention.lang if mention.lang and mention.lang != "und" else detect_language(mention.text)
     sentiment, score = score_sentiment(mention.text)
-    priority, reasons = prioritise(mention, sentiment, vip_handles=vip_handles)
+    priority, reasons = prioritise(mention, sentiment, score=score, vip_handles=vip_handles)
     return Triage(lang, sentiment, score, priority, reasons)

@@ -45,7 +45,8 @@ class HttpServer:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}{EVENTS_PATH}"
+        name = host.decode() if isinstance(host, bytes) else host
+        return f"http://{name}:{port}{EVENTS_PATH}"
 
     def start(self) -> None:
         self._thread.start()

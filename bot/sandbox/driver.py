@@ -62,7 +62,7 @@ class SlackDriver:
         headers = {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": self._signer.generate_signature(timestamp=stamp, body=raw),
+            "X-Slack-Signature": self._signer.generate_signature(timestamp=stamp, body=raw) or "",
         }
         return self.post_raw(raw, headers=headers)
 

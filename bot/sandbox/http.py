@@ -208,7 +208,7 @@ class EmulatorServer:
             self._faults.clear()
             self._reset_state()
 
-    def wait_for(self, predicate: Callable[[], T], *, timeout: float = 10.0) -> T:
+    def wait_for(self, predicate: Callable[[], T | None], *, timeout: float = 10.0) -> T:
         """Block until ``predicate()`` is truthy and return it; re-checked on every state change.
 
         Raises ``TimeoutError`` if it is still falsy after ``timeout`` seconds.
