@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -38,22 +39,21 @@ def register(app: App, services: Services) -> None:
         ack()
         open_compose(body, client, int(action["value"]), None)
 
-    @app.action(blocks.CLAIM_ACTION)
-    def claim_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        desk.claim(int(action["value"]), body["user"]["id"])
+    simple = {
+        blocks.CLAIM_ACTION: desk.claim,
+        blocks.DISMISS_ACTION: desk.dismiss,
+        blocks.REOPEN_ACTION: desk.reopen,
+        blocks.RETRY_ACTION: desk.retry,
+    }
+    for action_id, act in simple.items():
+        app.action(action_id)(_one_click(act))
 
-    @app.action(blocks.DISMISS_ACTION)
-    def dismiss_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        desk.dismiss(int(action["value"]), body["user"]["id"])
 
-    @app.action(blocks.REOPEN_ACTION)
-    def reopen_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        desk.reopen(int(action["value"]), body["user"]["id"])
+def _one_click(act: Callable[[int, str], object]) -> Callable[..., None]:
+    """A button whose value is an id and whose whole job is one desk action by the clicker."""
 
-    @app.action(blocks.RETRY_ACTION)
-    def retry_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+    def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        desk.retry(int(action["value"]), body["user"]["id"])
+        act(int(action["value"]), body["user"]["id"])
+
+    return listener

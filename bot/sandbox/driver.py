@@ -115,47 +115,45 @@ class SlackDriver:
 
     # ---- buttons on messages -----------------------------------------------------------------
 
-    def click(self, *, user: str, message: Mapping[str, Any], action_id: str) -> Answer:
-        """Click the button ``action_id`` on a message the bot posted."""
-        block_id, button = find_element(message.get("blocks") or [], action_id)
-        channel = message["channel"]
+    def _block_actions(self, user: str, action: dict[str, Any], **context: Any) -> Answer:
+        """A signed ``block_actions`` payload: one action, plus where it happened."""
         payload = {
             "type": "block_actions",
             "team": {"id": self._team},
             "user": self._user(user),
             "api_app_id": "A0EARSHOT",
             "trigger_id": self._slack.new_trigger_id(),
-            "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel},
-            "channel": {"id": channel, "name": self._slack.channel_name(channel)},
-            "message": dict(message),
-            "response_url": f"{self._slack.url}_sandbox/respond",
-            "actions": [_action(button, block_id)],
+            "actions": [action],
+            **context,
         }
         return self.interactive(payload)
+
+    def click(self, *, user: str, message: Mapping[str, Any], action_id: str) -> Answer:
+        """Click the button ``action_id`` on a message the bot posted."""
+        block_id, button = find_element(message.get("blocks") or [], action_id)
+        channel = message["channel"]
+        return self._block_actions(
+            user,
+            _action(button, block_id),
+            container={"type": "message", "message_ts": message["ts"], "channel_id": channel},
+            channel={"id": channel, "name": self._slack.channel_name(channel)},
+            message=dict(message),
+            response_url=f"{self._slack.url}_sandbox/respond",
+        )
 
     # ---- modals ------------------------------------------------------------------------------
 
     def click_in_view(self, *, user: str, view_id: str, action_id: str) -> Answer:
         view = self._slack.view(view_id)
         block_id, button = find_element(view.get("blocks") or [], action_id)
-        payload = {
-            "type": "block_actions",
-            "team": {"id": self._team},
-            "user": self._user(user),
-            "api_app_id": "A0EARSHOT",
-            "trigger_id": self._slack.new_trigger_id(),
-            "container": {"type": "view", "view_id": view_id},
-            "view": view,
-            "actions": [_action(button, block_id)],
-        }
-        return self.interactive(payload)
+        container = {"type": "view", "view_id": view_id}
+        return self._block_actions(user, _action(button, block_id), container=container, view=view)
 
     def type_in_view(
         self, *, user: str, view_id: str, block_id: str, action_id: str, text: str
     ) -> Answer:
         """Type into a dispatching input: updates the view's state and sends the block action."""
         self._slack.set_view_values(view_id, {block_id: {action_id: _typed(text)}})
-        view = self._slack.view(view_id)
         action = {
             "type": "plain_text_input",
             "block_id": block_id,
@@ -163,16 +161,10 @@ class SlackDriver:
             "value": text,
             "action_ts": f"{time.time():.6f}",
         }
-        payload = {
-            "type": "block_actions",
-            "team": {"id": self._team},
-            "user": self._user(user),
-            "api_app_id": "A0EARSHOT",
-            "container": {"type": "view", "view_id": view_id},
-            "view": view,
-            "actions": [action],
-        }
-        return self.interactive(payload)
+        container = {"type": "view", "view_id": view_id}
+        return self._block_actions(
+            user, action, container=container, view=self._slack.view(view_id)
+        )
 
     def submit(
         self, *, user: str, view_id: str, values: Mapping[str, Mapping[str, str]] | None = None

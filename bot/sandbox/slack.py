@@ -179,13 +179,17 @@ class BlockKitValidator:
             check(self, block, pointer)
 
     def _block_id(self, block_id: Any, pointer: str) -> None:
-        if block_id is None:
+        self._unique(block_id, pointer, seen=self._block_ids, label="block_id")
+
+    def _unique(self, value: Any, pointer: str, *, seen: set[str], label: str) -> None:
+        """An id that must be at most 255 characters and unique within the message or view."""
+        if value is None:
             return
-        self._length(block_id, pointer, 255)
-        if block_id in self._block_ids:
-            self._fail(f"duplicate block_id `{block_id}`", pointer)
-        elif isinstance(block_id, str):
-            self._block_ids.add(block_id)
+        self._length(value, pointer, 255)
+        if value in seen:
+            self._fail(f"duplicate {label} `{value}`", pointer)
+        elif isinstance(value, str):
+            seen.add(value)
 
     def _section(self, block: dict[str, Any], pointer: str) -> None:
         if "text" not in block and "fields" not in block:
@@ -295,13 +299,7 @@ class BlockKitValidator:
             self._text_input(element, pointer)
 
     def _action_id(self, action_id: Any, pointer: str) -> None:
-        if action_id is None:
-            return
-        self._length(action_id, pointer, 255)
-        if action_id in self._action_ids:
-            self._fail(f"duplicate action_id `{action_id}`", pointer)
-        elif isinstance(action_id, str):
-            self._action_ids.add(action_id)
+        self._unique(action_id, pointer, seen=self._action_ids, label="action_id")
 
     def _button(self, button: dict[str, Any], pointer: str) -> None:
         self.text(button.get("text"), f"{pointer}/text", limit=75, plain_only=True)
