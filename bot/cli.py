@@ -72,7 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     triage.add_argument(
         "--config", type=Path, help="config with routing rules (default: none, fallback only)"
     )
-    triage.add_argument("--db", type=Path, help="Earshot database with learned routing examples")
+    triage.add_argument(
+        "--db",
+        type=Path,
+        help="an Earshot database (checked to exist; learned routing will read its examples)",
+    )
     triage.add_argument(
         "--playbooks", type=Path, help="playbook folder (default: config's, else bundled)"
     )
