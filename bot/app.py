@@ -3,75 +3,116 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import requests
 import tweepy
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk import WebClient
 
 import handlers
+from bot.access import Access
+from bot.alerts import Alerts
+from bot.assess import routing_clock, triage_with
 from bot.clock import Clock, SystemClock
 from bot.config import Config, Secrets, load_playbooks
 from bot.desk import Desk
 from bot.directory import Directory
-from bot.inbound import Inbound
+from bot.inbound import Brand, Inbound
+from bot.learned import Example, LearnedRouter
 from bot.outbox import Outbox
 from bot.problems import Problem, ProblemsError
-from bot.routing import Router
+from bot.rulebook import RuleBook, Trainer
 from bot.scheduler import build_scheduler
 from bot.services import Services
-from bot.slack import SlackBoard, make_web_client
+from bot.slack import SlackBoard, make_web_client, usergroup_members
 from bot.sources.x import XPublisher, XSource, resolve_user_id
 from bot.sources.xclient import make_x_client
+from bot.steering import Steering
 from bot.store import Store
+from bot.storms import Storms
 from bot.suggest import Suggester
+from bot.triage import detect_language
 from bot.web import HttpServer
 
 log = logging.getLogger(__name__)
 
 
-def build_services(config: Config, secrets: Secrets, *, clock: Clock | None = None) -> Services:
+def build_services(
+    config: Config, secrets: Secrets, *, clock: Clock | None = None, sender: ThreadPoolExecutor
+) -> Services:
     clock = clock or SystemClock()
     templates, problems = load_playbooks(config.playbooks_dir, brand=config.brand.name)
     if problems:
         raise ProblemsError(problems)
-    store = Store(config.database)
+    store = _open_store(config)
     store.sync_agents(config.agents, now=clock.now())
     directory = Directory.of(config.brand, config.agents, templates)
     slack_client = make_web_client(token=secrets.slack_bot_token, base_url=config.slack.api_url)
-    x_client = make_x_client(
-        api_url=config.x.api_url,
-        bearer_token=secrets.x_bearer_token or None,
-        consumer_key=secrets.x_consumer_key,
-        consumer_secret=secrets.x_consumer_secret,
-        access_token=secrets.x_access_token,
-        access_token_secret=secrets.x_access_token_secret,
-    )
-    user_id = _brand_user_id(config, store, x_client, clock)
-    source = XSource(
-        client=x_client,
-        user_id=user_id,
-        brand=config.brand.name,
+    rulebook = RuleBook(
+        store=store,
         clock=clock,
-        queries=config.x.search_queries,
-        page_size=config.x.page_size,
-        interval=timedelta(seconds=config.x.poll_interval_seconds),
-        user_auth=not secrets.x_bearer_token,
+        fallback=config.fallback_channel,
+        routing_clock=routing_clock(config.brand),
+        trainer=_trainer(config.learned_min_confidence),
     )
-    publisher = XPublisher(client=x_client, user_id=user_id, handle=config.brand.handle)
-    board = SlackBoard(client=slack_client, store=store, directory=directory)
+    rulebook.seed(config.rules)
+    rulebook.relearn()
+    board = SlackBoard(
+        client=slack_client,
+        store=store,
+        directory=directory,
+        clock=clock,
+        channels=lambda: _team_channels(rulebook, store),
+    )
+    access = Access(
+        agents=directory.agents,
+        leads=config.leads,
+        group_members=usergroup_members(slack_client),
+    )
+    source, publisher = _x(config, secrets, store=store, clock=clock)
     outbox = Outbox(store=store, publishers={"x": publisher}, board=board, clock=clock)
+    desk = Desk(
+        store=store,
+        directory=directory,
+        outbox=outbox,
+        board=board,
+        clock=clock,
+        access=access,
+        rulebook=rulebook,
+        pacing=timedelta(seconds=config.storms.reply_interval_seconds),
+        sender=sender,
+    )
+    triage = triage_with(config.triage)
     inbound = Inbound(
         store=store,
-        router=Router.from_specs(config.rules, fallback=config.fallback_channel),
+        rulebook=rulebook,
         suggester=Suggester.build(
             templates, top=config.top_suggestions, min_score=config.min_score
         ),
         board=board,
         clock=clock,
-        brand_handle=config.brand.handle,
-        brand_user_id=user_id,
+        triage=triage,
+        brand=Brand(config.brand.handle, source.user_id, config.quotes),
+        storms=Storms(store, config.storms, clock),
+        alerts=Alerts(
+            store=store,
+            board=board,
+            settings=config.alerts,
+            clock=clock,
+            channel=config.leads.channel,
+        ),
+    )
+    steering = Steering(
+        store=store,
+        rulebook=rulebook,
+        access=access,
+        clock=clock,
+        triage=triage,
+        dry_run_size=config.dry_run_mentions,
     )
     return Services(
         config=config,
@@ -80,14 +121,67 @@ def build_services(config: Config, secrets: Secrets, *, clock: Clock | None = No
         directory=directory,
         board=board,
         outbox=outbox,
-        desk=Desk(store=store, directory=directory, outbox=outbox, board=board, clock=clock),
+        desk=desk,
         inbound=inbound,
         sources=(source,),
-        slack_client=slack_client,
+        access=access,
+        steering=steering,
+        rulebook=rulebook,
     )
 
 
-def _brand_user_id(config: Config, store: Store, client: tweepy.Client, clock: Clock) -> str:
+def _open_store(config: Config) -> Store:
+    try:
+        return Store(config.database)
+    except OSError as exc:
+        fix = "point earshot.database at a folder Earshot can write to"
+        problem = Problem(config.source, "earshot.database", f"cannot open it ({exc})", fix)
+        raise ProblemsError([problem]) from None
+
+
+def _trainer(min_confidence: float) -> Trainer:
+    def train(examples: Sequence[tuple[str, str]]) -> LearnedRouter | None:
+        if not examples or min_confidence >= 1:
+            return None
+        labelled = [Example(text, channel) for text, channel in examples]
+        return LearnedRouter.train(labelled, min_confidence=min_confidence)
+
+    return train
+
+
+def _team_channels(rulebook: RuleBook, store: Store) -> tuple[str, ...]:
+    """Where a case can be moved: the routing channels, the fallback, and learned ones."""
+    channels = [r.channel for r in rulebook.current().rules] + [rulebook.fallback]
+    channels += sorted({channel for _, channel in store.examples()})
+    return tuple(dict.fromkeys(channels))
+
+
+def _x(
+    config: Config, secrets: Secrets, *, store: Store, clock: Clock
+) -> tuple[XSource, XPublisher]:
+    client = make_x_client(
+        api_url=config.x.api_url,
+        bearer_token=secrets.x_bearer_token or None,
+        consumer_key=secrets.x_consumer_key,
+        consumer_secret=secrets.x_consumer_secret,
+        access_token=secrets.x_access_token,
+        access_token_secret=secrets.x_access_token_secret,
+    )
+    user_id = _brand_user_id(config, store=store, client=client, clock=clock)
+    source = XSource(
+        client=client,
+        user_id=user_id,
+        brand=config.brand.name,
+        clock=clock,
+        queries=config.x.search_queries,
+        page_size=config.x.page_size,
+        interval=timedelta(seconds=config.x.poll_interval_seconds),
+        user_auth=not secrets.x_bearer_token,
+    )
+    return source, XPublisher(client=client, user_id=user_id, handle=config.brand.handle)
+
+
+def _brand_user_id(config: Config, *, store: Store, client: tweepy.Client, clock: Clock) -> str:
     """The brand account's numeric id: from config, from an earlier lookup, or asked of X once."""
     if config.x.user_id:
         return config.x.user_id
@@ -96,19 +190,21 @@ def _brand_user_id(config: Config, store: Store, client: tweepy.Client, clock: C
         return cached
     try:
         user_id = resolve_user_id(client, config.brand.handle)
-    except tweepy.TweepyException as exc:
-        fix = "check brand.handle and the X credentials, or set x.user_id"
-        problem = Problem(
-            "X API", "brand.handle", f"cannot look up @{config.brand.handle} ({exc})", fix
-        )
-        raise ProblemsError([problem]) from None
+    except (tweepy.TweepyException, requests.RequestException) as exc:
+        fix = "check brand.handle, x.api_url and the X credentials, or set x.user_id"
+        message = f"cannot look up @{config.brand.handle} on X ({exc})"
+        raise ProblemsError([Problem("X API", "brand.handle", message, fix)]) from None
     store.set_cursor(key, user_id, now=clock.now())
     return user_id
 
 
-def create_bolt_app(services: Services, secrets: Secrets, executor: ThreadPoolExecutor) -> App:
+def create_bolt_app(
+    services: Services, *, secrets: Secrets, executor: ThreadPoolExecutor, api_url: str
+) -> App:
+    """Listeners get a client that never sleeps on rate limits: they must ack within 3 s."""
+    client = WebClient(token=secrets.slack_bot_token, base_url=api_url, timeout=10)
     app = App(
-        client=services.slack_client,
+        client=client,
         signing_secret=secrets.slack_signing_secret,
         request_verification_enabled=not secrets.socket_mode,
         process_before_response=False,
@@ -121,13 +217,18 @@ def create_bolt_app(services: Services, secrets: Secrets, executor: ThreadPoolEx
 
 
 class Runtime:
-    """A running Earshot: scheduler jobs plus Slack (Socket Mode or HTTP). Start once, stop once."""
+    """A running Earshot: Slack (Socket Mode or HTTP) plus scheduler jobs. Start once, stop once."""
 
     def __init__(self, config: Config, secrets: Secrets, *, clock: Clock | None = None) -> None:
-        self.services = build_services(config, secrets, clock=clock)
+        logging.getLogger("tweepy").setLevel(max(logging.INFO, logging.root.level))  # no tokens
+        detect_language("warm up the language model now, not on the first mention")
+        self._sender = ThreadPoolExecutor(max_workers=2, thread_name_prefix="earshot-outbox")
+        self.services = build_services(config, secrets, clock=clock, sender=self._sender)
         self._secrets = secrets
         self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="earshot-listener")
-        self.app = create_bolt_app(self.services, secrets, self._executor)
+        self.app = create_bolt_app(
+            self.services, secrets=secrets, executor=self._executor, api_url=config.slack.api_url
+        )
         s = self.services
         self._scheduler = build_scheduler(
             inbound=s.inbound,
@@ -143,20 +244,36 @@ class Runtime:
         return self._http.url if self._http else None
 
     def start(self) -> None:
+        """Listen for Slack first (a busy port fails before any work starts), then catch up on
+        what a previous run left (replies to reconcile, mentions, cards), then schedule."""
+        self._listen()
         s = self.services
         s.outbox.recover()
         s.inbound.process_pending()
         s.inbound.post_missing_cards()
         self._scheduler.start()
+
+    def _listen(self) -> None:
         if self._secrets.socket_mode:
             self._socket = SocketModeHandler(self.app, self._secrets.slack_app_token)
             self._socket.connect()  # type: ignore[no-untyped-call]
             log.info("connected to Slack in Socket Mode")
-        else:
-            slack = s.config.slack
+            return
+        slack = self.services.config.slack
+        try:
             self._http = HttpServer(self.app, host=slack.http_host, port=slack.http_port)
-            self._http.start()
-            log.info("listening for Slack on %s", self._http.url)
+        except OSError as exc:
+            where = f"{slack.http_host}:{slack.http_port}"
+            fix = "stop what uses the port, or set slack.http_port to a free one"
+            problem = Problem(
+                self.services.config.source,
+                "slack.http_port",
+                f"cannot listen on {where} ({exc.strerror})",
+                fix,
+            )
+            raise ProblemsError([problem]) from None
+        self._http.start()
+        log.info("listening for Slack on %s", self._http.url)
 
     def stop(self) -> None:
         """Stop taking work, let in-flight sends finish, then close the database."""
@@ -167,4 +284,5 @@ class Runtime:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)
         self._executor.shutdown(wait=True)
+        self._sender.shutdown(wait=True)
         self.services.store.close()

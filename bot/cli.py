@@ -19,8 +19,9 @@ from typing import Any, TextIO
 from bot.app import Runtime
 from bot.config import BUNDLED_PLAYBOOKS, Config, load_config, load_playbooks, resolve_secrets
 from bot.demo import run_demo
-from bot.offline import Triager
+from bot.offline import Triager, export_rules, teach
 from bot.problems import Problem, ProblemsError
+from bot.store import Store
 
 EXIT_FAILED = 1
 EXIT_PROBLEMS = 2
@@ -75,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     triage.add_argument(
         "--db",
         type=Path,
-        help="an Earshot database (checked to exist; learned routing will read its examples)",
+        help="an Earshot database: its current rules and learned routing examples are used",
     )
     triage.add_argument(
         "--playbooks", type=Path, help="playbook folder (default: config's, else bundled)"
@@ -84,7 +85,26 @@ def _parser() -> argparse.ArgumentParser:
         "--top", type=int, default=None, help="suggestions per mention (default: config's, else 3)"
     )
     triage.set_defaults(handler=_triage)
+    _routing_parser(sub)
     return parser
+
+
+def _routing_parser(sub: Any) -> None:
+    routing = sub.add_parser("routing", help="teach learned routing; export the live rules")
+    verbs = routing.add_subparsers(title="routing commands", metavar="VERB")
+    teach = verbs.add_parser(
+        "teach", help='import labelled examples ({"mention": {...}, "channel": "#name"})'
+    )
+    teach.add_argument("--jsonl", type=Path, required=True, help="labelled JSONL ('-' for stdin)")
+    teach.add_argument("--db", type=Path, help="database (default: the config's)")
+    teach.add_argument("--config", type=Path, default=None, help="config (for its database)")
+    teach.set_defaults(handler=_teach)
+    export = verbs.add_parser("export", help="write the live routing rules as TOML")
+    export.add_argument("--db", type=Path, help="database (default: the config's)")
+    export.add_argument("--config", type=Path, default=None, help="config (for its database)")
+    export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    export.set_defaults(handler=_export)
+    routing.set_defaults(handler=lambda _args: routing.print_help() or 0)
 
 
 def _print_problems(problems: Sequence[Problem], out: TextIO) -> None:
@@ -176,14 +196,54 @@ def _triage(args: argparse.Namespace) -> int:
     if args.top is not None and not 0 <= args.top <= 20:
         fix = "pass a number from 0 to 20"
         raise ProblemsError([Problem("<command>", "--top", f"{args.top} is out of range", fix)])
-    if args.db is not None and not args.db.exists():
-        fix = "pass the database written by `earshot run`, or leave --db out"
-        raise ProblemsError([Problem(str(args.db), "--db", "no such database", fix)])
-    triager = Triager.create(config=config, templates=templates, top=args.top)
+    store = _existing_store(args.db) if args.db is not None else None
+    triager = Triager.create(config=config, templates=templates, top=args.top, store=store)
     source = sys.stdin if str(args.jsonl) == "-" else _open_text(args.jsonl)
     with source:
         counts = triager.run(source, out=sys.stdout, err=sys.stderr)
     print(f"triaged {counts[0]} mention(s), skipped {counts[1]} bad line(s)", file=sys.stderr)
+    return 0
+
+
+def _existing_store(path: Path) -> Store:
+    if not path.exists():
+        fix = "pass the database written by `earshot run` or `earshot routing teach`"
+        raise ProblemsError([Problem(str(path), "--db", "no such database", fix)])
+    return Store(path)
+
+
+def _store_for(args: argparse.Namespace, *, create: bool) -> tuple[Store, Config | None]:
+    """The database from --db, else from the config (--config, or config.toml if present)."""
+    path = args.config or (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() and not args.db else None)
+    config = load_config(path) if path else None
+    db = args.db or (config.database if config else None)
+    if db is None:
+        fix = "pass --db earshot.db or --config config.toml"
+        raise ProblemsError([Problem("<command>", "--db", "no database given", fix)])
+    return (Store(db) if create else _existing_store(db)), config
+
+
+# ---- routing ----------------------------------------------------------------------------------
+
+
+def _teach(args: argparse.Namespace) -> int:
+    store, _ = _store_for(args, create=True)
+    source = sys.stdin if str(args.jsonl) == "-" else _open_text(args.jsonl)
+    with source:
+        taught, bad = teach(store, source, err=sys.stderr, actor="earshot routing teach")
+    total = len(store.examples())
+    print(f"taught {taught} example(s), skipped {bad} bad line(s); {total} in {store.path}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    store, config = _store_for(args, create=False)
+    text = export_rules(store, config)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote the routing rules to {args.out}")
+    else:
+        sys.stdout.write(text)
     return 0
 
 

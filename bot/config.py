@@ -10,13 +10,15 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.models import Agent
 from bot.playbooks import Template, duplicate_ids, parse_playbook
 from bot.problems import Problem, ProblemsError, line_index
+from bot.rules import RULE_SCHEMA, RuleSpec, parse_window
 from bot.schema import (
     Key,
     between,
@@ -25,7 +27,6 @@ from bot.schema import (
     not_blank,
     one_of,
     pattern,
-    valid_regex,
     validate,
 )
 
@@ -35,22 +36,38 @@ _CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9_\-]{0,79}|[CG][A-Z0-9]{6,})$")
 _HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
-_LANG = re.compile(r"^[a-z]{2,3}$")
 
 _channel = pattern(_CHANNEL, "a Slack channel", 'write "#name" (lowercase) or a channel id')
 _env = pattern(_ENV_NAME, "an environment variable name", 'use a name such as "SLACK_BOT_TOKEN"')
 
 # ---- schema -----------------------------------------------------------------------------------
 
-RULE = {
-    "name": Key("str", check=not_blank),
-    "channel": Key("str", check=_channel),
-    "keywords": Key("str_list", (), check=each(not_blank)),
-    "regex": Key("str", "", check=valid_regex),
-    "languages": Key("str_list", (), check=each(pattern(_LANG, "a language code", 'e.g. "en"'))),
-}
+
+def _timezone(value: Any) -> tuple[str, str] | None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"{value!r} is not a known time zone", 'use an IANA name such as "Europe/London"'
+    return None
+
+
+def _hours(value: Any) -> tuple[str, str] | None:
+    try:
+        parse_window(value)
+    except ValueError as exc:
+        return str(exc), 'write days and hours such as "Mon-Fri 09:00-17:30"'
+    return None
+
+
+def _optional_channel(value: Any) -> tuple[str, str] | None:
+    return _channel(value) if value else None
+
+
+_slack_user = pattern(_SLACK_USER, "a Slack user id", 'e.g. "U0123ABCD"')
+_GROUP = re.compile(r"^(S[A-Z0-9]{2,})?$")
+
 AGENT = {
-    "slack_id": Key("str", check=pattern(_SLACK_USER, "a Slack user id", 'e.g. "U0123ABCD"')),
+    "slack_id": Key("str", check=_slack_user),
     "name": Key("str", check=not_blank),
     "signature": Key("str", check=pattern(re.compile(r"^\S{1,12}$"), "a signature", 'e.g. "^JK"')),
 }
@@ -69,6 +86,28 @@ SCHEMA: dict[str, Key] = {
         schema={
             "name": Key("str", check=not_blank),
             "handle": Key("str", check=pattern(_HANDLE, "an X handle", "write it without @")),
+            "timezone": Key("str", "UTC", check=_timezone),
+            "business_hours": Key("str", "Mon-Fri 09:00-17:30", check=_hours),
+        },
+    ),
+    "leads": Key(
+        "table",
+        {},
+        schema={
+            "users": Key("str_list", (), check=each(_slack_user)),
+            "usergroup": Key(
+                "str", "", check=pattern(_GROUP, "a Slack user group id", "e.g. S0123ABCD")
+            ),
+            "channel": Key("str", "", check=_optional_channel),
+        },
+    ),
+    "triage": Key(
+        "table",
+        {},
+        schema={
+            "vip_handles": Key("str_list", (), check=each(not_blank)),
+            "high_reach": Key("int", 10_000, check=between(0, 10**10)),
+            "huge_reach": Key("int", 250_000, check=between(0, 10**10)),
         },
     ),
     "slack": Key(
@@ -103,7 +142,33 @@ SCHEMA: dict[str, Key] = {
         "table",
         schema={
             "fallback_channel": Key("str", check=_channel),
-            "rules": Key("tables", (), schema=RULE),
+            "learned_min_confidence": Key("float", 0.5, check=between(0, 1)),
+            "dry_run_mentions": Key("int", 200, check=between(1, 5000)),
+            "rules": Key("tables", (), schema=RULE_SCHEMA),
+        },
+    ),
+    "conversations": Key(
+        "table",
+        {},
+        schema={"quotes": Key("str", "case", check=one_of("case", "skip"))},
+    ),
+    "storms": Key(
+        "table",
+        {},
+        schema={
+            "window_minutes": Key("int", 30, check=between(1, 24 * 60)),
+            "min_size": Key("int", 3, check=between(2, 1000)),
+            "similarity": Key("float", 80.0, check=between(50, 100)),
+            "reply_interval_seconds": Key("float", 10.0, check=between(1, 3600)),
+        },
+    ),
+    "alerts": Key(
+        "table",
+        {},
+        schema={
+            "volume_factor": Key("float", 3.0, check=between(1, 100)),
+            "min_count": Key("int", 10, check=between(1, 100_000)),
+            "baseline_days": Key("int", 7, check=between(1, 90)),
         },
     ),
     "suggestions": Key(
@@ -124,6 +189,37 @@ SCHEMA: dict[str, Key] = {
 class Brand:
     name: str
     handle: str
+    timezone: str = "UTC"
+    business_hours: str = "Mon-Fri 09:00-17:30"
+
+
+@dataclass(frozen=True, slots=True)
+class Leads:
+    users: tuple[str, ...] = ()
+    usergroup: str = ""
+    channel: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TriageSettings:
+    vip_handles: tuple[str, ...] = ()
+    high_reach: int = 10_000
+    huge_reach: int = 250_000
+
+
+@dataclass(frozen=True, slots=True)
+class StormSettings:
+    window_minutes: int = 30
+    min_size: int = 3
+    similarity: float = 80.0
+    reply_interval_seconds: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSettings:
+    volume_factor: float = 3.0
+    min_count: int = 10
+    baseline_days: int = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,15 +247,6 @@ class XSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class RuleSpec:
-    name: str
-    channel: str
-    keywords: tuple[str, ...] = ()
-    regex: str = ""
-    languages: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class Config:
     source: str
     database: Path
@@ -173,18 +260,27 @@ class Config:
     top_suggestions: int
     min_score: float
     agents: tuple[Agent, ...]
+    leads: Leads = Leads()
+    triage: TriageSettings = TriageSettings()
+    learned_min_confidence: float = 0.5
+    dry_run_mentions: int = 200
+    quotes: str = "case"
+    storms: StormSettings = StormSettings()
+    alerts: AlertSettings = AlertSettings()
 
 
 @dataclass(frozen=True, slots=True)
 class Secrets:
-    slack_bot_token: str
-    slack_signing_secret: str
-    slack_app_token: str  # "" means HTTP mode
-    x_bearer_token: str
-    x_consumer_key: str
-    x_consumer_secret: str
-    x_access_token: str
-    x_access_token_secret: str
+    """Never printed: ``repr`` shows no values, so a logged object leaks nothing."""
+
+    slack_bot_token: str = field(repr=False)
+    slack_signing_secret: str = field(repr=False)
+    slack_app_token: str = field(repr=False)  # "" means HTTP mode
+    x_bearer_token: str = field(repr=False)
+    x_consumer_key: str = field(repr=False)
+    x_consumer_secret: str = field(repr=False)
+    x_access_token: str = field(repr=False)
+    x_access_token_secret: str = field(repr=False)
 
     @property
     def socket_mode(self) -> bool:
@@ -239,8 +335,8 @@ def _cross_checks(values: Mapping[str, Any]) -> list[Problem]:
     rules = (values.get("routing") or {}).get("rules") or []
     problems += _duplicates(rules, "name", "routing.rules", "give each rule its own name")
     for i, rule in enumerate(rules, start=1):
-        if rule and not (rule.get("keywords") or rule.get("regex") or rule.get("languages")):
-            fix = "add keywords, regex or languages, or use routing.fallback_channel instead"
+        if rule.keys() >= RULE_SCHEMA.keys() and not RuleSpec(**rule).has_condition:
+            fix = "add keywords, regex, languages or another condition, or use the fallback"
             problems.append(Problem("", f"routing.rules[{i}]", "the rule has no condition", fix))
     agents = values.get("agents") or []
     problems += _duplicates(agents, "slack_id", "agents", "list each person once")
@@ -280,6 +376,13 @@ def _build(values: Mapping[str, Any], *, source: str, base_dir: Path) -> Config:
         top_suggestions=suggest["top"],
         min_score=suggest["min_score"],
         agents=tuple(Agent(**agent) for agent in values["agents"]),
+        leads=Leads(**values["leads"]),
+        triage=TriageSettings(**values["triage"]),
+        learned_min_confidence=routing["learned_min_confidence"],
+        dry_run_mentions=routing["dry_run_mentions"],
+        quotes=values["conversations"]["quotes"],
+        storms=StormSettings(**values["storms"]),
+        alerts=AlertSettings(**values["alerts"]),
     )
 
 

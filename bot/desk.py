@@ -7,21 +7,33 @@ outbox. Refusals raise ``Refused`` with a message meant for the person, and are 
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot import voice
+from bot.access import Access, Refused
 from bot.clock import Clock
 from bot.directory import Directory
-from bot.models import Agent, Case, CaseState, Mention, Reply
+from bot.models import (
+    Agent,
+    Case,
+    CaseState,
+    Mention,
+    OutboxState,
+    Reply,
+    StormAnswer,
+    StormPlan,
+)
 from bot.outbox import Outbox
 from bot.playbooks import placeholder_values, render
-from bot.slack import Board
-from bot.store import Store
+from bot.rulebook import RuleBook
+from bot.slack import SlackBoard
+from bot.store import ReplyInFlightError, Store
 
-
-class Refused(Exception):
-    """This person may not do this now. The message says why and what to do instead."""
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,17 +50,32 @@ class Preview:
     public_text: str
     length: int
     problems: tuple[str, ...]
+    answering: Mention | None = None  # the customer post the reply will answer
 
 
 class Desk:
     def __init__(
-        self, *, store: Store, directory: Directory, outbox: Outbox, board: Board, clock: Clock
+        self,
+        *,
+        store: Store,
+        directory: Directory,
+        outbox: Outbox,
+        board: SlackBoard,
+        clock: Clock,
+        access: Access,
+        rulebook: RuleBook,
+        sender: Executor,
+        pacing: timedelta = timedelta(seconds=10),
     ) -> None:
         self._store = store
         self._directory = directory
         self._outbox = outbox
         self._board = board
         self._clock = clock
+        self._access = access
+        self._rulebook = rulebook
+        self._sender = sender
+        self._pacing = pacing
 
     # ---- who ---------------------------------------------------------------------------------
 
@@ -99,7 +126,7 @@ class Desk:
         case = self._open_case(case_id)
         if self._claim(case, agent):
             self._board.refresh_card(case_id)
-        mention = self._store.mention(case.mention_id)
+        mention = self._store.latest_from_customer(case_id)
         template = self._directory.templates.get(template_id or "")
         values = placeholder_values(
             mention, brand=self._directory.brand.name, agent=agent.first_name
@@ -107,42 +134,224 @@ class Desk:
         body = render(template.text, values) if template else ""
         return Draft(case, mention, agent, body, template.id if template else None)
 
-    def preview(self, user_id: str, body: str) -> Preview:
+    def preview(self, user_id: str, body: str, *, case_id: int | None = None) -> Preview:
+        """Exactly what would go public (signed), its X length, and what stops it."""
         agent = self.agent(user_id, action="reply to customers")
         public = voice.sign(body, agent.signature)
         problems = voice.reply_problems(body, agent.signature)
-        return Preview(public, voice.weighted_length(public), tuple(problems))
+        mention = self._store.latest_from_customer(case_id) if case_id is not None else None
+        return Preview(public, voice.weighted_length(public), tuple(problems), mention)
 
     def confirm(
         self, *, key: str, case_id: int, user_id: str, body: str, template: str | None
     ) -> Reply:
-        """The agent confirmed the preview: write the reply to the outbox (not yet sent)."""
+        """The agent confirmed the preview: write the reply to the outbox (not yet sent).
+
+        The same confirmation arriving twice (a double click, a retried delivery) returns the
+        same reply; a second reply while one is still on its way is refused.
+        """
+        if (existing := self._store.reply_by_key(key)) is not None:
+            return existing
         preview = self.preview(user_id, body)
         if preview.problems:
             raise Refused(" ".join(preview.problems))
         case = self._open_case(case_id)
         self._ensure_not_locked(case, user_id)
-        mention = self._store.mention(case.mention_id)
-        reply, created = self._store.add_reply(
-            key=key,
-            case=case,
-            mention=mention,
-            agent_id=user_id,
-            text=preview.public_text,
-            template=template,
-            now=self._now(),
-        )
+        self._ensure_approved(case, user_id)
+        mention = self._store.latest_from_customer(case_id)
+        try:
+            reply, created = self._store.add_reply(
+                key=key,
+                case=case,
+                mention=mention,
+                agent_id=user_id,
+                text=preview.public_text,
+                template=template,
+                now=self._now(),
+            )
+        except ReplyInFlightError as exc:
+            raise Refused(f"A reply to case #{case_id} is already on its way ({exc}).") from None
         if created:
             self._audit(user_id, "reply.confirmed", case_id, reply_id=reply.id, template=template)
+            self._board.refresh_card(case_id)  # "Sending…": nobody starts a second reply
         return reply
 
     def send(self, reply_id: int) -> Reply:
-        return self._outbox.deliver(reply_id)
+        """Send now, in this thread; tell the agent if it did not go out."""
+        reply = self._outbox.deliver(reply_id)
+        self._tell_if_stuck(reply)
+        return reply
+
+    def send_soon(self, reply_id: int) -> None:
+        """Send on the outbox worker, so a Slack listener is never held up by X."""
+        self._sender.submit(self._send_logged, reply_id)
+
+    def _send_logged(self, reply_id: int) -> None:
+        try:
+            self.send(reply_id)
+        except Exception:  # a worker thread: nobody else would ever see this
+            log.exception("sending reply %s failed; the outbox sweep will pick it up", reply_id)
+
+    def _tell_if_stuck(self, reply: Reply) -> None:
+        if reply.state is OutboxState.FAILED:
+            hint = "Use Retry on the card once the cause is fixed."
+        elif reply.state is OutboxState.PENDING and reply.error:
+            hint = "Earshot will try again shortly."
+        else:
+            return
+        case = self._store.case(reply.case_id)
+        note = f"Your reply to case #{case.id} is not public yet: {reply.error}. {hint}"
+        self._board.tell(user=reply.agent_id, channel=case.channel_id, text=note)
 
     def retry(self, reply_id: int, user_id: str) -> Reply:
+        """Try a failed reply again: only the case's latest reply, on an open case."""
         self.agent(user_id, action="retry replies")
-        self._audit(user_id, "reply.retry", self._store.reply(reply_id).case_id, reply_id=reply_id)
-        return self._outbox.retry(reply_id)
+        reply = self._store.reply(reply_id)
+        case = self._open_case(reply.case_id)
+        self._ensure_not_locked(case, user_id)
+        latest = self._store.latest_reply(case.id)
+        if latest is None or latest.id != reply.id or reply.state is not OutboxState.FAILED:
+            raise Refused(f"That reply to case #{case.id} is not the one to retry any more.")
+        self._audit(user_id, "reply.retry", case.id, reply_id=reply_id)
+        return self.send(self._outbox.requeue(reply_id).id)
+
+    def move(self, case_id: int, user_id: str, channel: str) -> Case:
+        """Re-route a case: its card moves, the old one points to it, and routing learns."""
+        self.agent(user_id, action="move cases")
+        case = self._store.case(case_id)
+        if case.channel == channel:
+            raise Refused(f"Case #{case_id} is already in {channel}.")
+        who = self._directory.name(user_id)
+        why = f"moved from {case.channel} by {who}"
+        self._store.move_case(case_id, channel=channel, why=why, now=self._now())
+        opener = self._store.mention(case.mention_id)
+        self._store.add_examples(
+            [(opener.text, channel)],
+            source="move",
+            actor=user_id,
+            now=self._now(),
+            mention_id=opener.id,
+        )
+        self._audit(user_id, "case.moved", case_id, to=channel, **{"from": case.channel})
+        if case.card_ts and case.channel_id:
+            self._board.move_card(
+                case_id, old_channel_id=case.channel_id, old_ts=case.card_ts, by=who
+            )
+        else:
+            self._board.post_card(case_id)
+        self._rulebook.relearn()
+        return self._store.case(case_id)
+
+    def plan_storm_answer(
+        self, storm_id: int, user_id: str, template_id: str | None = None
+    ) -> StormPlan:
+        """What answering a storm with one template would post: shown before anything goes out."""
+        agent = self.agent(user_id, action="reply to customers")
+        members = self._store.storm_members(storm_id)
+        todo = [case for case, _ in members if not self._storm_skip(case, user_id)]
+        options = tuple((t.id, t.label) for t in self._directory.templates.values())
+        suggested = [s["template"] for c, _ in members for s in self._store.case_suggestions(c.id)]
+        chosen = template_id or next(iter(suggested), None) or (options[0][0] if options else "")
+        sample = ""
+        if todo and chosen in self._directory.templates:
+            mention = self._store.latest_from_customer(todo[0].id)
+            values = placeholder_values(
+                mention, brand=self._directory.brand.name, agent=agent.first_name
+            )
+            sample = voice.sign(
+                render(self._directory.templates[chosen].text, values), agent.signature
+            )
+        return StormPlan(
+            storm_id=storm_id,
+            total=len(members),
+            to_answer=len(todo),
+            template=chosen,
+            templates=options,
+            sample=sample,
+            pacing_seconds=self._pacing.total_seconds(),
+        )
+
+    def answer_storm(self, storm_id: int, user_id: str, template_id: str) -> StormAnswer:
+        """One template for every open case of a storm: each customer gets their own signed
+        reply, written to the outbox now and sent one at a time, paced within X's limits."""
+        agent = self.agent(user_id, action="reply to customers")
+        template = self._directory.templates.get(template_id)
+        if template is None:
+            raise Refused(f"There is no template “{template_id}”.")
+        queued: list[Reply] = []
+        skipped: list[tuple[int, str]] = []
+        start = self._now()
+        for case, _ in self._store.storm_members(storm_id):
+            send_after = start + self._pacing * len(queued)
+            reason = self._storm_skip(case, user_id)
+            reply = (
+                None
+                if reason
+                else self._queue_storm_reply(case, agent, template.id, send_after, storm_id)
+            )
+            if reply is None:
+                skipped.append((case.id, reason or "a reply is already on its way"))
+            else:
+                queued.append(reply)
+        self._audit(
+            user_id,
+            "storm.answered",
+            None,
+            storm=storm_id,
+            template=template_id,
+            queued=len(queued),
+            skipped=len(skipped),
+        )
+        return StormAnswer(tuple(queued), tuple(skipped))
+
+    def _storm_skip(self, case: Case, user_id: str) -> str:
+        if case.state is not CaseState.OPEN:
+            return f"already {case.state.value}"
+        if case.claimed_by and case.claimed_by != user_id:
+            return f"{self._directory.name(case.claimed_by)} is on it"
+        if case.require_approval and not self._access.is_lead(user_id):
+            return "needs a lead's approval"
+        return ""
+
+    def _queue_storm_reply(
+        self, case: Case, agent: Agent, template_id: str, send_after: datetime, storm_id: int
+    ) -> Reply | None:
+        mention = self._store.latest_from_customer(case.id)
+        values = placeholder_values(
+            mention, brand=self._directory.brand.name, agent=agent.first_name
+        )
+        body = render(self._directory.templates[template_id].text, values)
+        self._store.claim(case.id, agent.slack_id, now=self._now())
+        try:
+            reply, _ = self._store.add_reply(
+                key=f"storm:{storm_id}:{case.id}:{template_id}",
+                case=case,
+                mention=mention,
+                agent_id=agent.slack_id,
+                text=voice.sign(body, agent.signature),
+                template=template_id,
+                now=self._now(),
+                send_after=send_after,
+            )
+        except ReplyInFlightError:
+            return None
+        self._board.refresh_card(case.id)
+        return reply
+
+    def tag_customer(
+        self, user_id: str, *, network: str, handle: str, changes: Sequence[str]
+    ) -> frozenset[str]:
+        """Add (+tag) or remove (-tag) a customer's tags; agents and leads may."""
+        if not (self._access.is_agent(user_id) or self._access.is_lead(user_id)):
+            self.agent(user_id, action="tag customers")  # refuses, with the reason, audited
+        tags = set(self._store.customer_tags(network, handle))
+        for change in changes:
+            name = change.lstrip("+-").strip().lower()
+            if name:
+                (tags.discard if change.startswith("-") else tags.add)(name)
+        self._store.set_customer_tags(network, handle, tags, actor=user_id, now=self._now())
+        self._audit(user_id, "customer.tagged", None, handle=handle, tags=sorted(tags))
+        return frozenset(tags)
 
     def queue(self) -> list[tuple[Case, Mention]]:
         return [(c, self._store.mention(c.mention_id)) for c in self._store.open_cases()]
@@ -160,6 +369,15 @@ class Desk:
             who = self._directory.name(case.closed_by)
             raise Refused(f"Case #{case_id} was dismissed by {who}. Reopen it first.")
         return case
+
+    def _ensure_approved(self, case: Case, user_id: str) -> None:
+        """A rule may require a lead's approval: leads send such replies, others ask a lead."""
+        if case.require_approval and not self._access.is_lead(user_id):
+            self._audit(user_id, "refused", case.id, reason="needs a lead's approval")
+            raise Refused(
+                f"Replies to case #{case.id} need a lead's approval (rule “{case.rule}”). "
+                "Ask a lead to send it, or to change the rule."
+            )
 
     def _ensure_not_locked(self, case: Case, user_id: str) -> None:
         if case.claimed_by and case.claimed_by != user_id:

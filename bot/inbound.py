@@ -1,7 +1,8 @@
 """The inbound path, one straight line: poll -> store -> triage -> route -> suggest -> card.
 
 A mention is stored (with its source cursor, in one transaction) before anything else happens to
-it. Work then proceeds from what is stored, so a crash at any step resumes from the database.
+it. Work then proceeds from what is stored, so a crash at any step resumes from the database. A
+customer's follow-up in the same conversation joins their case instead of opening a new one.
 """
 
 from __future__ import annotations
@@ -10,15 +11,17 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from bot.assess import assess, skip_reason
+from bot.assess import TriageFn, assess, skip_reason
 from bot.clock import Clock
 from bot.models import Case, Mention
-from bot.routing import Router
+from bot.rulebook import RuleBook
 from bot.slack import Board, BoardError
 from bot.sources import Fetch, Source
 from bot.store import Store
 from bot.suggest import Suggester
+from bot.triage import noise_reason
 
 log = logging.getLogger(__name__)
 
@@ -30,25 +33,48 @@ class PollReport:
     cases: tuple[Case, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Brand:
+    handle: str
+    user_id: str | None
+    quotes: str = "case"  # "case" | "skip"
+
+
+class Grouping(Protocol):
+    """Storm grouping: the storm a new case belongs to, if any."""
+
+    def place(self, case: Case) -> int | None: ...
+
+
+class Watch(Protocol):
+    """Volume alerts for leads, checked after each new case."""
+
+    def check(self, case: Case) -> object: ...
+
+
 class Inbound:
     def __init__(
         self,
         *,
         store: Store,
-        router: Router,
+        rulebook: RuleBook,
         suggester: Suggester,
         board: Board,
         clock: Clock,
-        brand_handle: str,
-        brand_user_id: str | None,
+        brand: Brand,
+        triage: TriageFn,
+        storms: Grouping | None = None,
+        alerts: Watch | None = None,
     ) -> None:
         self._store = store
-        self._router = router
+        self._rulebook = rulebook
         self._suggester = suggester
         self._board = board
         self._clock = clock
-        self._brand_handle = brand_handle
-        self._brand_user_id = brand_user_id
+        self._brand = brand
+        self._triage = triage
+        self._storms = storms
+        self._alerts = alerts
         self._lock = threading.Lock()  # one inbound step at a time: never two cards for a case
 
     def poll(self, source: Source) -> PollReport:
@@ -71,28 +97,59 @@ class Inbound:
         cases: list[Case] = []
         for mention in self._store.pending_mentions():
             reason = skip_reason(
-                mention, brand_handle=self._brand_handle, brand_user_id=self._brand_user_id
+                mention,
+                brand_handle=self._brand.handle,
+                brand_user_id=self._brand.user_id,
+                quotes=self._brand.quotes,
             )
             if reason:
                 self._store.skip_mention(mention.id, reason)
                 continue
-            case = self._open_or_quarantine(mention)
+            thread = self._store.case_in_conversation(mention)
+            if thread is not None and self._same_customer(thread.case, mention):
+                self._follow_up(thread.case, mention)
+                continue
+            joined = thread.case if thread is not None and thread.direct else None
+            case = self._open_or_quarantine(mention, joined=joined)
             if case is not None:
-                self._post(case)
-                cases.append(case)
+                self._place(case)
+                cases.append(self._store.case(case.id))
         return cases
 
-    def _open_or_quarantine(self, mention: Mention) -> Case | None:
+    def _same_customer(self, case: Case, mention: Mention) -> bool:
+        opener = self._store.mention(case.mention_id).author
+        return (opener.id and opener.id == mention.author.id) or (
+            bool(opener.handle) and opener.handle.lower() == mention.author.handle.lower()
+        )
+
+    def _follow_up(self, case: Case, mention: Mention) -> None:
+        """The same customer wrote again in the conversation: it joins their case."""
+        self._store.add_follow_up(case.id, mention.id, now=self._clock.now())
+        log.info("mention %s joins case %s as a follow-up", mention.id, case.id)
+        try:
+            self._board.follow_up(case.id, mention)
+        except BoardError as exc:
+            log.warning("%s; the card sweep will bring the card up to date", exc)
+
+    def _open_or_quarantine(self, mention: Mention, *, joined: Case | None) -> Case | None:
         """One post that breaks triage must not stall the inbox: set it aside, loudly."""
         try:
-            return self._open(mention)
+            return self._open(mention, joined=joined)
         except Exception as exc:
             log.exception("mention %s could not be triaged; set aside", mention.id)
             self._store.skip_mention(mention.id, f"quarantined: {type(exc).__name__}: {exc}")
             return None
 
-    def _open(self, mention: Mention) -> Case:
-        result = assess(mention, router=self._router, suggester=self._suggester)
+    def _open(self, mention: Mention, *, joined: Case | None) -> Case:
+        tags = self._store.customer_tags(mention.network, mention.author.handle)
+        result = assess(
+            mention,
+            router=self._rulebook.router(),
+            suggester=self._suggester,
+            triage=self._triage,
+            customer_tags=tags,
+            now=self._clock.now(),
+        )
         suggestions = [
             {"template": s.template.id, "score": round(s.score, 1), "why": s.why}
             for s in result.suggestions
@@ -103,20 +160,33 @@ class Inbound:
             decision=result.decision,
             suggestions=suggestions,
             now=self._clock.now(),
+            joined_case=joined.id if joined else None,
+            noise=noise_reason(mention),
         )
 
-    def _post(self, case: Case) -> None:
+    def _place(self, case: Case) -> None:
+        """Into a storm (its card goes in the storm's thread) or onto the channel; then alerts."""
+        storm = self._storms.place(case) if self._storms else None
         try:
+            if storm is not None:
+                self._board.refresh_storm(storm)
             self._board.post_card(case.id)
+            if case.notify:
+                self._board.notify(case.id)
         except BoardError as exc:
             log.warning("%s; it will be posted by the next card sweep", exc)
+        if self._alerts is not None:
+            self._alerts.check(case)
 
     def post_missing_cards(self) -> Sequence[int]:
         """Post cards that Slack did not take earlier (outage, rate limit)."""
         posted: list[int] = []
         with self._lock:
             for case in self._store.cases_without_card():
-                self._post(case)
-                if self._store.case(case.id).card_ts:
-                    posted.append(case.id)
+                try:
+                    self._board.post_card(case.id)
+                except BoardError as exc:
+                    log.warning("%s; will try again", exc)
+                    continue
+                posted.append(case.id)
         return posted

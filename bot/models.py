@@ -92,8 +92,13 @@ class Triage:
 @dataclass(frozen=True, slots=True)
 class RouteDecision:
     channel: str
-    rule: str | None  # None when the fallback was used
+    rule: str | None  # None when no rule matched (learned routing or the fallback)
     why: str
+    tags: tuple[str, ...] = ()
+    priority: Priority | None = None  # after the rule's bump; None = as triaged
+    notify: str = ""  # Slack user group (S…) or user (U…) to alert
+    require_approval: bool = False
+    via: str = "rule"  # rule | learned | fallback
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +138,14 @@ class Case:
     replied_by: str | None = None
     reply_url: str | None = None
     closed_by: str | None = None
+    tags: tuple[str, ...] = ()
+    notify: str = ""
+    require_approval: bool = False
+    via: str = "rule"
+    follow_ups: int = 0
+    joined_case: int | None = None  # a third party joined the conversation of this case
+    storm_id: int | None = None
+    noise: str | None = None  # why it looks like spam or a bot; shown, never dropped
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,3 +172,20 @@ class Posted:
 
     post_id: str
     url: str
+
+
+@dataclass(frozen=True, slots=True)
+class StormPlan:
+    storm_id: int
+    total: int
+    to_answer: int
+    template: str
+    templates: tuple[tuple[str, str], ...]  # (id, label)
+    sample: str  # the first customer's reply, exactly as it would go public
+    pacing_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class StormAnswer:
+    queued: tuple[Reply, ...]
+    skipped: tuple[tuple[int, str], ...]  # (case id, why not)

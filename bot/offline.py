@@ -1,22 +1,30 @@
-"""``earshot triage``: what the bot would decide for each mention, without Slack or X.
+"""Offline commands: `earshot triage` (what the bot would decide, without Slack or X) and
+`earshot routing teach|export` (labelled examples in, rules out).
 
-Uses the same ``assess`` as the live pipeline, so the output is exactly the bot's behaviour.
+They use the same ``assess`` and router as the live pipeline, so the output is exactly the bot's
+behaviour. With a database, its current rules (as leads left them) and its learned examples are
+used; without one, the config's rules.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from bot.assess import Assessment, assess, skip_reason
-from bot.config import Config
+from bot.assess import Assessment, TriageFn, assess, routing_clock, skip_reason, triage_with
+from bot.config import Config, TriageSettings
+from bot.learned import DEFAULT_MIN_CONFIDENCE, Example, LearnedRouter
 from bot.models import Mention
 from bot.playbooks import Template, placeholder_values, render
 from bot.routing import Router
-from bot.sources.jsonl import BadLine, read_mentions
+from bot.rules import RuleSpec, to_toml
+from bot.sources.jsonl import BadLine, mention_from_dict, read_mentions
+from bot.store import Store
 from bot.suggest import Suggester
+from bot.triage import noise_reason
 
 DEFAULT_FALLBACK = "#care-general"
 
@@ -25,27 +33,37 @@ DEFAULT_FALLBACK = "#care-general"
 class Triager:
     router: Router
     suggester: Suggester
+    triage: TriageFn
     brand: str
     brand_handle: str
     top: int
 
     @classmethod
     def create(
-        cls, *, config: Config | None, templates: Sequence[Template], top: int | None
+        cls,
+        *,
+        config: Config | None,
+        templates: Sequence[Template],
+        top: int | None,
+        store: Store | None = None,
     ) -> Triager:
-        if config is None:
-            router = Router.from_specs((), fallback=DEFAULT_FALLBACK)
-            brand, handle, default_top, cutoff = "", "", 3, 60.0
-        else:
-            router = Router.from_specs(config.rules, fallback=config.fallback_channel)
-            brand, handle = config.brand.name, config.brand.handle
-            default_top, cutoff = config.top_suggestions, config.min_score
+        router = _router(config, store)
+        brand, handle = (config.brand.name, config.brand.handle) if config else ("", "")
+        default_top, cutoff = (config.top_suggestions, config.min_score) if config else (3, 60.0)
         count = default_top if top is None else top
         suggester = Suggester.build(templates, top=max(count, 1), min_score=cutoff)
-        return cls(router, suggester, brand, handle, count)
+        triage = triage_with(config.triage if config else TriageSettings())
+        return cls(router, suggester, triage, brand, handle, count)
 
     def record(self, mention: Mention) -> dict[str, Any]:
-        result = assess(mention, router=self.router, suggester=self.suggester, top=self.top)
+        result = assess(
+            mention,
+            router=self.router,
+            suggester=self.suggester,
+            triage=self.triage,
+            now=mention.created_at or datetime.now(UTC),
+            top=self.top,
+        )
         return _record(mention, result, self._skip(mention), self._texts(mention, result))
 
     def _skip(self, mention: Mention) -> str | None:
@@ -68,6 +86,24 @@ class Triager:
         return good, bad
 
 
+def _router(config: Config | None, store: Store | None) -> Router:
+    """The database's current rules and examples when given, else the config's rules."""
+    if config is None:
+        rules: Sequence[RuleSpec] = ()
+        fallback, clock, confidence = DEFAULT_FALLBACK, None, DEFAULT_MIN_CONFIDENCE
+    else:
+        rules, fallback = config.rules, config.fallback_channel
+        clock, confidence = routing_clock(config.brand), config.learned_min_confidence
+    learned = None
+    if store is not None:
+        stored = store.latest_ruleset()
+        rules = stored.rules if stored is not None else rules
+        examples = [Example(text, channel) for text, channel in store.examples()]
+        if examples and confidence < 1:
+            learned = LearnedRouter.train(examples, min_confidence=confidence)
+    return Router.from_specs(rules, fallback=fallback, clock=clock, learned=learned)
+
+
 def _record(
     mention: Mention, result: Assessment, skip: str | None, texts: list[str]
 ) -> dict[str, Any]:
@@ -77,13 +113,76 @@ def _record(
         "channel": d.channel,
         "rule": d.rule,
         "why": d.why,
+        "via": d.via,
+        "tags": list(d.tags),
         "sentiment": t.sentiment.value,
         "sentiment_score": t.sentiment_score,
-        "priority": t.priority.value,
+        "priority": (d.priority or t.priority).value,
         "lang": t.lang,
+        "noise": noise_reason(mention),
         "suggestions": [
             {"template": s.template.id, "score": round(s.score, 1), "text": text}
             for s, text in zip(result.suggestions, texts, strict=False)
         ],
         "skip": skip,
     }
+
+
+# ---- routing teach / export -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Labelled:
+    text: str
+    channel: str
+    mention_id: str
+
+
+def read_labelled(lines: Iterable[str]) -> Iterator[Labelled | BadLine]:
+    """`{"mention": {...}, "channel": "#name"}` per line; a bad line says what is wrong."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield BadLine(number, f"not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        channel = data.get("channel") if isinstance(data, dict) else None
+        if not isinstance(channel, str) or not channel.strip():
+            yield BadLine(number, '"channel" is missing (write e.g. "#billing")')
+            continue
+        try:
+            mention = mention_from_dict(data.get("mention"))
+        except ValueError as exc:
+            yield BadLine(number, f"mention: {exc}")
+            continue
+        yield Labelled(mention.text, channel.strip(), mention.id)
+
+
+def teach(store: Store, lines: Iterable[str], *, err: TextIO, actor: str) -> tuple[int, int]:
+    """Store labelled examples for learned routing; returns (taught, bad lines)."""
+    good: list[Labelled] = []
+    bad = 0
+    for item in read_labelled(lines):
+        if isinstance(item, BadLine):
+            bad += 1
+            err.write(f"skipped {item}\n")
+        else:
+            good.append(item)
+    store.add_examples(
+        [(item.text, item.channel) for item in good],
+        source="teach",
+        actor=actor,
+        now=datetime.now(UTC),
+    )
+    return len(good), bad
+
+
+def export_rules(store: Store | None, config: Config | None) -> str:
+    """The current rules as a `[routing]` section (the database's when given)."""
+    stored = store.latest_ruleset() if store is not None else None
+    rules = stored.rules if stored is not None else (config.rules if config else ())
+    fallback = config.fallback_channel if config else DEFAULT_FALLBACK
+    header = f"# Earshot routing rules, version {stored.version}\n" if stored else ""
+    return header + to_toml(rules, fallback=fallback)

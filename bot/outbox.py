@@ -20,6 +20,7 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+RETRY_BACKOFF = timedelta(seconds=30)
 
 
 class Outbox:
@@ -55,22 +56,27 @@ class Outbox:
         return done
 
     def _failed(self, reply: Reply, exc: PublishError) -> Reply:
-        again = exc.retryable and reply.attempts < MAX_ATTEMPTS
-        state = OutboxState.PENDING if again else OutboxState.FAILED
-        log.warning(
-            "reply %s not sent (%s); %s", reply.id, exc, "will retry" if again else "failed"
-        )
+        """Unsure whether it went out: stay 'sending' until X is asked. Else retry or give up."""
+        now = self._clock.now()
+        if exc.uncertain:
+            state, retry_at, plan = OutboxState.SENDING, None, "checking X before any retry"
+        elif exc.retryable and reply.attempts < MAX_ATTEMPTS:
+            retry_at = exc.retry_at or now + RETRY_BACKOFF * reply.attempts
+            state, plan = OutboxState.PENDING, f"retrying after {retry_at:%H:%M:%S} UTC"
+        else:
+            state, retry_at, plan = OutboxState.FAILED, None, "failed"
+        log.warning("reply %s not sent (%s); %s", reply.id, exc, plan)
         done = self._store.finish_reply(
-            reply.id, state=state, now=self._clock.now(), error=str(exc)
+            reply.id, state=state, now=now, error=str(exc), send_after=retry_at
         )
         self._store.audit(
             actor=reply.agent_id,
             action="reply.failed",
-            now=self._clock.now(),
+            now=now,
             case_id=reply.case_id,
             reply_id=reply.id,
             error=str(exc),
-            retry=again,
+            plan=plan,
         )
         self._refresh(reply.case_id)
         return done
@@ -98,19 +104,21 @@ class Outbox:
         except BoardError as exc:
             log.warning("card not refreshed: %s", exc)
 
-    def retry(self, reply_id: int) -> Reply:
-        """An agent asked to try a failed reply again."""
+    def requeue(self, reply_id: int) -> Reply:
+        """A failed reply goes back to pending (an agent asked to retry it)."""
         reply = self._store.reply(reply_id)
         if reply.state is OutboxState.FAILED:
-            self._store.finish_reply(reply.id, state=OutboxState.PENDING, now=self._clock.now())
-        return self.deliver(reply_id)
+            return self._store.finish_reply(
+                reply.id, state=OutboxState.PENDING, now=self._clock.now()
+            )
+        return reply
 
     def sweep(self, *, older_than: timedelta = timedelta(seconds=30)) -> list[Reply]:
-        """Send replies left pending (a crash before sending, or a retryable failure)."""
-        cutoff = self._clock.now() - older_than
-        return [
-            self.deliver(r.id) for r in self._store.replies(OutboxState.PENDING, older_than=cutoff)
-        ]
+        """Send what is due: paced replies whose time has come, and replies left pending (a
+        crash before sending, or a retryable failure) for longer than ``older_than``."""
+        now = self._clock.now()
+        due = self._store.due_replies(now=now, stale_before=now - older_than)
+        return [self.deliver(reply.id) for reply in due]
 
     def recover(self, *, older_than: timedelta = timedelta(0)) -> list[Reply]:
         """A reply left 'sending' (by a crash) may or may not be public: ask the network first.
@@ -124,12 +132,19 @@ class Outbox:
 
     def _reconcile(self, reply: Reply) -> Reply:
         mention = self._store.mention(reply.mention_id)
+        now = self._clock.now()
         try:
             found = self._publishers[mention.network].find_reply(in_reply_to=mention.native_id)
         except PublishError as exc:
-            log.warning("cannot reconcile reply %s yet (%s); will try again", reply.id, exc)
-            return reply
-        now = self._clock.now()
+            if exc.retryable:  # X could not be read now: ask again on the next round
+                log.warning("cannot reconcile reply %s yet (%s); will try again", reply.id, exc)
+                return reply
+            error = f"Earshot {exc}. Check on X whether the reply is public; if not, Retry"
+            done = self._store.finish_reply(
+                reply.id, state=OutboxState.FAILED, now=now, error=error
+            )
+            self._refresh(reply.case_id)
+            return done
         if found is not None:
             done = self._store.finish_reply(
                 reply.id, state=OutboxState.SENT, now=now, post_id=found.post_id, post_url=found.url

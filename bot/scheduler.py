@@ -15,8 +15,8 @@ from bot.outbox import Outbox
 from bot.sources import Source
 
 CARD_SWEEP_SECONDS = 30
-OUTBOX_SWEEP_SECONDS = 30
-RECONCILE_SECONDS = 300
+OUTBOX_SWEEP_SECONDS = 2  # paced storm replies go out on time; stragglers after 30 s
+RECONCILE_SECONDS = 60  # replies whose fate is unknown are checked against X this often
 
 
 def build_scheduler(
@@ -49,6 +49,6 @@ def build_scheduler(
         "interval",
         seconds=RECONCILE_SECONDS,
         id="reconcile",
-        kwargs={"older_than": timedelta(seconds=RECONCILE_SECONDS)},
+        kwargs={"older_than": timedelta(seconds=30)},
     )
     return scheduler

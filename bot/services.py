@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from slack_sdk import WebClient
-
+from bot.access import Access
 from bot.clock import Clock
 from bot.config import Config
 from bot.desk import Desk
 from bot.directory import Directory
 from bot.inbound import Inbound
 from bot.outbox import Outbox
+from bot.rulebook import RuleBook
 from bot.slack import SlackBoard
 from bot.sources import Source
+from bot.steering import Steering
 from bot.store import Store
 
 
@@ -28,4 +29,6 @@ class Services:
     desk: Desk
     inbound: Inbound
     sources: tuple[Source, ...]
-    slack_client: WebClient
+    access: Access
+    steering: Steering
+    rulebook: RuleBook

@@ -1,22 +1,37 @@
-"""The Slack side of cases: post and update case cards, tell one person something privately.
+"""The Slack side of cases: case cards, storm cards, thread notes, private notes to one person.
 
 Only slack-sdk's ``WebClient`` talks to Slack; rendering is done by the pure builders in
-``handlers.blocks``.
+``handlers.blocks``. Cards are rendered from the database inside a per-card lock, so a click that
+races the first post never posts a second card, and the last update always shows the latest state.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Protocol
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from bot.clock import Clock
 from bot.directory import Directory
+from bot.models import Mention
 from bot.store import Store
-from handlers.blocks import CardView, SuggestionButton, case_card
+from handlers.blocks import (
+    CardView,
+    Linked,
+    StormView,
+    SuggestionButton,
+    case_card,
+    escape,
+    moved_card,
+    quote,
+    storm_card,
+)
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +45,14 @@ class Board(Protocol):
 
     def refresh_card(self, case_id: int) -> None: ...
 
+    def refresh_storm(self, storm_id: int) -> None: ...
+
+    def follow_up(self, case_id: int, mention: Mention) -> None: ...
+
+    def notify(self, case_id: int) -> None: ...
+
+    def announce(self, channel: str, text: str) -> None: ...
+
     def tell(self, *, user: str, channel: str | None, text: str) -> None: ...
 
 
@@ -40,18 +63,43 @@ def make_web_client(*, token: str, base_url: str) -> WebClient:
     return client
 
 
-class SlackBoard:
-    """Cards are rendered from the database inside a per-case lock, so a click that races the
-    first post never posts a second card, and the last update always shows the latest state."""
+def usergroup_members(client: WebClient) -> Callable[[str], frozenset[str]]:
+    """Members of a Slack user group (scope usergroups:read); empty when Slack says no."""
 
-    def __init__(self, *, client: WebClient, store: Store, directory: Directory) -> None:
+    def members(group: str) -> frozenset[str]:
+        try:
+            answer = client.usergroups_users_list(usergroup=group)
+        except (SlackApiError, OSError) as exc:
+            log.warning("cannot list user group %s: %s", group, exc)
+            return frozenset()
+        return frozenset(str(u) for u in answer.get("users") or [])
+
+    return members
+
+
+class SlackBoard:
+    def __init__(
+        self,
+        *,
+        client: WebClient,
+        store: Store,
+        directory: Directory,
+        clock: Clock,
+        channels: Callable[[], tuple[str, ...]] = tuple,
+    ) -> None:
         self._client = client
         self._store = store
         self._directory = directory
+        self._clock = clock
+        self._channels = channels  # where a case can be moved: the routing channels
         self._stripes = tuple(threading.Lock() for _ in range(64))
 
-    def _lock(self, case_id: int) -> threading.Lock:
-        return self._stripes[case_id % len(self._stripes)]
+    @contextmanager
+    def _lock(self, key: str) -> Iterator[None]:
+        with self._stripes[hash(key) % len(self._stripes)]:
+            yield
+
+    # ---- case cards --------------------------------------------------------------------------
 
     def card_view(self, case_id: int) -> CardView:
         store, directory = self._store, self._directory
@@ -68,10 +116,24 @@ class SlackBoard:
             suggestions=buttons,
             agents=directory.agents,
             reply=store.latest_reply(case_id),
+            latest=store.latest_from_customer(case_id) if case.follow_ups else None,
+            joined=self._linked_case(case.joined_case),
+            storm=self._linked_storm(case.storm_id),
+            move_to=self._channels(),
         )
 
+    def _linked_case(self, case_id: int | None) -> Linked | None:
+        if case_id is None:
+            return None
+        other = self._store.case(case_id)
+        handle = self._store.mention(other.mention_id).author.handle
+        return Linked(case_id, other.permalink, f" (@{handle}'s conversation)" if handle else "")
+
+    def _linked_storm(self, storm_id: int | None) -> Linked | None:
+        return None if storm_id is None else Linked(storm_id, self._store.storm(storm_id).permalink)
+
     def post_card(self, case_id: int) -> None:
-        with self._lock(case_id):
+        with self._lock(f"case:{case_id}"):
             self._post(case_id)
 
     def _post(self, case_id: int) -> None:
@@ -79,46 +141,120 @@ class SlackBoard:
         if case.card_ts:
             return  # already posted (a sweep and the pipeline may both try)
         text, blocks = case_card(self.card_view(case_id))
-        try:
-            posted = self._client.chat_postMessage(
-                channel=case.channel,
-                text=text,
-                blocks=blocks,
-                unfurl_links=False,
-                unfurl_media=False,
-                metadata={"event_type": "earshot_case", "event_payload": {"case_id": case_id}},
-            )
-            channel, ts = str(posted["channel"]), str(posted["ts"])
-            link = self._client.chat_getPermalink(channel=channel, message_ts=ts)
-        except SlackApiError as exc:
-            raise BoardError(f"Slack refused the card for case {case_id}: {_why(exc)}") from exc
-        self._store.set_card(case_id, channel_id=channel, ts=ts, permalink=str(link["permalink"]))
+        thread = self._store.storm(case.storm_id).card_ts if case.storm_id else None
+        meta = {"event_type": "earshot_case", "event_payload": {"case_id": case_id}}
+        channel, ts, link = self._send(
+            case.channel,
+            text=text,
+            blocks=blocks,
+            thread_ts=thread,
+            metadata=meta,
+            what=f"the card for case {case_id}",
+        )
+        self._store.set_card(case_id, channel_id=channel, ts=ts, permalink=link)
 
     def refresh_card(self, case_id: int) -> None:
-        with self._lock(case_id):
-            self._refresh(case_id)
+        with self._lock(f"case:{case_id}"):
+            case = self._store.case(case_id)
+            if not case.card_ts or not case.channel_id:
+                self._post(case_id)
+                return
+            text, blocks = case_card(self.card_view(case_id))
+            self._update(case.channel_id, case.card_ts, text, blocks, what=f"case {case_id}")
 
-    def _refresh(self, case_id: int) -> None:
+    def move_card(self, case_id: int, *, old_channel_id: str, old_ts: str, by: str) -> None:
+        """Post the case's card where it now belongs; leave a pointer where it was."""
+        self.post_card(case_id)
         case = self._store.case(case_id)
-        if not case.card_ts or not case.channel_id:
-            self._post(case_id)
+        text, blocks = moved_card(
+            by=escape(by),
+            channel=case.channel,
+            permalink=case.permalink,
+            text=self._store.mention(case.mention_id).text,
+        )
+        self._update(old_channel_id, old_ts, text, blocks, what=f"the old card of case {case_id}")
+
+    # ---- thread notes and announcements ------------------------------------------------------
+
+    def follow_up(self, case_id: int, mention: Mention) -> None:
+        """The customer wrote again: a note in the card thread, and the card brought up to date."""
+        case = self._store.case(case_id)
+        if case.card_ts and case.channel_id:
+            text = f"↩ @{escape(mention.author.handle)} wrote again:\n{quote(mention.text)}"
+            self._send(case.channel_id, text=text, thread_ts=case.card_ts, what="a follow-up note")
+        self.refresh_card(case_id)
+
+    def notify(self, case_id: int) -> None:
+        """Ping the user group (or person) a rule names, in the card's thread."""
+        case = self._store.case(case_id)
+        if not (case.notify and case.card_ts and case.channel_id):
             return
-        text, blocks = case_card(self.card_view(case_id))
-        try:
-            self._client.chat_update(
-                channel=case.channel_id, ts=case.card_ts, text=text, blocks=blocks
-            )
-        except SlackApiError as exc:
-            raise BoardError(f"Slack refused to update case {case_id}: {_why(exc)}") from exc
+        who = f"<!subteam^{case.notify}>" if case.notify.startswith("S") else f"<@{case.notify}>"
+        text = f"{who} heads-up: rule “{escape(case.rule or '')}” matched case #{case.id}."
+        self._send(case.channel_id, text=text, thread_ts=case.card_ts, what="a notification")
+
+    def announce(self, channel: str, text: str) -> None:
+        self._send(channel, text=text, what="an announcement")
 
     def tell(self, *, user: str, channel: str | None, text: str) -> None:
         """A private note to one person: ephemeral in the channel, else a direct message."""
-        if channel:
-            self._client.chat_postEphemeral(channel=channel, user=user, text=text)
-        else:
-            self._client.chat_postMessage(channel=user, text=text)
+        try:
+            if channel:
+                self._client.chat_postEphemeral(channel=channel, user=user, text=text)
+            else:
+                self._client.chat_postMessage(channel=user, text=text)
+        except (SlackApiError, OSError) as exc:
+            raise BoardError(f"Slack did not take a note for {user}: {_why(exc)}") from exc
+
+    # ---- storms ------------------------------------------------------------------------------
+
+    def refresh_storm(self, storm_id: int) -> None:
+        """Post the storm card, or update its count, mix and examples."""
+        with self._lock(f"storm:{storm_id}"):
+            storm = self._store.storm(storm_id)
+            members = tuple(self._store.storm_members(storm_id))
+            view = StormView(storm_id, storm.channel, members, storm.created_at, self._clock.now())
+            text, blocks = storm_card(view)
+            if storm.card_ts and storm.channel_id:
+                self._update(storm.channel_id, storm.card_ts, text, blocks, what="a storm card")
+                return
+            channel, ts, link = self._send(
+                storm.channel, text=text, blocks=blocks, what="a storm card"
+            )
+            self._store.set_storm_card(storm_id, channel_id=channel, ts=ts, permalink=link)
+
+    # ---- Slack calls -------------------------------------------------------------------------
+
+    def _send(self, channel: str, *, text: str, what: str, **extra: Any) -> tuple[str, str, str]:
+        """chat.postMessage (+ permalink); returns (channel id, ts, permalink)."""
+        args = {k: v for k, v in extra.items() if v is not None}
+        try:
+            posted = self._client.chat_postMessage(
+                channel=channel, text=text, unfurl_links=False, unfurl_media=False, **args
+            )
+        except (SlackApiError, OSError) as exc:
+            raise BoardError(f"Slack did not take {what}: {_why(exc)}") from exc
+        channel_id, ts = str(posted["channel"]), str(posted["ts"])
+        return channel_id, ts, self._permalink(channel_id, ts)
+
+    def _permalink(self, channel: str, ts: str) -> str:
+        """The message's link, or "" if Slack will not say now: the message is posted either way."""
+        try:
+            return str(self._client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
+        except (SlackApiError, OSError) as exc:
+            log.warning("no permalink for %s/%s: %s", channel, ts, _why(exc))
+            return ""
+
+    def _update(
+        self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]], *, what: str
+    ) -> None:
+        try:
+            self._client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        except (SlackApiError, OSError) as exc:
+            raise BoardError(f"Slack did not update {what}: {_why(exc)}") from exc
 
 
-def _why(exc: SlackApiError) -> str:
-    error = exc.response.get("error") if exc.response is not None else None
-    return str(error or exc)
+def _why(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError) and exc.response is not None:
+        return str(exc.response.get("error") or exc)
+    return f"{type(exc).__name__}: {exc}"

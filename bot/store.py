@@ -12,6 +12,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -35,6 +36,7 @@ from bot.models import (
     Sentiment,
     Triage,
 )
+from bot.rules import Proposal, Ruleset, RuleSpec, StaleRulesError, parse_rules
 
 migrations = Migrations("earshot")
 
@@ -139,6 +141,100 @@ def _initial(db: Database) -> None:
     _table(db, "audit").create_index(["case_id"])
 
 
+@migrations(name="0002_routing_conversations_storms")
+def _routing(db: Database) -> None:
+    _table(db, "rulesets").create(
+        {
+            "id": int,
+            "at": str,
+            "actor": str,
+            "action": str,
+            "summary": str,
+            "rules": str,
+            "fallback": str,
+        },
+        pk="id",
+        not_null={"at", "actor", "rules"},
+    )
+    _table(db, "examples").create(
+        {
+            "id": int,
+            "text": str,
+            "channel": str,
+            "source": str,
+            "mention_id": str,
+            "actor": str,
+            "at": str,
+        },
+        pk="id",
+        not_null={"text", "channel", "source"},
+    )
+    _table(db, "customers").create(
+        {
+            "key": str,
+            "network": str,
+            "handle": str,
+            "tags": str,
+            "updated_at": str,
+            "updated_by": str,
+        },
+        pk="key",
+    )
+    cases = _table(db, "cases")
+    for column, kind in (
+        ("tags", str),
+        ("notify", str),
+        ("require_approval", int),
+        ("via", str),
+        ("follow_ups", int),
+        ("joined_case", int),
+        ("storm_id", int),
+        ("noise", str),
+        ("activity_at", str),
+    ):
+        cases.add_column(column, kind)
+    _table(db, "case_members").create(
+        {"case_id": int, "mention_id": str, "role": str, "at": str},
+        pk=("case_id", "mention_id"),
+        foreign_keys=[("case_id", "cases", "id"), ("mention_id", "mentions", "id")],
+    )
+    _table(db, "case_members").create_index(["mention_id"], unique=True)
+    _table(db, "storms").create(
+        {
+            "id": int,
+            "channel": str,
+            "channel_id": str,
+            "card_ts": str,
+            "permalink": str,
+            "label": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"channel", "created_at"},
+    )
+    _table(db, "alerts").create({"key": str, "at": str, "detail": str}, pk="key")
+    _table(db, "proposals").create(
+        {
+            "id": int,
+            "at": str,
+            "actor": str,
+            "base_version": int,
+            "action": str,
+            "summary": str,
+            "rules": str,
+        },
+        pk="id",
+        not_null={"at", "actor", "rules"},
+    )
+    _table(db, "mentions").create_index(["network", "conversation_id"])
+    _table(db, "outbox").add_column("send_after", str)
+    db.execute(
+        "insert into case_members (case_id, mention_id, role, at) "
+        "select id, mention_id, 'opener', created_at from cases"
+    )
+
+
 def _table(db: Database, name: str) -> Table:
     table = db[name]
     assert isinstance(table, Table)
@@ -184,7 +280,7 @@ class Store:
         if db is None:
             conn = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 30000")
-            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA synchronous = FULL")  # a sending mark must survive power loss
             conn.execute("PRAGMA foreign_keys = ON")
             db = Database(conn)
             self._local.db = db
@@ -279,6 +375,8 @@ class Store:
         decision: RouteDecision,
         suggestions: Sequence[dict[str, Any]],
         now: datetime,
+        joined_case: int | None = None,
+        noise: str | None = None,
     ) -> Case:
         """Create the case for a mention and mark the mention as cased, atomically."""
         row = {
@@ -287,18 +385,28 @@ class Store:
             "rule": decision.rule,
             "why": decision.why,
             "state": CaseState.OPEN.value,
-            "priority": triage.priority.value,
+            "priority": (decision.priority or triage.priority).value,
             "sentiment": triage.sentiment.value,
             "sentiment_score": triage.sentiment_score,
             "lang": triage.lang,
             "suggestions": json.dumps(list(suggestions)),
+            "tags": json.dumps(list(decision.tags)),
+            "notify": decision.notify,
+            "require_approval": int(decision.require_approval),
+            "via": decision.via,
+            "follow_ups": 0,
+            "joined_case": joined_case,
+            "noise": noise,
             "created_at": _iso(now),
             "updated_at": _iso(now),
+            "activity_at": _iso(now),
         }
         with self._write() as db:
-            case_id = _table(db, "cases").insert(row).last_pk
+            case_id = int(cast(int, _table(db, "cases").insert(row).last_pk))
             _table(db, "mentions").update(mention.id, {"state": MentionState.CASED.value})
-        return self.case(int(cast(int, case_id)))
+            member = {"case_id": case_id, "mention_id": mention.id, "role": "opener"}
+            _table(db, "case_members").insert({**member, "at": _iso(now)})
+        return self.case(case_id)
 
     def case(self, case_id: int) -> Case:
         return _case_from_row(_table(self.db, "cases").get(case_id))
@@ -310,6 +418,111 @@ class Store:
     def case_suggestions(self, case_id: int) -> list[dict[str, Any]]:
         row = _table(self.db, "cases").get(case_id)
         return list(json.loads(row["suggestions"] or "[]"))
+
+    def case_in_conversation(self, mention: Mention) -> Conversation | None:
+        """The latest case this mention's conversation belongs to, and how it is linked.
+
+        ``direct`` when the mention answers one of the case's posts or the case opened the
+        conversation; otherwise they only share a conversation (say, replies to a brand post).
+        """
+        if not mention.conversation_id and not mention.in_reply_to:
+            return None
+        row = self.db.execute(
+            "select cm.case_id, max(m.native_id = :root or m.id = :parent) from case_members cm "
+            "join mentions m on m.id = cm.mention_id where m.network = :network and m.id != :id "
+            "and (m.conversation_id = :root or m.native_id = :root or m.id = :parent) "
+            "group by cm.case_id order by cm.case_id desc limit 1",
+            {
+                "root": mention.conversation_id or "",
+                "parent": mention.in_reply_to or "",
+                "network": mention.network,
+                "id": mention.id,
+            },
+        ).fetchone()
+        return Conversation(self.case(row[0]), bool(row[1])) if row else None
+
+    def add_follow_up(self, case_id: int, mention_id: str, *, now: datetime) -> Case:
+        """The customer wrote again: the mention joins the case, which is open again."""
+        with self._write() as db:
+            member = {"case_id": case_id, "mention_id": mention_id, "role": "follow_up"}
+            _table(db, "case_members").insert({**member, "at": _iso(now)})
+            _table(db, "mentions").update(mention_id, {"state": MentionState.CASED.value})
+            db.execute(
+                "update cases set follow_ups = coalesce(follow_ups, 0) + 1, state = ?, "
+                "closed_at = null, activity_at = ?, updated_at = ? where id = ?",
+                [CaseState.OPEN.value, _iso(now), _iso(now), case_id],
+            )
+        return self.case(case_id)
+
+    def recent_open_cases(self, channel: str, *, since: datetime) -> list[tuple[Case, Mention]]:
+        rows = self.db.query(
+            "select * from cases where channel = ? and state = ? and created_at >= ? order by id",
+            [channel, CaseState.OPEN.value, _iso(since)],
+        )
+        cases = [_case_from_row(row) for row in rows]
+        return [(case, self.mention(case.mention_id)) for case in cases]
+
+    def start_storm(self, channel: str, members: Sequence[int], *, now: datetime) -> int:
+        with self._write() as db:
+            row = {"channel": channel, "created_at": _iso(now), "updated_at": _iso(now)}
+            storm_id = int(cast(int, _table(db, "storms").insert(row).last_pk))
+            for case_id in members:
+                _table(db, "cases").update(case_id, {"storm_id": storm_id})
+        return storm_id
+
+    def join_storm(self, storm_id: int, case_id: int, *, now: datetime) -> None:
+        with self._write() as db:
+            _table(db, "cases").update(case_id, {"storm_id": storm_id})
+            _table(db, "storms").update(storm_id, {"updated_at": _iso(now)})
+
+    def storm(self, storm_id: int) -> Storm:
+        row = _table(self.db, "storms").get(storm_id)
+        return Storm(
+            id=row["id"],
+            channel=row["channel"],
+            channel_id=row["channel_id"],
+            card_ts=row["card_ts"],
+            permalink=row["permalink"],
+            created_at=_parse(row["created_at"]) or _epoch(),
+            updated_at=_parse(row["updated_at"]) or _epoch(),
+        )
+
+    def storm_members(self, storm_id: int) -> list[tuple[Case, Mention]]:
+        rows = _table(self.db, "cases").rows_where("storm_id = ?", [storm_id], order_by="id")
+        cases = [_case_from_row(row) for row in rows]
+        return [(case, self.mention(case.mention_id)) for case in cases]
+
+    def set_storm_card(self, storm_id: int, *, channel_id: str, ts: str, permalink: str) -> None:
+        card = {"channel_id": channel_id, "card_ts": ts, "permalink": permalink}
+        _table(self.db, "storms").update(storm_id, card)
+
+    def count_cases(self, kind: str, value: str, *, since: datetime, until: datetime) -> int:
+        """Cases opened in [since, until) by a rule, or carrying a tag (for volume alerts)."""
+        match = (
+            "rule = ?"
+            if kind == "rule"
+            else ("exists (select 1 from json_each(cases.tags) where json_each.value = ?)")
+        )
+        sql = f"select count(*) from cases where {match} and created_at >= ? and created_at < ?"
+        return int(self.db.execute(sql, [value, _iso(since), _iso(until)]).fetchone()[0])
+
+    def record_alert(self, key: str, *, now: datetime) -> bool:
+        """True the first time ``key`` alerts in this hour; False if it already did."""
+        bucket = f"{key}@{now.astimezone(UTC):%Y-%m-%dT%H}"
+        with self._write() as db:
+            if list(_table(db, "alerts").rows_where("key = ?", [bucket])):
+                return False
+            _table(db, "alerts").insert({"key": bucket, "at": _iso(now), "detail": key})
+        return True
+
+    def latest_from_customer(self, case_id: int) -> Mention:
+        """The customer's latest post in the case: replies answer this one."""
+        row = self.db.execute(
+            "select mention_id from case_members where case_id = ? order by at desc, rowid desc "
+            "limit 1",
+            [case_id],
+        ).fetchone()
+        return self.mention(row[0])
 
     def cases_without_card(self) -> list[Case]:
         rows = _table(self.db, "cases").rows_where("card_ts is null", order_by="id")
@@ -338,9 +551,9 @@ class Store:
         """Move an open case to replied or dismissed; False if it was no longer open."""
         sql = (
             "update cases set state = ?, closed_by = ?, closed_at = ?, updated_at = ? "
-            "where id = ? and state = ?"
+            "where id = ? and state = ? and (claimed_by is null or claimed_by = ?)"
         )
-        params = [state.value, by, _iso(now), _iso(now), case_id, CaseState.OPEN.value]
+        params = [state.value, by, _iso(now), _iso(now), case_id, CaseState.OPEN.value, by]
         return self._changed(sql, params)
 
     def reopen_case(self, case_id: int, *, now: datetime) -> bool:
@@ -379,6 +592,7 @@ class Store:
         text: str,
         template: str | None,
         now: datetime,
+        send_after: datetime | None = None,
     ) -> tuple[Reply, bool]:
         """Write a confirmed reply to the outbox before it is sent. Same key, same row."""
         row = {
@@ -394,13 +608,24 @@ class Store:
             "attempts": 0,
             "created_at": _iso(now),
             "updated_at": _iso(now),
+            "send_after": _iso(send_after),
         }
         with self._write() as db:
             existing = list(_table(db, "outbox").rows_where("key = ?", [key]))
             if existing:
                 return _reply_from_row(existing[0]), False
+            busy = db.execute(
+                "select id, state from outbox where case_id = ? and state in (?, ?) limit 1",
+                [case.id, OutboxState.PENDING.value, OutboxState.SENDING.value],
+            ).fetchone()
+            if busy:
+                raise ReplyInFlightError(f"reply {busy[0]} is {busy[1]}")
             reply_id = _table(db, "outbox").insert(row).last_pk
         return self.reply(int(cast(int, reply_id))), True
+
+    def reply_by_key(self, key: str) -> Reply | None:
+        rows = _table(self.db, "outbox").rows_where("key = ?", [key], limit=1)
+        return next((_reply_from_row(row) for row in rows), None)
 
     def reply(self, reply_id: int) -> Reply:
         return _reply_from_row(_table(self.db, "outbox").get(reply_id))
@@ -418,6 +643,30 @@ class Store:
             params.append(_iso(older_than) or "")
         rows = _table(self.db, "outbox").rows_where(where, params, order_by="id")
         return [_reply_from_row(row) for row in rows]
+
+    def due_replies(self, *, now: datetime, stale_before: datetime) -> list[Reply]:
+        """Pending replies to send now: paced ones whose time has come, and stragglers."""
+        rows = _table(self.db, "outbox").rows_where(
+            "state = ? and ((send_after is null and updated_at < ?) or send_after <= ?)",
+            [OutboxState.PENDING.value, _iso(stale_before), _iso(now)],
+            order_by="coalesce(send_after, created_at), id",
+        )
+        return [_reply_from_row(row) for row in rows]
+
+    def move_case(self, case_id: int, *, channel: str, why: str, now: datetime) -> None:
+        """The case belongs elsewhere: a new card will be posted there (the old one remains)."""
+        update = {
+            "channel": channel,
+            "why": why,
+            "rule": None,
+            "via": "moved",
+            "channel_id": None,
+            "card_ts": None,
+            "permalink": None,
+            "storm_id": None,
+            "updated_at": _iso(now),
+        }
+        _table(self.db, "cases").update(case_id, update)
 
     def start_sending(self, reply_id: int, *, now: datetime) -> bool:
         """pending -> sending for exactly one caller; the winner is the only one that sends."""
@@ -437,12 +686,147 @@ class Store:
         post_id: str | None = None,
         post_url: str | None = None,
         error: str | None = None,
+        send_after: datetime | None = None,
     ) -> Reply:
-        update: dict[str, Any] = {"state": state.value, "updated_at": _iso(now), "error": error}
+        update: dict[str, Any] = {
+            "state": state.value,
+            "updated_at": _iso(now),
+            "error": error,
+            "send_after": _iso(send_after),
+        }
         if state is OutboxState.SENT:
             update |= {"post_id": post_id, "post_url": post_url, "sent_at": _iso(now)}
         _table(self.db, "outbox").update(reply_id, update)
         return self.reply(reply_id)
+
+    # ---- routing rules: versions, proposals, examples, customer tags -------------------------
+
+    def latest_ruleset(self) -> Ruleset | None:
+        rows = _table(self.db, "rulesets").rows_where(order_by="id desc", limit=1)
+        return next((_ruleset_from_row(row) for row in rows), None)
+
+    def ruleset(self, version: int) -> Ruleset:
+        return _ruleset_from_row(_table(self.db, "rulesets").get(version))
+
+    def rulesets(self, *, limit: int = 20) -> list[Ruleset]:
+        rows = _table(self.db, "rulesets").rows_where(order_by="id desc", limit=limit)
+        return [_ruleset_from_row(row) for row in rows]
+
+    def save_ruleset(
+        self,
+        rules: Sequence[RuleSpec],
+        *,
+        fallback: str,
+        actor: str,
+        action: str,
+        summary: str,
+        now: datetime,
+        base_version: int | None,
+    ) -> Ruleset:
+        """A new version of the whole rule list, only if nobody saved one since ``base_version``."""
+        with self._write() as db:
+            latest = next(iter(db.execute("select max(id) from rulesets").fetchall()))[0]
+            if latest != base_version:
+                raise StaleRulesError(latest)
+            row = {
+                "at": _iso(now),
+                "actor": actor,
+                "action": action,
+                "summary": summary,
+                "rules": json.dumps([r.to_dict() for r in rules], ensure_ascii=False),
+                "fallback": fallback,
+            }
+            version = int(cast(int, _table(db, "rulesets").insert(row).last_pk))
+        return self.ruleset(version)
+
+    def add_proposal(
+        self,
+        rules: Sequence[RuleSpec],
+        *,
+        actor: str,
+        base_version: int,
+        action: str,
+        summary: str,
+        now: datetime,
+    ) -> int:
+        row = {
+            "at": _iso(now),
+            "actor": actor,
+            "base_version": base_version,
+            "action": action,
+            "summary": summary,
+            "rules": json.dumps([r.to_dict() for r in rules]),
+        }
+        with self._write() as db:
+            return int(cast(int, _table(db, "proposals").insert(row).last_pk))
+
+    def proposal(self, proposal_id: int) -> Proposal:
+        row = _table(self.db, "proposals").get(proposal_id)
+        return Proposal(
+            id=row["id"],
+            actor=row["actor"],
+            base_version=row["base_version"],
+            action=row["action"] or "",
+            summary=row["summary"] or "",
+            rules=_specs(row["rules"]),
+        )
+
+    def add_examples(
+        self,
+        examples: Iterable[tuple[str, str]],
+        *,
+        source: str,
+        actor: str,
+        now: datetime,
+        mention_id: str | None = None,
+    ) -> int:
+        rows = [
+            {
+                "text": text,
+                "channel": channel,
+                "source": source,
+                "mention_id": mention_id,
+                "actor": actor,
+                "at": _iso(now),
+            }
+            for text, channel in examples
+        ]
+        with self._write() as db:
+            _table(db, "examples").insert_all(rows)
+        return len(rows)
+
+    def examples(self) -> list[tuple[str, str]]:
+        rows = self.db.execute("select text, channel from examples order by id").fetchall()
+        return [(str(text), str(channel)) for text, channel in rows]
+
+    def customer_tags(self, network: str, handle: str) -> frozenset[str]:
+        rows = list(
+            _table(self.db, "customers").rows_where("key = ?", [_customer(network, handle)])
+        )
+        return frozenset(json.loads(rows[0]["tags"] or "[]")) if rows else frozenset()
+
+    def set_customer_tags(
+        self, network: str, handle: str, tags: Iterable[str], *, actor: str, now: datetime
+    ) -> None:
+        row = {
+            "key": _customer(network, handle),
+            "network": network,
+            "handle": handle,
+            "tags": json.dumps(sorted(set(tags))),
+            "updated_at": _iso(now),
+            "updated_by": actor,
+        }
+        with self._write() as db:
+            _table(db, "customers").upsert(row, pk="key")
+
+    def recent_mentions(self, limit: int) -> list[Mention]:
+        """The latest mentions that became cases, newest first (for routing dry-runs)."""
+        rows = self.db.query(
+            "select m.* from mentions m join case_members c on c.mention_id = m.id "
+            "where c.role = 'opener' order by m.rowid desc limit ?",
+            [limit],
+        )
+        return [_mention_from_row(row) for row in rows]
 
     # ---- agents, cursors, audit --------------------------------------------------------------
 
@@ -476,6 +860,10 @@ class Store:
             self._put_cursor(key, value, now)
 
     def _put_cursor(self, key: str, value: str, now: datetime) -> None:
+        """Set a cursor; an empty value removes it (a gap that has been filled)."""
+        if not value:
+            self.db.execute("delete from cursors where key = ?", [key])
+            return
         row = {"key": key, "value": value, "updated_at": _iso(now)}
         _table(self.db, "cursors").upsert(row, pk="key")
 
@@ -578,6 +966,14 @@ def _case_from_row(row: dict[str, Any]) -> Case:
         replied_by=row["replied_by"],
         reply_url=row["reply_url"],
         closed_by=row["closed_by"],
+        tags=tuple(json.loads(row.get("tags") or "[]")),
+        notify=row.get("notify") or "",
+        require_approval=bool(row.get("require_approval")),
+        via=row.get("via") or "rule",
+        follow_ups=row.get("follow_ups") or 0,
+        joined_case=row.get("joined_case"),
+        storm_id=row.get("storm_id"),
+        noise=row.get("noise"),
     )
 
 
@@ -595,6 +991,50 @@ def _reply_from_row(row: dict[str, Any]) -> Reply:
         post_id=row["post_id"],
         post_url=row["post_url"],
         error=row["error"],
+    )
+
+
+class ReplyInFlightError(Exception):
+    """The case already has a reply pending or being sent: one at a time per case."""
+
+
+@dataclass(frozen=True, slots=True)
+class Storm:
+    id: int
+    channel: str
+    channel_id: str | None
+    card_ts: str | None
+    permalink: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    case: Case
+    direct: bool
+
+
+def _customer(network: str, handle: str) -> str:
+    return f"{network}:{handle.lstrip('@').lower()}"
+
+
+def _specs(text: str) -> tuple[RuleSpec, ...]:
+    specs, problems = parse_rules(json.loads(text or "[]"), where="rules")
+    if problems:  # stored rules were validated when saved; this means a hand-edited database
+        raise ValueError("stored rules are invalid: " + "; ".join(map(str, problems)))
+    return tuple(specs)
+
+
+def _ruleset_from_row(row: dict[str, Any]) -> Ruleset:
+    return Ruleset(
+        version=row["id"],
+        rules=_specs(row["rules"]),
+        fallback=row["fallback"] or "",
+        at=_parse(row["at"]) or _epoch(),
+        actor=row["actor"],
+        action=row["action"] or "",
+        summary=row["summary"] or "",
     )
 
 

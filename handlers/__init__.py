@@ -8,11 +8,12 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import cards, commands, errors, modals
+from handlers import cards, commands, errors, modals, routing
 
 
 def register(app: App, services: Services) -> None:
     errors.register(app, services)
     cards.register(app, services)
     modals.register(app, services)
+    routing.register(app, services)
     commands.register(app, services)

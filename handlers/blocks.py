@@ -12,7 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.models import Agent, Case, CaseState, Mention, OutboxState, Priority, Reply, Sentiment
+from bot.models import (
+    Agent,
+    Case,
+    CaseState,
+    Mention,
+    OutboxState,
+    Priority,
+    Reply,
+    Sentiment,
+    StormAnswer,
+    StormPlan,
+)
 
 Block = dict[str, Any]
 
@@ -23,6 +34,8 @@ CLAIM_ACTION = "earshot_claim"
 DISMISS_ACTION = "earshot_dismiss"
 REOPEN_ACTION = "earshot_reopen"
 RETRY_ACTION = "earshot_retry"
+MOVE_ACTION = "earshot_move"
+STORM_ANSWER_ACTION = "earshot_storm_answer"
 EDIT_ACTION = "earshot_edit"
 REPLY_BLOCK = "reply"
 REPLY_INPUT = "earshot_reply_text"
@@ -65,18 +78,18 @@ def reach(followers: int) -> str:
     return f"{followers} followers"
 
 
-def _button(text: str, action_id: str, value: str, *, style: str | None = None) -> dict[str, Any]:
+def button(text: str, action_id: str, value: str, *, style: str | None = None) -> dict[str, Any]:
     button = {"type": "button", "text": plain(text, 75), "action_id": action_id, "value": value}
     if style:
         button["style"] = style
     return button
 
 
-def _context(*texts: str) -> Block:
+def context(*texts: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": t} for t in texts]}
 
 
-def _section(text: str) -> Block:
+def section(text: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
 
 
@@ -91,6 +104,18 @@ class SuggestionButton:
 
 
 @dataclass(frozen=True, slots=True)
+class Linked:
+    """Another case or a storm this card points to."""
+
+    id: int
+    permalink: str | None
+    label: str = ""
+
+    def link(self, text: str) -> str:
+        return f"<{self.permalink}|{text}>" if self.permalink else text
+
+
+@dataclass(frozen=True, slots=True)
 class CardView:
     case: Case
     mention: Mention
@@ -98,6 +123,10 @@ class CardView:
     suggestions: tuple[SuggestionButton, ...] = ()
     agents: Mapping[str, Agent] | None = None
     reply: Reply | None = None  # the latest reply in the outbox, if any
+    latest: Mention | None = None  # the customer's latest follow-up, when there is one
+    joined: Linked | None = None  # the case whose conversation this third party joined
+    storm: Linked | None = None  # the storm this case is part of
+    move_to: tuple[str, ...] = ()  # channels the case can be moved to
 
     def name(self, user_id: str | None) -> str:
         """Mrkdwn for a person: the agent's (escaped) name, else a Slack mention of the id."""
@@ -112,13 +141,39 @@ def case_card(view: CardView) -> tuple[str, list[Block]]:
     m = view.mention
     who = f"@{m.author.handle}" if m.author.handle else (m.author.name or "someone")
     text = f"{_NETWORK.get(m.network, m.network)} mention from {who}: {m.text[:150]}"
-    blocks = [_headline(view), _author_and_text(m), _where(view), *_state_blocks(view)]
-    return escape(text), blocks
+    blocks = [_headline(view), _author_and_text(m), *_follow_up(view), _where(view)]
+    if badges := _badges(view):
+        blocks.append(context(" · ".join(badges)))
+    return escape(text), [*blocks, *_state_blocks(view)]
+
+
+def _follow_up(view: CardView) -> list[Block]:
+    if view.latest is None or not view.case.follow_ups:
+        return []
+    count = view.case.follow_ups
+    heading = f"↩ *The customer wrote again* ({count} follow-up{'s' if count > 1 else ''}):"
+    return [section(f"{heading}\n{quote(view.latest.text, 1500)}")]
+
+
+def _badges(view: CardView) -> list[str]:
+    case = view.case
+    badges = [f"🏷 {escape(', '.join(case.tags))}"] if case.tags else []
+    if case.require_approval:
+        badges.append("🛡 replies need a lead's approval")
+    if case.noise:
+        badges.append(f"⚠️ {escape(case.noise)}")
+    if view.joined is not None:
+        badges.append(
+            "↪ joins " + view.joined.link(f"case #{view.joined.id}") + escape(view.joined.label)
+        )
+    if view.storm is not None:
+        badges.append("🌩 part of " + view.storm.link(f"storm #{view.storm.id}"))
+    return badges
 
 
 def _headline(view: CardView) -> Block:
     case, network = view.case, _NETWORK.get(view.mention.network, view.mention.network)
-    return _context(
+    return context(
         f"{_PRIORITY[case.priority]} · {_SENTIMENT[case.sentiment]} · {network} · "
         f"*{escape(view.brand)}* · case #{case.id}"
     )
@@ -129,13 +184,13 @@ def _author_and_text(m: Mention) -> Block:
     handle = f" (@{escape(m.author.handle)})" if m.author.handle and m.author.name else ""
     badge = " ✓ verified" if m.author.verified else ""
     first = f"*{name}*{handle} · {reach(m.author.followers)}{badge}"
-    return _section(f"{first}\n{quote(m.text)}")
+    return section(f"{first}\n{quote(m.text)}")
 
 
 def _where(view: CardView) -> Block:
     m, case = view.mention, view.case
     link = f"<{m.url}|Open on {_NETWORK.get(m.network, m.network)}>" if m.url else "no link"
-    return _context(f"{link} · {escape(case.why)}")
+    return context(f"{link} · {escape(case.why)}")
 
 
 def _state_blocks(view: CardView) -> list[Block]:
@@ -144,19 +199,19 @@ def _state_blocks(view: CardView) -> list[Block]:
         return [_replied(view)]
     if case.state is CaseState.DISMISSED:
         by = view.name(case.closed_by)
-        reopen = _button("Reopen", REOPEN_ACTION, str(case.id))
-        return [_context(f"🗂 Dismissed by {by}"), {"type": "actions", "elements": [reopen]}]
+        reopen = button("Reopen", REOPEN_ACTION, str(case.id))
+        return [context(f"🗂 Dismissed by {by}"), {"type": "actions", "elements": [reopen]}]
     if reply and reply.state in {OutboxState.PENDING, OutboxState.SENDING}:
         who = view.name(reply.agent_id)
         if reply.error:
-            return [_context(f"⏳ {who}'s reply will be retried: {escape(reply.error)}")]
-        return [_context(f"⏳ Sending {who}'s reply…")]
+            return [context(f"⏳ {who}'s reply will be retried: {escape(reply.error)}")]
+        return [context(f"⏳ Sending {who}'s reply…")]
     blocks = _open_actions(view)
     if reply and reply.state is OutboxState.FAILED:
-        retry = _button("Retry send", RETRY_ACTION, str(reply.id), style="danger")
+        retry = button("Retry send", RETRY_ACTION, str(reply.id), style="danger")
         who = view.name(reply.agent_id)
         failed = f"⚠️ Reply by {who} was not sent: {escape(reply.error or '')}"
-        blocks += [_section(failed), {"type": "actions", "elements": [retry]}]
+        blocks += [section(failed), {"type": "actions", "elements": [retry]}]
     return blocks
 
 
@@ -166,7 +221,7 @@ def _replied(view: CardView) -> Block:
     who = escape(f"{agent.name} {agent.signature}") if agent else view.name(case.replied_by)
     link = f" · <{case.reply_url}|View public reply>" if case.reply_url else ""
     said = f"\n{quote(reply.text)}" if reply else ""
-    return _section(f"✅ *Replied by {who}*{link}{said}")
+    return section(f"✅ *Replied by {who}*{link}{said}")
 
 
 def _open_actions(view: CardView) -> list[Block]:
@@ -174,18 +229,142 @@ def _open_actions(view: CardView) -> list[Block]:
     blocks: list[Block] = []
     if view.suggestions:
         buttons = [
-            _button(f"💬 {s.label}", f"{SUGGEST_ACTION}_{i}", f"{case.id}|{s.template}")
+            button(f"💬 {s.label}", f"{SUGGEST_ACTION}_{i}", f"{case.id}|{s.template}")
             for i, s in enumerate(view.suggestions, start=1)
         ]
-        blocks += [_section("*Suggested replies*"), {"type": "actions", "elements": buttons}]
-    controls = [_button("✍️ Write reply", WRITE_ACTION, str(case.id), style="primary")]
+        blocks += [section("*Suggested replies*"), {"type": "actions", "elements": buttons}]
+    controls = [button("✍️ Write reply", WRITE_ACTION, str(case.id), style="primary")]
     if not case.claimed_by:
-        controls.append(_button("🙋 Claim", CLAIM_ACTION, str(case.id)))
-    controls.append(_button("Dismiss", DISMISS_ACTION, str(case.id)))
+        controls.append(button("🙋 Claim", CLAIM_ACTION, str(case.id)))
+    controls.append(button("Dismiss", DISMISS_ACTION, str(case.id)))
+    if choices := [c for c in view.move_to if c != case.channel][:100]:
+        controls.append(_move_menu(case.id, choices))
     blocks.append({"type": "actions", "elements": controls})
     if case.claimed_by:
-        blocks.append(_context(f"🔒 {view.name(case.claimed_by)} is on it"))
+        blocks.append(context(f"🔒 {view.name(case.claimed_by)} is on it"))
+    if case.replied_by:
+        earlier = f"Answered earlier by {view.name(case.replied_by)}; the customer wrote again."
+        blocks.append(context(f"💬 {earlier}"))
     return blocks
+
+
+def _move_menu(case_id: int, channels: Sequence[str]) -> dict[str, Any]:
+    return {
+        "type": "static_select",
+        "action_id": MOVE_ACTION,
+        "placeholder": plain("Move to…", 150),
+        "options": [
+            {"text": plain(channel, 75), "value": f"{case_id}|{channel}"} for channel in channels
+        ],
+    }
+
+
+def moved_card(
+    *, by: str, channel: str, permalink: str | None, text: str
+) -> tuple[str, list[Block]]:
+    """What is left where a case used to be: a pointer to its new card."""
+    where = f"<{permalink}|{escape(channel)}>" if permalink else escape(channel)
+    line = f"➡️ Moved to {where} by {by}."
+    return escape(f"Moved to {channel}"), [section(f"{line}\n{quote(text, 300)}")]
+
+
+# ---- storms -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StormView:
+    id: int
+    channel: str
+    members: tuple[tuple[Case, Mention], ...]
+    started: datetime
+    latest: datetime
+
+    @property
+    def answered(self) -> int:
+        return sum(case.state is CaseState.REPLIED for case, _ in self.members)
+
+
+def storm_card(view: StormView) -> tuple[str, list[Block]]:
+    """One card for many near-identical mentions; their own cards sit in its thread."""
+    count = len(view.members)
+    minutes = max(1, int((view.latest - view.started).total_seconds() // 60))
+    first = view.members[0][1].text if view.members else ""
+    mix = {s: sum(c.sentiment is s for c, _ in view.members) for s in Sentiment}
+    examples = [quote(m.text, 200) for _, m in view.members[-3:]]
+    blocks = [
+        section(f"🌩 *Storm #{view.id}* · {count} similar mentions in {minutes} min"),
+        section(f"Like {quote(first, 300)}"),
+        context(
+            f"😠 {mix[Sentiment.NEGATIVE]} · 😐 {mix[Sentiment.NEUTRAL]} · "
+            f"🙂 {mix[Sentiment.POSITIVE]} · answered {view.answered}/{count} · "
+            "each mention is its own case, in this thread"
+        ),
+        section("*Latest*\n" + "\n".join(examples)),
+        {
+            "type": "actions",
+            "elements": [
+                button(
+                    "Answer all with a template…",
+                    STORM_ANSWER_ACTION,
+                    str(view.id),
+                    style="primary",
+                )
+            ],
+        },
+    ]
+    return escape(f"Storm: {count} similar mentions in {view.channel}"), blocks
+
+
+STORM_ANSWER_VIEW = "earshot_storm_answer_view"
+STORM_TEMPLATE_BLOCK = "template"
+STORM_TEMPLATE_INPUT = "earshot_storm_template"
+
+
+def storm_answer_modal(plan: StormPlan) -> dict[str, Any]:
+    """Pick one template for the whole storm; see exactly what the first customer gets."""
+    options = [
+        {"text": plain(label, 75), "value": template_id}
+        for template_id, label in plan.templates[:100]
+    ]
+    chosen = next((o for o in options if o["value"] == plan.template), None)
+    select: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": STORM_TEMPLATE_INPUT,
+        "options": options,
+    }
+    if chosen:
+        select["initial_option"] = chosen
+    pace = f"one every {plan.pacing_seconds:g} s"
+    return {
+        "type": "modal",
+        "callback_id": STORM_ANSWER_VIEW,
+        "private_metadata": json.dumps({"storm": plan.storm_id}),
+        "title": plain("Answer the storm", 24),
+        "submit": plain(f"Post {plan.to_answer} replies", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [
+            section(
+                f"{plan.to_answer} of {plan.total} customers get their own public reply, each "
+                f"signed by you, {pace}. Cases claimed by others or already answered are skipped."
+            ),
+            {
+                "type": "input",
+                "block_id": STORM_TEMPLATE_BLOCK,
+                "dispatch_action": True,
+                "label": plain("Template", 2000),
+                "element": select,
+            },
+            section("*The first customer will see:*\n" + quote(plan.sample or "(nothing to send)")),
+        ],
+    }
+
+
+def storm_answered_modal(answer: StormAnswer) -> dict[str, Any]:
+    skipped = "; ".join(f"case #{case} ({why})" for case, why in answer.skipped[:20])
+    text = f"Queued {len(answer.queued)} replies; they go out one by one." + (
+        f" Skipped: {skipped}." if skipped else ""
+    )
+    return notice_modal("Storm answered", text)
 
 
 # ---- reply modals -----------------------------------------------------------------------------
@@ -216,12 +395,12 @@ def compose_modal(view: ComposeView) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": COMPOSE_VIEW,
-        "private_metadata": json.dumps(meta),
+        "private_metadata": json.dumps(meta, ensure_ascii=False),
         "title": plain(f"Reply on {view.network_label}", 24),
         "submit": plain("Preview", 24),
         "close": plain("Cancel", 24),
         "blocks": [
-            _section(f"Replying to *@{escape(m.author.handle)}*:\n{quote(m.text, 1500)}"),
+            section(f"Replying to *@{escape(m.author.handle)}*:\n{quote(m.text, 1500)}"),
             {
                 "type": "input",
                 "block_id": REPLY_BLOCK,
@@ -229,7 +408,7 @@ def compose_modal(view: ComposeView) -> dict[str, Any]:
                 "label": plain("Your reply", 2000),
                 "element": element,
             },
-            {**_context(view.meter), "block_id": METER_BLOCK},
+            {**context(view.meter), "block_id": METER_BLOCK},
         ],
     }
 
@@ -242,7 +421,7 @@ def with_meter(view: Mapping[str, Any], text: str) -> dict[str, Any]:
     """The same modal with a new meter line, minus the read-only keys Slack added."""
     updated = {key: view[key] for key in _VIEW_KEYS if key in view}
     updated["blocks"] = [
-        {**_context(text), "block_id": METER_BLOCK} if b.get("block_id") == METER_BLOCK else b
+        {**context(text), "block_id": METER_BLOCK} if b.get("block_id") == METER_BLOCK else b
         for b in view.get("blocks", [])
     ]
     return updated
@@ -280,18 +459,18 @@ def preview_modal(view: PreviewView) -> dict[str, Any]:
         f"This will be posted *publicly* on {view.network_label} as *@{escape(view.brand_handle)}*,"
         f" replying to @{escape(view.mention.author.handle)}:"
     )
-    edit = _button("✏️ Edit", EDIT_ACTION, str(view.case_id))
+    edit = button("✏️ Edit", EDIT_ACTION, str(view.case_id))
     return {
         "type": "modal",
         "callback_id": CONFIRM_VIEW,
-        "private_metadata": json.dumps(meta),
+        "private_metadata": json.dumps(meta, ensure_ascii=False),
         "title": plain("Confirm public reply", 24),
         "submit": plain("Post publicly", 24),
         "close": plain("Cancel", 24),
         "blocks": [
-            _section(where),
-            _section(quote(view.public_text)),
-            _context(f"{view.length}/{view.limit} characters · signature included"),
+            section(where),
+            section(quote(view.public_text)),
+            context(f"{view.length}/{view.limit} characters · signature included"),
             {"type": "actions", "elements": [edit]},
         ],
     }
@@ -302,7 +481,7 @@ def notice_modal(title: str, text: str) -> dict[str, Any]:
         "type": "modal",
         "title": plain(title, 24),
         "close": plain("Close", 24),
-        "blocks": [_section(escape(text))],
+        "blocks": [section(escape(text))],
     }
 
 
@@ -311,9 +490,16 @@ def notice_modal(title: str, text: str) -> dict[str, Any]:
 HELP = (
     "*Earshot* — public mentions of the brand, triaged and routed into team channels.\n"
     "• `/mentions queue` — open cases per channel, oldest first, with links to their cards\n"
+    "• `/mentions route` — the routing rules in order; leads add, edit, move, switch off and "
+    "remove them (each change shows a dry-run first)\n"
+    "• `/mentions route test <text>` — which rule a post like this would hit, and why\n"
+    "• `/mentions route history` — every change: who, when, what\n"
+    "• `/mentions route undo` — put the rules back as before the last change (leads)\n"
+    "• `/mentions tag @handle +vip -press` — tag a customer (rules can route on tags)\n"
     "• `/mentions help` — this help\n"
     "On a card: pick a suggested reply or *Write reply*, check the preview (your signature is "
-    "added), then *Post publicly*. Only configured agents can post."
+    "added), then *Post publicly*. *Move to…* re-routes a case and teaches routing. Only "
+    "configured agents can post."
 )
 
 
@@ -329,16 +515,16 @@ def queue_blocks(
 ) -> list[Block]:
     """Open cases grouped by channel, oldest first."""
     if not items:
-        return [_section("🎉 No open cases. The queue is empty.")]
+        return [section("🎉 No open cases. The queue is empty.")]
     channels: dict[str, list[QueueItem]] = {}
     for item in items:
         channels.setdefault(item.case.channel, []).append(item)
-    blocks: list[Block] = [_section(f"*{len(items)} open case(s)*, oldest first")]
+    blocks: list[Block] = [section(f"*{len(items)} open case(s)*, oldest first")]
     for channel, group in sorted(channels.items()):
         lines = [_queue_line(item, now) for item in group[:per_channel]]
         if len(group) > per_channel:
             lines.append(f"…and {len(group) - per_channel} more")
-        blocks.append(_section(f"*{escape(channel)}* ({len(group)})\n" + "\n".join(lines)))
+        blocks.append(section(f"*{escape(channel)}* ({len(group)})\n" + "\n".join(lines)))
     return blocks[:50]
 
 

@@ -1,4 +1,4 @@
-"""``/mentions``: help and the open-case queue."""
+"""``/mentions``: help, the open-case queue, routing (`route …`) and customer tags (`tag …`)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ from slack_bolt import Ack, App
 from bot.problems import did_you_mean
 from bot.services import Services
 from handlers import blocks
+from handlers import rule_blocks as rb
+from handlers.routing import history_lines
 
-SUBCOMMANDS = ("help", "queue")
+SUBCOMMANDS = ("help", "queue", "route", "tag")
+ROUTE_SUBCOMMANDS = ("test", "history", "undo")
 
 
 def register(app: App, services: Services) -> None:
@@ -18,19 +21,67 @@ def register(app: App, services: Services) -> None:
     def mentions(ack: Ack, command: dict[str, Any]) -> None:
         words = str(command.get("text") or "").split()
         sub = words[0].lower() if words else "help"
+        user = str(command.get("user_id") or "")
         if sub == "help":
             ack(text=blocks.HELP)
         elif sub == "queue":
-            items = [
-                blocks.QueueItem(
-                    case,
-                    mention,
-                    services.directory.name(case.claimed_by) if case.claimed_by else None,
-                )
-                for case, mention in services.desk.queue()
-            ]
-            now = services.clock.now()
-            ack(text="Open cases", blocks=blocks.queue_blocks(items, now=now))
+            ack(text="Open cases", blocks=_queue(services))
+        elif sub == "route":
+            _route(ack, services, user=user, words=words[1:], text=str(command.get("text") or ""))
+        elif sub == "tag":
+            ack(text=_tag(services, user=user, words=words[1:]))
         else:
             hint = did_you_mean(sub, SUBCOMMANDS)
             ack(text=f"I don't know `/mentions {sub}`. {hint}\n\n{blocks.HELP}")
+
+
+def _queue(services: Services) -> list[blocks.Block]:
+    items = [
+        blocks.QueueItem(
+            case, mention, services.directory.name(case.claimed_by) if case.claimed_by else None
+        )
+        for case, mention in services.desk.queue()
+    ]
+    return blocks.queue_blocks(items, now=services.clock.now())
+
+
+def _route(ack: Ack, services: Services, *, user: str, words: list[str], text: str) -> None:
+    steering = services.steering
+    sub = words[0].lower() if words else ""
+    if not sub:
+        ruleset = steering.rules()
+        view = rb.RulesView(
+            ruleset=ruleset,
+            fallback=services.rulebook.fallback,
+            learned_examples=len(services.store.examples()),
+            can_edit=services.access.is_lead(user),
+            changed_by=services.directory.name(ruleset.actor)
+            if ruleset.actor != "config"
+            else "the config file",
+        )
+        ack(text="Routing rules", blocks=rb.rules_list(view))
+    elif sub == "test":
+        sample = text.split(None, 2)[2] if len(text.split(None, 2)) > 2 else ""
+        if not sample.strip():
+            ack(text="Give me a post to test, e.g. `/mentions route test my refund never arrived`.")
+            return
+        ack(text=rb.test_result(sample, steering.test(sample)))
+    elif sub == "history":
+        ack(text="Routing history", blocks=rb.history_blocks(history_lines(services)))
+    elif sub == "undo":
+        saved = steering.undo(user)
+        ack(text=f"Undone: routing is now version {saved.version} ({saved.summary}).")
+    else:
+        hint = did_you_mean(sub, ROUTE_SUBCOMMANDS)
+        ack(text=f"I don't know `/mentions route {sub}`. {hint} Try `/mentions help`.")
+
+
+def _tag(services: Services, *, user: str, words: list[str]) -> str:
+    """`/mentions tag @handle +vip -press`: tags on a customer, for rules to use."""
+    usage = "Usage: `/mentions tag @handle +tag -tag` (rules can route on customer tags)."
+    if not words or not words[0].startswith("@"):
+        return usage
+    handle, changes = words[0].lstrip("@"), words[1:]
+    tags = services.desk.tag_customer(user, network="x", handle=handle, changes=changes)
+    shown = ", ".join(sorted(tags)) or "no tags"
+    return f"@{handle} now has {shown}."

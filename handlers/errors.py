@@ -7,8 +7,9 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.desk import Refused
+from bot.access import Refused
 from bot.services import Services
+from bot.slack import BoardError
 
 log = logging.getLogger("earshot.slack")
 
@@ -24,8 +25,12 @@ def register(app: App, services: Services) -> None:
         else:
             log.error("listener failed for %s", body.get("type") or "command", exc_info=error)
             text = (
-                f"⚠️ Earshot hit an error ({type(error).__name__}) and logged it. Nothing was "
-                "posted publicly. Try again; if it keeps happening, tell your lead."
+                f"⚠️ Earshot hit an error ({type(error).__name__}) and logged it. Look at the "
+                "case card before trying again (it shows whether a reply went out); if this "
+                "keeps happening, tell your lead."
             )
         if user:
-            services.board.tell(user=user, channel=channel, text=text)
+            try:
+                services.board.tell(user=user, channel=channel, text=text)
+            except BoardError:
+                log.warning("could not tell %s about the error either", user)

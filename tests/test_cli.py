@@ -50,7 +50,7 @@ signature = "^JK"
 def test_check_accepts_the_example_config(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "--config", str(EXAMPLE)]) == 0
     out = capsys.readouterr().out
-    assert "OK" in out and "6 routing rule(s)" in out and "2 agent(s)" in out
+    assert "OK" in out and "7 routing rule(s)" in out and "2 agent(s)" in out
 
 
 def test_check_lists_every_problem_at_once_and_exits_2(

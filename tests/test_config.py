@@ -113,7 +113,7 @@ def test_a_config_with_many_mistakes_lists_all_of_them_sorted_by_line() -> None:
         ("x.poll_interval_seconds", "expected a number, got bool", "without quotes"),
         ("routing.fallback_channel", "'#Care General' is not a Slack channel", "lowercase"),
         ("routing.rules[1].regex", "not a valid regular expression", "correct the pattern"),
-        ("routing.rules[2]", "the rule has no condition", "keywords, regex or languages"),
+        ("routing.rules[2]", "the rule has no condition", "add keywords, regex, languages"),
         ("routing.rules[2].name", "name 'legal' repeats routing.rules[1]", "own name"),
         ("agents[1].slack_id", "'jane' is not a Slack user id", "U0123ABCD"),
         ("agents[2].signature", "signature '^JK' repeats agents[1]", "distinct signature"),

@@ -75,16 +75,43 @@ def test_a_reply_lost_mid_send_is_sent_once_after_restart(bot: Sandbox) -> None:
     assert len(bot.x.replies()) == 1
 
 
-def test_a_temporary_x_failure_is_retried_by_the_sweep(bot: Sandbox) -> None:
+def test_a_reply_whose_fate_is_unknown_is_checked_on_x_before_any_retry(bot: Sandbox) -> None:
+    """Regression: after a 5xx (X may have posted anyway) the sweep re-posted blindly."""
     assert bot.runtime is not None
     bot.x.inject(Fault(endpoint="POST /2/tweets", status=503))
     reply, _ = _confirmed(bot)
     services = bot.runtime.services
-    failed = services.desk.send(reply.id)
-    assert failed.state is OutboxState.PENDING and "503" in (failed.error or "")
-    services.outbox.sweep(older_than=timedelta(0))
+    unsure = services.desk.send(reply.id)
+    assert unsure.state is OutboxState.SENDING and "503" in (unsure.error or "")
+    assert services.outbox.sweep(older_than=timedelta(0)) == []  # never resent blindly
+    services.outbox.recover(older_than=timedelta(0))  # X has no reply: now it is sent
     assert services.store.reply(reply.id).state is OutboxState.SENT
     assert len(bot.x.replies()) == 1
+
+
+def test_a_reply_x_did_take_despite_a_timeout_is_not_posted_again(bot: Sandbox) -> None:
+    assert bot.runtime is not None
+    reply, tweet = _confirmed(bot)
+    services = bot.runtime.services
+    assert services.store.start_sending(reply.id, now=services.clock.now())
+    _publish_directly(bot, text=reply.text, tweet=tweet)  # X took it, the answer got lost
+    services.store.finish_reply(
+        reply.id, state=OutboxState.SENDING, now=services.clock.now(), error="ReadTimeout"
+    )
+    services.outbox.recover(older_than=timedelta(0))
+    assert services.store.reply(reply.id).state is OutboxState.SENT
+    assert len(bot.x.replies()) == 1
+
+
+def test_a_rate_limited_reply_waits_for_the_reset(bot: Sandbox) -> None:
+    assert bot.runtime is not None
+    bot.x.inject(Fault(endpoint="POST /2/tweets", status=429, retry_after=120))
+    reply, _ = _confirmed(bot)
+    services = bot.runtime.services
+    waiting = services.desk.send(reply.id)
+    assert waiting.state is OutboxState.PENDING
+    assert services.outbox.sweep(older_than=timedelta(0)) == []  # not before the reset
+    assert bot.x.replies() == []
 
 
 def test_a_refused_reply_shows_on_the_card_and_can_be_retried(bot: Sandbox) -> None:

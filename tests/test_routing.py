@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import RuleSpec
-from bot.routing import Router
+from bot.models import Priority, Sentiment
+from bot.routing import Facts, Router
+from bot.rules import RuleSpec
+
+
+def facts(text: str, *, lang: str = "en") -> Facts:
+    return Facts(text=text, lang=lang, sentiment=Sentiment.NEUTRAL, priority=Priority.NORMAL)
 
 RULES = (
     RuleSpec("legal", "#care-escalations", regex=r"(?i)\b(lawyer|lawsuit)\b"),
@@ -22,7 +27,7 @@ def router() -> Router:
 
 def test_first_matching_rule_wins_in_order(router: Router) -> None:
     # Matches "legal", "baggage" and "booking"; legal comes first.
-    decision = router.route("My lawyer says my bag and refund are overdue", lang="en")
+    decision = router.route(facts("My lawyer says my bag and refund are overdue", lang="en"))
     assert (decision.channel, decision.rule) == ("#care-escalations", "legal")
 
 
@@ -31,12 +36,12 @@ def test_rule_order_decides_not_specificity() -> None:
         RuleSpec("first", "#a", keywords=("bag",)),
         RuleSpec("second", "#b", keywords=("bag",)),
     )
-    decision = Router.from_specs(specs, fallback="#f").route("my bag", lang="en")
+    decision = Router.from_specs(specs, fallback="#f").route(facts("my bag", lang="en"))
     assert decision.rule == "first"
 
 
 def test_fallback_when_no_rule_matches_says_so(router: Router) -> None:
-    decision = router.route("Lovely flight today", lang="en")
+    decision = router.route(facts("Lovely flight today", lang="en"))
     assert decision.channel == "#care-general"
     assert decision.rule is None
     assert "no rule matched" in decision.why
@@ -44,7 +49,7 @@ def test_fallback_when_no_rule_matches_says_so(router: Router) -> None:
 
 
 def test_fallback_with_no_rules_at_all() -> None:
-    decision = Router.from_specs((), fallback="#care-general").route("hi", lang="en")
+    decision = Router.from_specs((), fallback="#care-general").route(facts("hi", lang="en"))
     assert (decision.channel, decision.rule) == ("#care-general", None)
 
 
@@ -61,7 +66,7 @@ def test_fallback_with_no_rules_at_all() -> None:
     ],
 )
 def test_keywords_match_whole_words_any_case(router: Router, text: str) -> None:
-    assert router.route(text, lang="en").rule == "baggage"
+    assert router.route(facts(text, lang="en")).rule == "baggage"
 
 
 @pytest.mark.parametrize(
@@ -70,11 +75,10 @@ def test_keywords_match_whole_words_any_case(router: Router, text: str) -> None:
         "garbage everywhere on the plane",
         "baggy seats",
         "airbags",
-        "lostsuitcase",
     ],
 )
 def test_keywords_do_not_match_inside_other_words(router: Router, text: str) -> None:
-    assert router.route(text, lang="en").rule is None
+    assert router.route(facts(text, lang="en")).rule is None
 
 
 @pytest.mark.parametrize(
@@ -82,11 +86,11 @@ def test_keywords_do_not_match_inside_other_words(router: Router, text: str) -> 
     ["I need to change my flight", "please CHANGE   my   flight", "change my\nflight now"],
 )
 def test_keyword_phrases_match_across_extra_spaces(router: Router, text: str) -> None:
-    assert router.route(text, lang="en").rule == "booking"
+    assert router.route(facts(text, lang="en")).rule == "booking"
 
 
 def test_keyword_phrase_needs_all_its_words_in_order(router: Router) -> None:
-    assert router.route("my flight change", lang="en").rule is None
+    assert router.route(facts("my flight change", lang="en")).rule is None
 
 
 @pytest.mark.parametrize(
@@ -96,20 +100,20 @@ def test_keyword_phrase_needs_all_its_words_in_order(router: Router) -> None:
 def test_regex_rules_match_with_their_own_flags(
     router: Router, text: str, rule: str | None
 ) -> None:
-    assert router.route(text, lang="en").rule == rule
+    assert router.route(facts(text, lang="en")).rule == rule
 
 
 def test_regex_is_case_sensitive_unless_it_asks_otherwise() -> None:
     router = Router.from_specs((RuleSpec("code", "#a", regex=r"\bPNR\b"),), fallback="#f")
-    assert router.route("my PNR is lost", lang="en").rule == "code"
-    assert router.route("my pnr is lost", lang="en").rule is None
+    assert router.route(facts("my PNR is lost", lang="en")).rule == "code"
+    assert router.route(facts("my pnr is lost", lang="en")).rule is None
 
 
 @pytest.mark.parametrize(("lang", "rule"), [("ko", "korean"), ("en", None), ("und", None)])
 def test_language_rules_match_the_mention_language(
     router: Router, lang: str, rule: str | None
 ) -> None:
-    assert router.route("환불 언제 돼요", lang=lang).rule == rule
+    assert router.route(facts("환불 언제 돼요", lang=lang)).rule == rule
 
 
 @pytest.mark.parametrize(
@@ -122,16 +126,16 @@ def test_language_rules_match_the_mention_language(
 )
 def test_conditions_in_one_rule_combine_with_and(text: str, lang: str, matches: bool) -> None:
     spec = RuleSpec("ko-bags", "#ko-bags", keywords=("bag",), languages=("ko",))
-    decision = Router.from_specs((spec,), fallback="#f").route(text, lang=lang)
+    decision = Router.from_specs((spec,), fallback="#f").route(facts(text, lang=lang))
     assert (decision.rule == "ko-bags") is matches
 
 
 def test_keyword_and_regex_must_both_hold() -> None:
     spec = RuleSpec("urgent-bags", "#u", keywords=("bag",), regex=r"(?i)\burgent\b")
     router = Router.from_specs((spec,), fallback="#f")
-    assert router.route("URGENT: my bag", lang="en").rule == "urgent-bags"
-    assert router.route("my bag", lang="en").rule is None
-    assert router.route("urgent help", lang="en").rule is None
+    assert router.route(facts("URGENT: my bag", lang="en")).rule == "urgent-bags"
+    assert router.route(facts("my bag", lang="en")).rule is None
+    assert router.route(facts("urgent help", lang="en")).rule is None
 
 
 @pytest.mark.parametrize(
@@ -146,10 +150,29 @@ def test_keyword_and_regex_must_both_hold() -> None:
 def test_why_names_rule_position_name_and_what_matched(
     router: Router, text: str, lang: str, why: str
 ) -> None:
-    assert router.route(text, lang=lang).why == why
+    assert router.route(facts(text, lang=lang)).why == why
 
 
 def test_why_joins_every_condition_of_a_rule() -> None:
     spec = RuleSpec("all", "#a", keywords=("bag",), regex="lost", languages=("en",))
-    why = Router.from_specs((spec,), fallback="#f").route("lost bag", lang="en").why
-    assert why == "rule 1 “all”: keyword “bag” and pattern matched “lost” and language en"
+    why = Router.from_specs((spec,), fallback="#f").route(facts("lost bag", lang="en")).why
+    assert why == "rule 1 “all”: language en and keyword “bag” and pattern matched “lost”"
+
+
+def test_fuzzy_keywords_forgive_misspellings_of_longer_words() -> None:
+    rules = (RuleSpec("refunds", "#billing", keywords=("refund", "lost suitcase")),)
+    router = Router.from_specs(rules, fallback="#general")
+    decision = router.route(facts("where is my refnud??"))
+    assert decision.rule == "refunds"
+    assert "keyword “refund” (≈ “refnud”)" in decision.why
+    assert router.route(facts("lostsuitcase again")).rule == "refunds"
+
+
+def test_fuzzy_matching_can_be_switched_off_per_rule() -> None:
+    rules = (RuleSpec("refunds", "#billing", keywords=("refund",), fuzzy=False),)
+    assert Router.from_specs(rules, fallback="#g").route(facts("my refnud")).rule is None
+
+
+def test_short_keywords_are_never_fuzzy() -> None:
+    rules = (RuleSpec("bags", "#bags", keywords=("bag",)),)
+    assert Router.from_specs(rules, fallback="#g").route(facts("a big day")).rule is None

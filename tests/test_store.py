@@ -77,13 +77,52 @@ def test_migrations_are_applied_and_recorded(store: Store) -> None:
     tables = set(store.db.table_names())
     assert {"mentions", "cases", "outbox", "agents", "cursors", "audit"} <= tables
     applied = [(r["migration_set"], r["name"]) for r in store.db["_sqlite_migrations"].rows]
-    assert applied == [("earshot", "0001_initial")]
+    assert applied == [
+        ("earshot", "0001_initial"),
+        ("earshot", "0002_routing_conversations_storms"),
+    ]
+
+
+def test_a_database_from_the_first_version_is_upgraded_in_place(tmp_path: Path) -> None:
+    from sqlite_utils import Database
+
+    from bot.store import migrations
+
+    path = tmp_path / "old.db"
+    old = Database(path)
+    migrations.apply(old, stop_before="0002_routing_conversations_storms")
+    old["mentions"].insert(
+        {
+            "id": "x:1",
+            "network": "x",
+            "text": "hi",
+            "state": "cased",  # type: ignore[union-attr]
+            "received_at": NOW.isoformat(),
+            "kind": "mention",
+        }
+    )
+    old["cases"].insert(
+        {
+            "mention_id": "x:1",
+            "channel": "#a",
+            "state": "open",  # type: ignore[union-attr]
+            "priority": "normal",
+            "sentiment": "neutral",
+            "created_at": NOW.isoformat(),
+        }
+    )
+    old.close()
+    store = Store(path)
+    case = store.case(1)
+    assert case.tags == () and case.follow_ups == 0 and case.via == "rule"
+    members = list(store.db["case_members"].rows)
+    assert [(m["case_id"], m["mention_id"], m["role"]) for m in members] == [(1, "x:1", "opener")]
 
 
 def test_reopening_a_database_applies_nothing_twice(tmp_path: Path) -> None:
     Store(tmp_path / "e.db").close()
     again = Store(tmp_path / "e.db")
-    assert again.db["_sqlite_migrations"].count == 1
+    assert again.db["_sqlite_migrations"].count == 2  # one row per migration, never repeated
     again.close()
 
 
@@ -261,7 +300,8 @@ def test_finish_reply_failed_keeps_the_error(store: Store) -> None:
 def test_latest_reply_is_the_newest_for_the_case(store: Store) -> None:
     case, other = _case(store, 1), _case(store, 2)
     assert store.latest_reply(case.id) is None
-    _reply(store, case, key="k-1", text="first ^JK")
+    first = _reply(store, case, key="k-1", text="first ^JK")
+    store.finish_reply(first, state=OutboxState.FAILED, now=NOW, error="X said no")
     _reply(store, case, key="k-2", text="second ^JK")
     _reply(store, other, key="k-3", text="other case ^JK")
     latest = store.latest_reply(case.id)
@@ -354,3 +394,14 @@ def test_add_reply_survives_another_writer_committing_mid_transaction(tmp_path: 
     finally:
         store.close()
         other.close()
+
+
+def test_a_second_reply_while_one_is_on_its_way_is_refused(store: Store) -> None:
+    """Regression: two previews of one case could both go public."""
+    from bot.store import ReplyInFlightError
+
+    case = _case(store)
+    _reply(store, case, key="k-1")
+    with pytest.raises(ReplyInFlightError):
+        _reply(store, case, key="k-2")
+    assert _reply(store, case, key="k-1") is not None  # the same confirmation is still fine

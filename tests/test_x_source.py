@@ -103,7 +103,7 @@ def test_a_429_waits_for_the_reset_and_makes_no_call_before_it(
     x.inject(Fault(endpoint=MENTIONS, status=429, retry_after=120))
     source = _source(x, clock)
     limited = source.fetch({})
-    assert limited.error == "rate limited"
+    assert limited.error is not None and "rate limited" in limited.error
     assert limited.not_before is not None
     assert limited.not_before >= clock.now() + timedelta(seconds=100)
     calls = len(x.calls(MENTIONS))
@@ -182,3 +182,57 @@ def test_find_reply_sees_the_brands_existing_reply(x: XEmulator) -> None:
 
 def test_the_brand_id_is_looked_up_from_the_handle(x: XEmulator) -> None:
     assert resolve_user_id(_client(x), "SkylarkAir") == BRAND
+
+
+def test_a_burst_beyond_the_page_cap_is_filled_in_by_later_polls(
+    x: XEmulator, clock: ManualClock
+) -> None:
+    """Regression: the cursor jumped past mentions that were never fetched."""
+    old = _post(x, "@SkylarkAir the one before")
+    burst = [_post(x, f"@SkylarkAir outage report {i}") for i in range(50)]
+    source = _source(x, clock, page_size=5)  # 8 pages of 5 = 40 per read
+    first = source.fetch({KEY: old})
+    assert len(first.mentions) == 40
+    assert first.cursors[KEY] == burst[-1]  # new posts keep flowing from here
+    cursors = {KEY: old, **first.cursors}
+    second = source.fetch(cursors)
+    assert sorted(m.native_id for m in first.mentions + second.mentions) == burst
+    assert second.cursors[f"{KEY}#gaps"] == ""  # the gap is closed
+
+
+def test_a_rejected_search_query_only_switches_that_query_off(
+    x: XEmulator, clock: ManualClock
+) -> None:
+    """Regression: one bad query slowed mention polling to once per 15 minutes."""
+    source = _source(x, clock, queries=("(skylark OR",))
+    first = source.fetch({})
+    assert first.error is not None and "fix x.search_queries" in first.error
+    _post(x, "@SkylarkAir still here")
+    clock.advance(seconds=1)
+    second = source.fetch({})
+    assert len(second.mentions) == 1 and second.error is None
+
+
+def test_html_entities_from_x_are_decoded_at_the_edge(x: XEmulator, clock: ManualClock) -> None:
+    _post(x, "@SkylarkAir Q&A: is <carry-on> 7kg?")
+    assert _source(x, clock).fetch({}).mentions[0].text == "@SkylarkAir Q&A: is <carry-on> 7kg?"
+
+
+def test_a_server_error_on_publish_is_uncertain_not_retried_blindly(x: XEmulator) -> None:
+    tweet = _post(x, "@SkylarkAir hi")
+    x.inject(Fault(endpoint="POST /2/tweets", status=503))
+    with pytest.raises(PublishError) as failed:
+        XPublisher(client=_client(x), user_id=BRAND, handle="SkylarkAir").publish(
+            text="Hello ^JK", in_reply_to=tweet
+        )
+    assert failed.value.uncertain
+
+
+def test_find_reply_looks_past_the_newest_hundred_posts(x: XEmulator) -> None:
+    """Regression: only the brand's newest 100 posts were checked before resending."""
+    tweet = _post(x, "@SkylarkAir help")
+    publisher = XPublisher(client=_client(x), user_id=BRAND, handle="SkylarkAir")
+    posted = publisher.publish(text="On it ^JK", in_reply_to=tweet)
+    for i in range(150):
+        x.add_post(text=f"Timetable update {i}", author="SkylarkAir")
+    assert publisher.find_reply(in_reply_to=tweet) == posted

@@ -22,6 +22,8 @@ BRAND_USER_ID = "1500000000000000001"
 JANE = "U0JANEKIM1"  # agent Jane Kim ^JK
 MINJUN = "U0MINJUN01"  # agent Min-jun Park ^MP
 SAM = "U0SAMGUEST"  # a workspace member who is not an agent
+ROSA = "U0ROSALEAD"  # a lead (steers routing; not an agent)
+KAI = "U0KAILEAD1"  # a lead through the leads' user group S0CARELEAD
 SIGNING_SECRET = "sandbox-signing-secret"
 SANDBOX_ENV = {
     "EARSHOT_SANDBOX_SLACK_BOT_TOKEN": "xoxb-sandbox-bot-token",
@@ -85,6 +87,7 @@ def open_sandbox(
     poll_seconds: float = 1.0,
     playbooks: Path | None = None,
     socket_mode: bool = False,
+    reply_interval: float = 1.0,
 ) -> Sandbox:
     """Start both emulators and write a sandbox config; the bot starts with ``start_bot()``."""
     env = dict(SANDBOX_ENV)
@@ -93,7 +96,14 @@ def open_sandbox(
     slack = SlackEmulator(
         bot_token=env["EARSHOT_SANDBOX_SLACK_BOT_TOKEN"],
         app_token=APP_TOKEN,
-        users={JANE: "Jane Kim", MINJUN: "Min-jun Park", SAM: "Sam Guest"},
+        users={
+            JANE: "Jane Kim",
+            MINJUN: "Min-jun Park",
+            SAM: "Sam Guest",
+            ROSA: "Rosa Diaz",
+            KAI: "Kai Moana",
+        },
+        usergroups={"S0CARELEAD": [KAI]},
     ).start()
     x = XEmulator(
         brand_user_id=BRAND_USER_ID,
@@ -111,6 +121,7 @@ def open_sandbox(
             x_url=x.url,
             brand_user_id=BRAND_USER_ID,
             poll_seconds=poll_seconds,
+            reply_interval=reply_interval,
         ),
         encoding="utf-8",
     )

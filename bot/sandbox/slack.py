@@ -15,7 +15,7 @@ import re
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Self
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -466,6 +466,7 @@ class SlackEmulator(EmulatorServer):
         app_id: str = "A0EARSHOT",
         channels: Mapping[str, str] | None = None,
         users: Mapping[str, str] | None = None,
+        usergroups: Mapping[str, Sequence[str]] | None = None,
         rate_limit_per_channel: float | None = None,
     ) -> None:
         super().__init__()
@@ -475,6 +476,7 @@ class SlackEmulator(EmulatorServer):
         self.rate_limit_per_channel = rate_limit_per_channel
         self._initial_channels = {k.lstrip("#"): v for k, v in (channels or {}).items()}
         self._initial_users = {bot_user_id: "earshot", **(users or {})}
+        self._usergroups = {k: list(v) for k, v in (usergroups or {}).items()}
         self._methods: dict[str, Callable[[Request], Reply]] = self._method_table()
         self._ws = WebSocketServer(
             on_open=self._ws_open,
@@ -514,6 +516,7 @@ class SlackEmulator(EmulatorServer):
             "views.update": self._views_update,
             "views.push": self._views_push,
             "users.info": self._users_info,
+            "usergroups.users.list": self._usergroup_users,
             "conversations.info": self._conversations_info,
             "conversations.list": self._conversations_list,
             "apps.connections.open": self._connections_open,
@@ -638,6 +641,17 @@ class SlackEmulator(EmulatorServer):
             bot_id=self.bot_id,
             is_enterprise_install=False,
         )
+
+    def _usergroup_users(self, request: Request) -> Reply:
+        group = str(request.params.get("usergroup") or "")
+        if group not in self._usergroups:
+            return _error("no_such_subteam")
+        return _ok(users=list(self._usergroups[group]))
+
+    def set_usergroup(self, group: str, members: Sequence[str]) -> None:
+        """Who is in a user group (S…), as ``usergroups.users.list`` will say."""
+        with self._changing():
+            self._usergroups[group] = list(members)
 
     def _users_info(self, request: Request) -> Reply:
         user_id = request.params.get("user")

@@ -262,6 +262,10 @@ def _auth(request: Request) -> _Auth:
     return _Auth("none")
 
 
+def _x_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _iso(moment: datetime) -> str:
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     moment = moment.astimezone(UTC)
@@ -833,6 +837,7 @@ class XEmulator(EmulatorServer):
     def _project_tweet(tweet: Mapping[str, Any], fields: frozenset[str]) -> dict[str, Any]:
         base = ("id", "text", "edit_history_tweet_ids")
         out = {k: copy.deepcopy(tweet[k]) for k in base}
+        out["text"] = _x_escape(out["text"])  # X sends &, < and > as HTML entities
         out.update({k: copy.deepcopy(tweet[k]) for k in sorted(fields) if k in tweet and k != "id"})
         return out
 

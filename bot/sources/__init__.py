@@ -34,11 +34,24 @@ class Source(Protocol):
 
 
 class PublishError(Exception):
-    """The network refused or failed a post; ``retryable`` says whether trying again may help."""
+    """The network refused or failed a post.
 
-    def __init__(self, message: str, *, retryable: bool) -> None:
+    ``retryable``: trying again may help (from ``retry_at`` on, if given). ``uncertain``: the post
+    may have gone out anyway, so the network must be asked before any retry.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        uncertain: bool = False,
+        retry_at: datetime | None = None,
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.uncertain = uncertain
+        self.retry_at = retry_at
 
 
 class Publisher(Protocol):

@@ -7,6 +7,7 @@ exponentially. Nothing here ever loops tightly, and nothing past this module see
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -64,7 +65,7 @@ def to_mention(
     return Mention(
         id=f"x:{tweet['id']}",
         network="x",
-        text=str(tweet.get("text") or ""),
+        text=html.unescape(str(tweet.get("text") or "")),  # X sends &amp; &lt; &gt;
         author=author,
         created_at=datetime.fromisoformat(created.replace("Z", "+00:00")) if created else None,
         brand=brand,
@@ -83,10 +84,43 @@ class _Page:
     users: dict[str, dict[str, Any]]
     newest_id: str | None
     next_token: str | None
+    spent_until: datetime | None  # the rate-limit window is used up until then
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """One read of a stream (or of a gap in it): what came, and whether it reached the end."""
+
+    mentions: list[Mention]
+    newest: str | None
+    oldest: str | None
+    complete: bool
+    error: Exception | None = None
+
+
+@dataclass
+class _Stream:
+    """Per-stream state: each query and the mentions timeline back off on their own."""
+
+    key: str
+    not_before: datetime | None = None
+    failures: int = 0
+    disabled: str = ""  # why it is switched off (a query X rejects)
+
+    def waiting(self, now: datetime) -> bool:
+        return bool(self.disabled) or (self.not_before is not None and now < self.not_before)
+
+
+Call = Callable[..., requests.Response]  # (since_id, until_id, token) -> one page
 
 
 class XSource:
-    """Polls ``GET /2/users/:id/mentions`` and optional recent-search queries with ``since_id``."""
+    """Polls ``GET /2/users/:id/mentions`` and optional recent-search queries with ``since_id``.
+
+    A read that stops early (X's page limit or an error after some pages) still advances the
+    cursor to the newest post, and records the range it skipped as a gap that the next polls fill
+    from the oldest post fetched backwards, so nothing in between is lost.
+    """
 
     network = "x"
 
@@ -110,103 +144,203 @@ class XSource:
         self._queries = queries
         self._page_size = page_size
         self._interval = interval
-        self._failures = 0
-        self.not_before: datetime | None = None
+        keys = [f"x:mentions:{user_id}", *(f"x:search:{q}" for q in queries)]
+        self._streams = [_Stream(key) for key in keys]
+
+    @property
+    def user_id(self) -> str:
+        return self._user_id
+
+    @property
+    def not_before(self) -> datetime | None:
+        """When the earliest waiting stream may be read again (None: all may be read now)."""
+        times = [s.not_before for s in self._streams if s.not_before and not s.disabled]
+        return min(times) if times else None
 
     def stream_keys(self) -> list[str]:
-        return [f"x:mentions:{self._user_id}", *(f"x:search:{q}" for q in self._queries)]
+        return [stream.key for stream in self._streams]
 
     def fetch(self, cursors: Mapping[str, str]) -> Fetch:
         now = self._clock.now()
-        if self.not_before and now < self.not_before:
-            return Fetch(not_before=self.not_before, skipped=True)
         mentions: list[Mention] = []
-        advanced: dict[str, str] = {}
-        try:
-            for key in self.stream_keys():
-                found, newest = self._read_stream(key, cursors.get(key))
-                mentions += found
-                if newest:
-                    advanced[key] = newest
-        except tweepy.TooManyRequests as exc:
-            return self._limited(exc, mentions, advanced)
-        except (tweepy.TweepyException, requests.RequestException) as exc:
-            return self._failed(exc, mentions, advanced)
-        self._failures = 0
-        return Fetch(_oldest_first(mentions), advanced, not_before=self.not_before)
+        updates: dict[str, str] = {}
+        errors: list[str] = []
+        active = [s for s in self._streams if not s.waiting(now)]
+        for stream in active:
+            found, changed, error = self._poll_stream(stream, cursors)
+            mentions += found
+            updates |= changed
+            if error:
+                errors.append(error)
+        return Fetch(
+            _oldest_first(mentions),
+            updates,
+            not_before=self.not_before,
+            error="; ".join(errors) or None,
+            skipped=not active,
+        )
 
-    def _read_stream(self, key: str, since_id: str | None) -> tuple[list[Mention], str | None]:
-        call = self._call_for(key)
+    def _poll_stream(
+        self, stream: _Stream, cursors: Mapping[str, str]
+    ) -> tuple[list[Mention], dict[str, str], str | None]:
+        """Fill recorded gaps first (oldest data first), then read what is new since the cursor."""
+        call, since = self._call_for(stream.key), cursors.get(stream.key)
+        pending = _gaps(cursors.get(_gap_key(stream.key), ""))
         found: list[Mention] = []
-        newest: str | None = None
-        token: str | None = None
-        for _ in range(MAX_PAGES):
-            page = self._page(call, since_id=since_id, token=token)
-            newest = newest or page.newest_id
-            found += [to_mention(t, page.users, brand=self._brand) for t in page.tweets]
-            token = page.next_token
-            if not token or since_id is None:  # first run: latest page only, no deep backfill
-                break
-        return found, newest
+        left: list[tuple[str, str]] = []
+        for index, (gap_since, gap_until) in enumerate(pending):
+            run = self._read(stream, call, since_id=gap_since, until_id=gap_until)
+            found += run.mentions
+            if not run.complete:
+                left.append((gap_since, run.oldest or gap_until))
+            if run.error or not run.complete:
+                left += pending[index + 1 :]
+                return found, _gap_update(stream.key, left, pending), self._problem(stream, run)
+        run = self._read(stream, call, since_id=since, until_id=None, latest_only=since is None)
+        found += run.mentions
+        updates: dict[str, str] = {}
+        if run.newest:
+            updates[stream.key] = run.newest
+            if not run.complete and since is not None:
+                left.append((since, run.oldest or run.newest))
+        return found, updates | _gap_update(stream.key, left, pending), self._problem(stream, run)
 
-    def _call_for(self, key: str) -> Callable[..., requests.Response]:
+    def _problem(self, stream: _Stream, run: _Run) -> str | None:
+        if run.error is None:
+            stream.failures = 0
+            return None
+        return self._failed(stream, run.error)
+
+    def _read(
+        self,
+        stream: _Stream,
+        call: Call,
+        *,
+        since_id: str | None,
+        until_id: str | None,
+        latest_only: bool = False,
+    ) -> _Run:
+        """Page backwards from the newest; stop at the end, the page cap, an error or a spent
+        rate-limit window (then the stream waits for the reset instead of earning a 429)."""
+        mentions: list[Mention] = []
+        newest: str | None = None
+        oldest: str | None = None
+        token: str | None = None
+        for _ in range(1 if latest_only else MAX_PAGES):
+            try:
+                page = self._page(call, since_id=since_id, until_id=until_id, token=token)
+            except (tweepy.TweepyException, requests.RequestException) as exc:
+                return _Run(mentions, newest, oldest, complete=False, error=exc)
+            newest = newest or page.newest_id
+            batch = [to_mention(t, page.users, brand=self._brand) for t in page.tweets]
+            mentions += batch
+            oldest = min((m.native_id for m in batch), key=int, default=oldest)
+            token = page.next_token
+            if page.spent_until is not None:
+                stream.not_before = page.spent_until
+            if not token:
+                return _Run(mentions, newest, oldest, complete=True)
+            if page.spent_until is not None:
+                break
+        return _Run(mentions, newest, oldest, complete=latest_only)
+
+    def _call_for(self, key: str) -> Call:
         common = {
             "expansions": EXPANSIONS,
             "tweet_fields": TWEET_FIELDS,
             "user_fields": USER_FIELDS,
-            "max_results": max(10, self._page_size),
             "user_auth": self._user_auth,
         }
         if key.startswith("x:search:"):
             query = key.removeprefix("x:search:")
 
-            def search(*, since_id: str | None, token: str | None) -> requests.Response:
-                params = {**common, "since_id": since_id, "next_token": token}
-                return self._client.search_recent_tweets(query, **params)  # type: ignore[no-any-return]
+            def search(
+                *, since_id: str | None, until_id: str | None, token: str | None
+            ) -> requests.Response:
+                return self._client.search_recent_tweets(  # type: ignore[no-any-return]
+                    query,
+                    since_id=since_id,
+                    until_id=until_id,
+                    next_token=token,
+                    max_results=max(10, self._page_size),
+                    **common,
+                )
 
             return search
 
-        def mentions(*, since_id: str | None, token: str | None) -> requests.Response:
-            params = {**common, "max_results": self._page_size, "since_id": since_id}
+        def mentions(
+            *, since_id: str | None, until_id: str | None, token: str | None
+        ) -> requests.Response:
             return self._client.get_users_mentions(  # type: ignore[no-any-return]
-                self._user_id, pagination_token=token, **params
+                self._user_id,
+                since_id=since_id,
+                until_id=until_id,
+                pagination_token=token,
+                max_results=self._page_size,
+                **common,
             )
 
         return mentions
 
     def _page(
-        self, call: Callable[..., requests.Response], *, since_id: str | None, token: str | None
+        self, call: Call, *, since_id: str | None, until_id: str | None, token: str | None
     ) -> _Page:
-        response = call(since_id=since_id, token=token)
-        self._note_limits(response.headers)
+        response = call(since_id=since_id, until_id=until_id, token=token)
         body = response.json()
         meta = body.get("meta") or {}
         users = {str(u["id"]): u for u in (body.get("includes") or {}).get("users") or []}
-        return _Page(body.get("data") or [], users, meta.get("newest_id"), meta.get("next_token"))
+        return _Page(
+            body.get("data") or [],
+            users,
+            meta.get("newest_id"),
+            meta.get("next_token"),
+            _spent_until(response.headers),
+        )
 
-    def _note_limits(self, headers: Mapping[str, str]) -> None:
-        """Spent window: wait for its reset before the next call (no 429 needed to learn it)."""
-        if headers.get("x-rate-limit-remaining") == "0" and headers.get("x-rate-limit-reset"):
-            self.not_before = datetime.fromtimestamp(int(headers["x-rate-limit-reset"]), UTC)
+    def _failed(self, stream: _Stream, exc: Exception) -> str:
+        """Set the stream's wait from what went wrong; return the error in words."""
+        now, message = self._clock.now(), _describe(exc)
+        status = exc.response.status_code if isinstance(exc, tweepy.HTTPException) else None
+        if isinstance(exc, tweepy.TooManyRequests):
+            reset = exc.reset_time
+            until = datetime.fromtimestamp(reset, UTC) if reset else now + self._interval
+            stream.not_before = max(until, now + timedelta(seconds=1))
+            message = f"rate limited until {stream.not_before:%H:%M:%S} UTC"
+        elif status == 400 and stream.key.startswith("x:search:"):
+            stream.disabled = f"X rejected the query ({message}); fix x.search_queries"
+            log.error("search %r switched off: %s", stream.key.removeprefix("x:search:"), message)
+            return stream.disabled
+        else:
+            stream.failures += 1
+            base = MAX_BACKOFF if status in (401, 403) else self._interval
+            delay = min(base * (2 ** (stream.failures - 1)), MAX_BACKOFF)
+            stream.not_before = now + delay
+        log.warning("X %s: %s", stream.key, message)
+        return f"{stream.key}: {message}"
 
-    def _limited(
-        self, exc: tweepy.TooManyRequests, found: list[Mention], advanced: dict[str, str]
-    ) -> Fetch:
-        reset = exc.reset_time
-        now = self._clock.now()
-        until = datetime.fromtimestamp(reset, UTC) if reset else now + self._interval
-        self.not_before = max(until, now + timedelta(seconds=1))
-        log.warning("X rate limit reached; next poll after %s", self.not_before.isoformat())
-        error = "rate limited"
-        return Fetch(_oldest_first(found), advanced, not_before=self.not_before, error=error)
 
-    def _failed(self, exc: Exception, found: list[Mention], advanced: dict[str, str]) -> Fetch:
-        self._failures += 1
-        delay = min(self._interval * (2 ** (self._failures - 1)), MAX_BACKOFF)
-        self.not_before = self._clock.now() + delay
-        message = _describe(exc)
-        log.warning("X poll failed (%s); retrying in %ss", message, int(delay.total_seconds()))
-        return Fetch(_oldest_first(found), advanced, not_before=self.not_before, error=message)
+def _spent_until(headers: Mapping[str, str]) -> datetime | None:
+    if headers.get("x-rate-limit-remaining") == "0" and headers.get("x-rate-limit-reset"):
+        return datetime.fromtimestamp(int(headers["x-rate-limit-reset"]), UTC)
+    return None
+
+
+def _gap_key(key: str) -> str:
+    return f"{key}#gaps"
+
+
+def _gaps(value: str) -> list[tuple[str, str]]:
+    pairs = [item.split(":", 1) for item in value.split(",") if ":" in item]
+    return [(a, b) for a, b in pairs]
+
+
+def _gap_update(
+    key: str, left: list[tuple[str, str]], before: list[tuple[str, str]]
+) -> dict[str, str]:
+    """The gaps still to fill, if they changed (an empty value deletes the cursor row)."""
+    if left == before:
+        return {}
+    return {_gap_key(key): ",".join(f"{a}:{b}" for a, b in left)}
 
 
 def _oldest_first(mentions: list[Mention]) -> tuple[Mention, ...]:
@@ -220,6 +354,9 @@ def _describe(exc: Exception) -> str:
         detail = "; ".join(exc.api_messages) or exc.response.reason or ""
         return f"HTTP {status} {detail}".strip()
     return f"{type(exc).__name__}: {exc}"
+
+
+RECONCILE_PAGES = 10  # the brand's last 1,000 posts since the mention
 
 
 class XPublisher:
@@ -238,33 +375,70 @@ class XPublisher:
                 text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True
             )
         except tweepy.HTTPException as exc:
-            status = exc.response.status_code
-            retryable = status == 429 or status >= 500
-            raise PublishError(_explain_refusal(exc), retryable=retryable) from exc
-        except requests.RequestException as exc:
+            raise _publish_error(exc) from exc
+        except requests.ConnectTimeout as exc:  # never connected: certainly not posted
             raise PublishError(f"could not reach X ({type(exc).__name__})", retryable=True) from exc
+        except requests.RequestException as exc:  # the post may have reached X
+            message = f"no answer from X ({type(exc).__name__}); checking whether it went out"
+            raise PublishError(message, retryable=True, uncertain=True) from exc
         post_id = str(response.json()["data"]["id"])
         return Posted(post_id=post_id, url=post_url(self._handle, post_id))
 
     def find_reply(self, *, in_reply_to: str) -> Posted | None:
-        """Look through the brand's posts newer than the mention for a reply to it."""
+        """The brand's reply to that post, looking through all its posts since the mention.
+
+        None means X certainly has no such reply; ``PublishError(uncertain=True)`` means Earshot
+        could not look far enough to be sure.
+        """
+        token: str | None = None
+        for _ in range(RECONCILE_PAGES):
+            body = self._brand_posts(since_id=in_reply_to, token=token)
+            for tweet in body.get("data") or []:
+                if _replies_to(tweet, in_reply_to):
+                    post_id = str(tweet["id"])
+                    return Posted(post_id=post_id, url=post_url(self._handle, post_id))
+            token = (body.get("meta") or {}).get("next_token")
+            if not token:
+                return None
+        raise PublishError(
+            f"could not confirm within the brand's last {RECONCILE_PAGES * 100} posts",
+            retryable=False,
+            uncertain=True,
+        )
+
+    def _brand_posts(self, *, since_id: str, token: str | None) -> dict[str, Any]:
         try:
             response = self._client.get_users_tweets(
                 self._user_id,
-                since_id=in_reply_to,
+                since_id=since_id,
                 max_results=100,
+                pagination_token=token,
                 tweet_fields=["referenced_tweets", "created_at"],
                 user_auth=True,
             )
         except (tweepy.TweepyException, requests.RequestException) as exc:
-            raise PublishError(f"could not read the brand's posts ({exc})", retryable=True) from exc
-        for tweet in response.json().get("data") or []:
-            refs = tweet.get("referenced_tweets") or []
-            if any(r.get("type") == "replied_to" and str(r.get("id")) == in_reply_to for r in refs):
-                return Posted(
-                    post_id=str(tweet["id"]), url=post_url(self._handle, str(tweet["id"]))
-                )
-        return None
+            message = f"could not read the brand's posts ({_describe(exc)})"
+            raise PublishError(message, retryable=True, uncertain=True) from exc
+        return dict(response.json())
+
+
+def _replies_to(tweet: Mapping[str, Any], post_id: str) -> bool:
+    refs = tweet.get("referenced_tweets") or []
+    return any(r.get("type") == "replied_to" and str(r.get("id")) == post_id for r in refs)
+
+
+def _publish_error(exc: tweepy.HTTPException) -> PublishError:
+    """What a failed post means: retry now, retry after a reset, check first, or give up."""
+    status = exc.response.status_code
+    message = _explain_refusal(exc)
+    if isinstance(exc, tweepy.TooManyRequests):
+        reset = datetime.fromtimestamp(exc.reset_time, UTC) if exc.reset_time else None
+        return PublishError(message, retryable=True, retry_at=reset)
+    if status >= 500:  # X may have posted it before failing
+        return PublishError(message, retryable=True, uncertain=True)
+    if status == 403 and "duplicate" in message.lower():  # most likely already public
+        return PublishError(message, retryable=False, uncertain=True)
+    return PublishError(message, retryable=False)
 
 
 def _explain_refusal(exc: tweepy.HTTPException) -> str:

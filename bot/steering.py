@@ -1,0 +1,229 @@
+"""Leads steer routing: look, test, propose a change, see its dry-run, apply it, undo it.
+
+Every change is first a proposal with a dry-run over the latest stored mentions (which would move
+where, and why), then a new version of the whole rule list, with who, when and what changed.
+Only leads may change rules; everyone may look and test. Refusals are audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from bot.access import Access, Refused
+from bot.clock import Clock
+from bot.models import Author, Mention, RouteDecision, Triage
+from bot.routing import Facts
+from bot.rulebook import RuleBook
+from bot.rules import Ruleset, RuleSpec, StaleRulesError, diff
+from bot.store import Store
+
+TriageFn = Callable[[Mention], Triage]
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One stored mention whose routing the change would alter."""
+
+    mention: Mention
+    before: RouteDecision
+    after: RouteDecision
+
+
+@dataclass(frozen=True, slots=True)
+class DryRun:
+    proposal_id: int
+    action: str
+    summary: str
+    changes: tuple[str, ...]  # rule-level diff lines
+    moves: tuple[Move, ...]
+    checked: int  # how many stored mentions were re-routed
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    ruleset: Ruleset
+    changes: tuple[str, ...]
+
+
+class Steering:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        rulebook: RuleBook,
+        access: Access,
+        clock: Clock,
+        triage: TriageFn,
+        dry_run_size: int = 200,
+    ) -> None:
+        self._store = store
+        self._book = rulebook
+        self._access = access
+        self._clock = clock
+        self._triage = triage
+        self._size = dry_run_size
+
+    # ---- looking (anyone) --------------------------------------------------------------------
+
+    def rules(self) -> Ruleset:
+        return self._book.current()
+
+    def test(self, text: str) -> RouteDecision:
+        """Where a post with this text would go now, and why."""
+        mention = Mention(id="test:0", network="x", text=text, author=Author(id=""))
+        return self._book.router().route(self._facts(mention, self._clock.now()))
+
+    def history(self, *, limit: int = 10) -> list[Version]:
+        versions = self._store.rulesets(limit=limit + 1)
+        out: list[Version] = []
+        for newer, older in zip(versions, [*versions[1:], None], strict=False):
+            changes = diff(older.rules, newer.rules) if older else ["rules from the config file"]
+            out.append(Version(newer, tuple(changes)))
+        return out[:limit]
+
+    # ---- proposing (leads) -------------------------------------------------------------------
+
+    def propose_add(self, user: str, spec: RuleSpec, *, position: int | None = None) -> DryRun:
+        rules = list(self.rules().rules)
+        if any(r.name == spec.name for r in rules):
+            raise Refused(
+                f"A rule called “{spec.name}” exists already; edit it or pick another name."
+            )
+        at = len(rules) if position is None else max(0, min(len(rules), position - 1))
+        rules.insert(at, spec)
+        return self._propose(user, rules, action="add", summary=f"add “{spec.name}” at {at + 1}")
+
+    def propose_edit(self, user: str, name: str, spec: RuleSpec) -> DryRun:
+        rules = list(self.rules().rules)
+        index = self._index(rules, name)
+        if spec.name != name and any(r.name == spec.name for r in rules):
+            raise Refused(f"A rule called “{spec.name}” exists already; pick another name.")
+        rules[index] = spec
+        return self._propose(user, rules, action="edit", summary=f"edit “{name}”")
+
+    def propose_remove(self, user: str, name: str) -> DryRun:
+        rules = list(self.rules().rules)
+        rules.pop(self._index(rules, name))
+        return self._propose(user, rules, action="remove", summary=f"remove “{name}”")
+
+    def propose_move(self, user: str, name: str, *, by: int) -> DryRun:
+        rules = list(self.rules().rules)
+        index = self._index(rules, name)
+        target = max(0, min(len(rules) - 1, index + by))
+        rules.insert(target, rules.pop(index))
+        return self._propose(user, rules, action="move", summary=f"move “{name}” to {target + 1}")
+
+    def propose_toggle(self, user: str, name: str) -> DryRun:
+        rules = list(self.rules().rules)
+        index = self._index(rules, name)
+        rule = rules[index]
+        rules[index] = replace(rule, enabled=not rule.enabled)
+        verb = "enable" if not rule.enabled else "disable"
+        return self._propose(user, rules, action=verb, summary=f"{verb} “{name}”")
+
+    def _propose(
+        self, user: str, rules: Sequence[RuleSpec], *, action: str, summary: str
+    ) -> DryRun:
+        self._lead(user, attempted=summary)
+        current = self.rules()
+        proposal_id = self._store.add_proposal(
+            rules,
+            actor=user,
+            base_version=current.version,
+            action=action,
+            summary=summary,
+            now=self._clock.now(),
+        )
+        moves, checked = self.dry_run(rules)
+        changes = tuple(diff(current.rules, rules))
+        return DryRun(proposal_id, action, summary, changes, tuple(moves), checked)
+
+    def dry_run(self, rules: Sequence[RuleSpec]) -> tuple[list[Move], int]:
+        """Re-route the latest stored mentions with the current rules and with ``rules``."""
+        before, after = self._book.router(), self._book.router_for(rules)
+        mentions = self._store.recent_mentions(self._size)
+        moves = []
+        for mention in mentions:
+            facts = self._facts(mention, mention.created_at or self._clock.now())
+            old, new = before.route(facts), after.route(facts)
+            if (old.channel, old.rule) != (new.channel, new.rule):
+                moves.append(Move(mention, old, new))
+        return moves, len(mentions)
+
+    # ---- applying (leads) --------------------------------------------------------------------
+
+    def apply(self, user: str, proposal_id: int) -> Ruleset:
+        proposal = self._store.proposal(proposal_id)
+        self._lead(user, attempted=f"apply: {proposal.summary}")
+        return self._save(
+            user,
+            proposal.rules,
+            action=proposal.action,
+            summary=proposal.summary,
+            base=proposal.base_version,
+        )
+
+    def undo(self, user: str) -> Ruleset:
+        """Put back the rules as they were before the latest change (itself a new version)."""
+        self._lead(user, attempted="undo")
+        latest, *rest = self._store.rulesets(limit=2)
+        if not rest:
+            raise Refused("There is no change to undo: these are the rules from the config file.")
+        summary = f"undo v{latest.version} ({latest.summary})"
+        return self._save(user, rest[0].rules, action="undo", summary=summary, base=latest.version)
+
+    def _save(
+        self, user: str, rules: Sequence[RuleSpec], *, action: str, summary: str, base: int
+    ) -> Ruleset:
+        try:
+            saved = self._store.save_ruleset(
+                rules,
+                fallback=self._book.fallback,
+                actor=user,
+                action=action,
+                summary=summary,
+                now=self._clock.now(),
+                base_version=base,
+            )
+        except StaleRulesError as exc:
+            raise Refused(
+                f"Not saved: {exc}. Look at `/mentions route` again and redo the change."
+            ) from None
+        self._store.audit(
+            actor=user,
+            action="routing.changed",
+            now=self._clock.now(),
+            version=saved.version,
+            summary=summary,
+        )
+        return saved
+
+    # ---- helpers -----------------------------------------------------------------------------
+
+    def require_lead(self, user: str, *, attempted: str) -> None:
+        """Refuse (and audit) anyone who is not a lead."""
+        self._lead(user, attempted=attempted)
+
+    def _lead(self, user: str, *, attempted: str) -> None:
+        verdict = self._access.may_steer(user)
+        if not verdict.allowed:
+            self._store.audit(
+                actor=user,
+                action="refused",
+                now=self._clock.now(),
+                attempted=attempted,
+                reason="not a lead",
+            )
+            raise Refused(verdict.reason)
+
+    def _index(self, rules: Sequence[RuleSpec], name: str) -> int:
+        for index, rule in enumerate(rules):
+            if rule.name == name:
+                return index
+        raise Refused(f"There is no rule called “{name}” (any more). Look at `/mentions route`.")
+
+    def _facts(self, mention: Mention, now: datetime) -> Facts:
+        tags = self._store.customer_tags(mention.network, mention.author.handle)
+        return Facts.of(mention, self._triage(mention), customer_tags=tags, now=now)
