@@ -38,7 +38,7 @@ class Access:
         self._agents = agents
         self._leads = leads
         self._group_members = group_members
-        self._cache: tuple[float, frozenset[str]] = (0.0, frozenset())
+        self._cache: tuple[float, frozenset[str]] = (float("-inf"), frozenset())
         self._lock = threading.Lock()
 
     def is_agent(self, user_id: str) -> bool:

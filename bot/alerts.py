@@ -58,7 +58,7 @@ class Alerts:
         now = self._clock.now()
         hour = now - timedelta(hours=1)
         start = now - timedelta(days=self._settings.baseline_days)
-        last = self._store.count_cases(kind, value, since=hour, until=now)
+        last = self._store.count_cases(kind, value, since=hour, until=now, inclusive=True)
         before = self._store.count_cases(kind, value, since=start, until=hour)
         baseline = before / max(1.0, (hour - start).total_seconds() / 3600)
         threshold = max(self._settings.min_count, self._settings.volume_factor * baseline)

@@ -99,8 +99,12 @@ class Outbox:
         self._refresh(reply.case_id)
 
     def _refresh(self, case_id: int) -> None:
+        """Bring the case's card (and its storm's count of answered cases) up to date."""
         try:
             self._board.refresh_card(case_id)
+            storm = self._store.case(case_id).storm_id
+            if storm is not None:
+                self._board.refresh_storm(storm)
         except BoardError as exc:
             log.warning("card not refreshed: %s", exc)
 

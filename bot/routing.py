@@ -108,10 +108,11 @@ Check = Callable[["Facts", Clock], str | None]  # a reason when the condition ho
 class Rule:
     spec: RuleSpec
     checks: tuple[Check, ...]
+    position: int  # 1-based, counting disabled rules too, as the rule list shows it
 
     @classmethod
-    def compile(cls, spec: RuleSpec) -> Rule:
-        return cls(spec, tuple(_checks(spec)))
+    def compile(cls, spec: RuleSpec, *, position: int) -> Rule:
+        return cls(spec, tuple(_checks(spec)), position)
 
     def explain(self, facts: Facts, clock: Clock) -> str | None:
         """Why this rule matches, or None when one of its conditions does not hold."""
@@ -292,17 +293,19 @@ class Router:
         clock: Clock | None = None,
         learned: Learner | None = None,
     ) -> Router:
-        rules = tuple(Rule.compile(spec) for spec in specs if spec.enabled)
+        rules = tuple(
+            Rule.compile(spec, position=i) for i, spec in enumerate(specs, start=1) if spec.enabled
+        )
         return cls(rules, fallback, clock or Clock(), learned)
 
     def with_learned(self, learned: Learner | None) -> Router:
         return Router(self.rules, self.fallback, self.clock, learned)
 
     def route(self, facts: Facts) -> RouteDecision:
-        for position, rule in enumerate(self.rules, start=1):
+        for rule in self.rules:
             reason = rule.explain(facts, self.clock)
             if reason is not None:
-                return _decided(rule.spec, position, reason, facts)
+                return _decided(rule.spec, rule.position, reason, facts)
         guess = self.learned.predict(facts.text) if self.learned else None
         if guess is not None:
             why = f"no rule matched; {guess.why}"

@@ -6,6 +6,7 @@ the Slack rule editor and from the database, so a rule is valid everywhere or no
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
@@ -51,7 +52,9 @@ class Window:
 
     def contains(self, moment: datetime) -> bool:
         now = moment.timetz().replace(tzinfo=None)
-        if self.start <= self.end:
+        if self.start == self.end:  # days only (or 00:00-24:00): the whole day
+            return moment.weekday() in self.days
+        if self.start < self.end:
             return moment.weekday() in self.days and self.start <= now < self.end
         if now >= self.start:
             return moment.weekday() in self.days
@@ -60,23 +63,22 @@ class Window:
 
 def parse_window(text: str) -> Window:
     """Parse "Mon-Fri 09:00-17:30", "Sat,Sun" or "22:00-06:00"; ``ValueError`` says what's wrong."""
-    parts = text.strip().lower().split()
+    parts = text.strip().split()
     if not parts or len(parts) > 2:
         raise ValueError(f'{text!r} is not a time window like "Mon-Fri 09:00-17:30"')
-    days: frozenset[int] = frozenset(range(7))
-    hours = (time(0), time(0))
-    for part in parts:
-        if part[0].isdigit():
-            hours = _parse_hours(part)
-        else:
-            days = _parse_days(part)
-    return Window(days, *hours)
+    days = [p for p in parts if not p[0].isdigit()]
+    hours = [p for p in parts if p[0].isdigit()]
+    if len(days) > 1 or len(hours) > 1:
+        raise ValueError(f'{text!r} has two day or two time parts; write days as "Mon,Tue"')
+    found_days = _parse_days(days[0]) if days else frozenset(range(7))
+    start, end = _parse_hours(hours[0]) if hours else (time(0), time(0))
+    return Window(found_days, start, end)
 
 
 def _parse_days(text: str) -> frozenset[int]:
     found: set[int] = set()
     for chunk in text.split(","):
-        first, _, last = chunk.partition("-")
+        first, _, last = chunk.lower().partition("-")
         if first[:3] not in _DAYS or (last and last[:3] not in _DAYS):
             raise ValueError(f"{chunk!r} is not a day or day range (Mon..Sun)")
         a, b = _DAYS.index(first[:3]), _DAYS.index((last or first)[:3])
@@ -256,8 +258,7 @@ def _toml(value: Any) -> str:
         return str(value)
     if isinstance(value, list):
         return "[" + ", ".join(_toml(v) for v in value) + "]"
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
+    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a valid TOML one
 
 
 def describe(rule: RuleSpec) -> str:

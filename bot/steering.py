@@ -86,6 +86,7 @@ class Steering:
     # ---- proposing (leads) -------------------------------------------------------------------
 
     def propose_add(self, user: str, spec: RuleSpec, *, position: int | None = None) -> DryRun:
+        self._lead(user, attempted=f"add “{spec.name}”")
         rules = list(self.rules().rules)
         if any(r.name == spec.name for r in rules):
             raise Refused(
@@ -96,6 +97,7 @@ class Steering:
         return self._propose(user, rules, action="add", summary=f"add “{spec.name}” at {at + 1}")
 
     def propose_edit(self, user: str, name: str, spec: RuleSpec) -> DryRun:
+        self._lead(user, attempted=f"edit “{name}”")
         rules = list(self.rules().rules)
         index = self._index(rules, name)
         if spec.name != name and any(r.name == spec.name for r in rules):
@@ -104,11 +106,13 @@ class Steering:
         return self._propose(user, rules, action="edit", summary=f"edit “{name}”")
 
     def propose_remove(self, user: str, name: str) -> DryRun:
+        self._lead(user, attempted=f"remove “{name}”")
         rules = list(self.rules().rules)
         rules.pop(self._index(rules, name))
         return self._propose(user, rules, action="remove", summary=f"remove “{name}”")
 
     def propose_move(self, user: str, name: str, *, by: int) -> DryRun:
+        self._lead(user, attempted=f"move “{name}”")
         rules = list(self.rules().rules)
         index = self._index(rules, name)
         target = max(0, min(len(rules) - 1, index + by))
@@ -116,6 +120,7 @@ class Steering:
         return self._propose(user, rules, action="move", summary=f"move “{name}” to {target + 1}")
 
     def propose_toggle(self, user: str, name: str) -> DryRun:
+        self._lead(user, attempted=f"switch “{name}” on or off")
         rules = list(self.rules().rules)
         index = self._index(rules, name)
         rule = rules[index]
@@ -155,7 +160,9 @@ class Steering:
     # ---- applying (leads) --------------------------------------------------------------------
 
     def apply(self, user: str, proposal_id: int) -> Ruleset:
-        proposal = self._store.proposal(proposal_id)
+        proposal = self._store.find_proposal(proposal_id)
+        if proposal is None:
+            raise Refused("That change is not known (any more). Look at `/mentions route` again.")
         self._lead(user, attempted=f"apply: {proposal.summary}")
         return self._save(
             user,

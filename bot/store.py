@@ -496,14 +496,19 @@ class Store:
         card = {"channel_id": channel_id, "card_ts": ts, "permalink": permalink}
         _table(self.db, "storms").update(storm_id, card)
 
-    def count_cases(self, kind: str, value: str, *, since: datetime, until: datetime) -> int:
-        """Cases opened in [since, until) by a rule, or carrying a tag (for volume alerts)."""
+    def count_cases(
+        self, kind: str, value: str, *, since: datetime, until: datetime, inclusive: bool = False
+    ) -> int:
+        """Cases opened in [since, until) (or [since, until]) by a rule, or carrying a tag."""
         match = (
             "rule = ?"
             if kind == "rule"
             else ("exists (select 1 from json_each(cases.tags) where json_each.value = ?)")
         )
-        sql = f"select count(*) from cases where {match} and created_at >= ? and created_at < ?"
+        upto = "<=" if inclusive else "<"
+        sql = (
+            f"select count(*) from cases where {match} and created_at >= ? and created_at {upto} ?"
+        )
         return int(self.db.execute(sql, [value, _iso(since), _iso(until)]).fetchone()[0])
 
     def record_alert(self, key: str, *, now: datetime) -> bool:
@@ -759,6 +764,10 @@ class Store:
         }
         with self._write() as db:
             return int(cast(int, _table(db, "proposals").insert(row).last_pk))
+
+    def find_proposal(self, proposal_id: int) -> Proposal | None:
+        rows = list(_table(self.db, "proposals").rows_where("id = ?", [proposal_id]))
+        return self.proposal(proposal_id) if rows else None
 
     def proposal(self, proposal_id: int) -> Proposal:
         row = _table(self.db, "proposals").get(proposal_id)

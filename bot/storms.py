@@ -38,7 +38,7 @@ class Storms:
         similar = [
             other
             for other, mention in self.store.recent_open_cases(case.channel, since=since)
-            if other.id != case.id and self._alike(text, clean(mention.text))
+            if other.id != case.id and not other.noise and self._alike(text, clean(mention.text))
         ]
         existing = sorted({c.storm_id for c in similar if c.storm_id is not None})
         if existing:

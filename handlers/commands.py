@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.access import Refused
 from bot.problems import did_you_mean
 from bot.services import Services
 from handlers import blocks
@@ -19,20 +20,27 @@ ROUTE_SUBCOMMANDS = ("test", "history", "undo")
 def register(app: App, services: Services) -> None:
     @app.command("/mentions")
     def mentions(ack: Ack, command: dict[str, Any]) -> None:
-        words = str(command.get("text") or "").split()
-        sub = words[0].lower() if words else "help"
-        user = str(command.get("user_id") or "")
-        if sub == "help":
-            ack(text=blocks.HELP)
-        elif sub == "queue":
-            ack(text="Open cases", blocks=_queue(services))
-        elif sub == "route":
-            _route(ack, services, user=user, words=words[1:], text=str(command.get("text") or ""))
-        elif sub == "tag":
-            ack(text=_tag(services, user=user, words=words[1:]))
-        else:
-            hint = did_you_mean(sub, SUBCOMMANDS)
-            ack(text=f"I don't know `/mentions {sub}`. {hint}\n\n{blocks.HELP}")
+        try:
+            _dispatch(ack, services, command)
+        except Refused as exc:  # the person may not do this: say why, in place of an answer
+            ack(text=f"🚫 {exc}")
+
+
+def _dispatch(ack: Ack, services: Services, command: dict[str, Any]) -> None:
+    words = str(command.get("text") or "").split()
+    sub = words[0].lower() if words else "help"
+    user = str(command.get("user_id") or "")
+    if sub == "help":
+        ack(text=blocks.HELP)
+    elif sub == "queue":
+        ack(text="Open cases", blocks=_queue(services))
+    elif sub == "route":
+        _route(ack, services, user=user, words=words[1:], text=str(command.get("text") or ""))
+    elif sub == "tag":
+        ack(text=_tag(services, user=user, words=words[1:]))
+    else:
+        hint = did_you_mean(sub, SUBCOMMANDS)
+        ack(text=f"I don't know `/mentions {sub}`. {hint}\n\n{blocks.HELP}")
 
 
 def _queue(services: Services) -> list[blocks.Block]:

@@ -27,7 +27,7 @@ RULE_HISTORY = "earshot_rule_history"
 RULE_UNDO = "earshot_rule_undo"
 RULE_EDITOR = "earshot_rule_editor"
 RULE_APPLY = "earshot_rule_apply"
-FIELD = "value"  # the action id of every editor input
+# In the editor each input's action id is its block id (action ids are unique in a view).
 MAX_LISTED = 40
 _LISTS = ("keywords", "all_keywords", "languages", "handles", "customer_tags", "tags")
 _FLAGS = ("enabled", "fuzzy", "verified_only", "require_approval")
@@ -227,7 +227,7 @@ def _input(
         "block_id": block_id,
         "optional": optional,
         "label": plain(label, 2000),
-        "element": {**element, "action_id": FIELD},
+        "element": {**element, "action_id": block_id},
     }
     if hint:
         block["hint"] = plain(hint, 2000)
@@ -281,7 +281,7 @@ def _checks(
 
 def rule_data(state: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """The editor's submitted state as rule data (validated afterwards by the rule schema)."""
-    value = {block: (fields.get(FIELD) or {}) for block, fields in state.items()}
+    value = {block: (fields.get(block) or {}) for block, fields in state.items()}
     data: dict[str, Any] = {
         "name": _plain(value, "name"),
         "channel": _plain(value, "channel"),
@@ -302,7 +302,7 @@ def rule_data(state: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def position(state: Mapping[str, Mapping[str, Any]]) -> int | None:
-    raw = str(((state.get("position") or {}).get(FIELD) or {}).get("value") or "")
+    raw = str(((state.get("position") or {}).get("position") or {}).get("value") or "")
     return int(raw) if raw.isdigit() else None
 
 

@@ -39,7 +39,7 @@ def card_for(sandbox: Sandbox, handle: str, *, timeout: float = 15) -> dict[str,
     """The card for ``handle``'s mention, once it is in Slack and the bot has recorded it."""
 
     def find() -> dict[str, Any] | None:
-        cards = [m for m in sandbox.slack.messages() if f"@{handle}" in m.get("text", "")]
+        cards = cards_for(sandbox, handle)
         return cards[-1] if cards and _recorded(sandbox, cards[-1]) else None
 
     return eventually(find, timeout=timeout)
@@ -55,7 +55,13 @@ def _recorded(sandbox: Sandbox, card: dict[str, Any]) -> bool:
 
 
 def cards_for(sandbox: Sandbox, handle: str) -> list[dict[str, Any]]:
-    return [m for m in sandbox.slack.messages() if f"@{handle}" in m.get("text", "")]
+    """Case cards (not thread notes) about ``handle``'s mentions."""
+    return [
+        m
+        for m in sandbox.slack.messages()
+        if f"@{handle}:" in m.get("text", "")
+        and (m.get("metadata") or {}).get("event_type") == "earshot_case"
+    ]
 
 
 def fresh(sandbox: Sandbox, card: dict[str, Any]) -> dict[str, Any]:

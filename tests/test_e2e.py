@@ -21,7 +21,7 @@ def test_a_mention_becomes_a_card_in_the_routed_channel_with_suggestions(bot: Sa
     card = card_for(bot, "dana")
     assert bot.slack.channel_name(card["channel"]) == "care-delays"
     text = card_text(card)
-    assert "keyword “delayed”" in text and "rule 5 “delays”" in text
+    assert "keyword “delayed”" in text and "rule 6 “delays”" in text
     assert "Delay apology" in text  # the top suggestion, as a button
     assert "https://x.com/dana/status/" in text  # link to the post
 

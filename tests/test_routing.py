@@ -12,6 +12,7 @@ from bot.rules import RuleSpec
 def facts(text: str, *, lang: str = "en") -> Facts:
     return Facts(text=text, lang=lang, sentiment=Sentiment.NEUTRAL, priority=Priority.NORMAL)
 
+
 RULES = (
     RuleSpec("legal", "#care-escalations", regex=r"(?i)\b(lawyer|lawsuit)\b"),
     RuleSpec("korean", "#care-korea", languages=("ko",)),

@@ -141,6 +141,40 @@ class SlackDriver:
             response_url=f"{self._slack.url}_sandbox/respond",
         )
 
+    def choose(
+        self, *, user: str, message: Mapping[str, Any], action_id: str, value: str
+    ) -> Answer:
+        """Pick the option ``value`` in a menu (overflow, static select) on a message."""
+        block_id, menu = find_element(message.get("blocks") or [], action_id)
+        option = next((o for o in menu.get("options") or [] if o.get("value") == value), None)
+        if option is None:
+            values = [o.get("value") for o in menu.get("options") or []]
+            raise LookupError(f"no option {value!r} in {action_id!r}; options are {values}")
+        action = {**_action(menu, block_id), "selected_option": option}
+        channel = message["channel"]
+        return self._block_actions(
+            user,
+            action,
+            container={"type": "message", "message_ts": message["ts"], "channel_id": channel},
+            channel={"id": channel, "name": self._slack.channel_name(channel)},
+            message=dict(message),
+            response_url=f"{self._slack.url}_sandbox/respond",
+        )
+
+    def choose_in_view(self, *, user: str, view_id: str, action_id: str, value: str) -> Answer:
+        """Pick an option in a dispatching select inside a modal."""
+        view = self._slack.view(view_id)
+        block_id, menu = find_element(view.get("blocks") or [], action_id)
+        option = next(o for o in menu.get("options") or [] if o.get("value") == value)
+        self._slack.set_view_values(
+            view_id, {block_id: {action_id: {"type": menu["type"], "selected_option": option}}}
+        )
+        action = {**_action(menu, block_id), "selected_option": option}
+        container = {"type": "view", "view_id": view_id}
+        return self._block_actions(
+            user, action, container=container, view=self._slack.view(view_id)
+        )
+
     # ---- modals ------------------------------------------------------------------------------
 
     def click_in_view(self, *, user: str, view_id: str, action_id: str) -> Answer:
@@ -167,15 +201,21 @@ class SlackDriver:
         )
 
     def submit(
-        self, *, user: str, view_id: str, values: Mapping[str, Mapping[str, str]] | None = None
+        self,
+        *,
+        user: str,
+        view_id: str,
+        values: Mapping[str, Mapping[str, str]] | None = None,
+        state: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> tuple[Answer, dict[str, Any] | None]:
-        """Submit a modal (optionally typing ``{block_id: {action_id: text}}`` first).
+        """Submit a modal, optionally typing ``{block_id: {action_id: text}}`` first, or setting
+        raw input ``state`` (selects, checkboxes) as Slack would send it.
 
         Returns the bot's answer and the view that is open afterwards (None if it closed).
         """
-        if values is not None:
-            state = {b: {a: _typed(t) for a, t in fields.items()} for b, fields in values.items()}
-            self._slack.set_view_values(view_id, state)
+        if values is not None or state is not None:
+            typed = {b: {a: _typed(t) for a, t in f.items()} for b, f in (values or {}).items()}
+            self._slack.set_view_values(view_id, {**typed, **(state or {})})
         view = _with_initial_values(self._slack.view(view_id))
         payload = {
             "type": "view_submission",
@@ -221,12 +261,24 @@ def _with_initial_values(view: dict[str, Any]) -> dict[str, Any]:
     values = dict((view.get("state") or {}).get("values") or {})
     for block in view.get("blocks") or []:
         element = block.get("element") or {}
-        if block.get("type") != "input" or "initial_value" not in element:
+        if block.get("type") != "input" or not (initial := _initial(element)):
             continue
         fields = dict(values.get(block["block_id"]) or {})
-        fields.setdefault(element["action_id"], _typed(element["initial_value"]))
+        fields.setdefault(element["action_id"], initial)
         values[block["block_id"]] = fields
     return {**view, "state": {"values": values}}
+
+
+def _initial(element: Mapping[str, Any]) -> dict[str, Any] | None:
+    """An input's initial state, in the shape Slack submits it."""
+    kind = element.get("type")
+    if "initial_value" in element:
+        return {"type": kind, "value": element["initial_value"]}
+    if "initial_option" in element:
+        return {"type": kind, "selected_option": element["initial_option"]}
+    if "initial_options" in element:
+        return {"type": kind, "selected_options": element["initial_options"]}
+    return None
 
 
 def _typed(text: str) -> dict[str, str]:
