@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 
 import requests
@@ -16,7 +17,7 @@ from slack_sdk import WebClient
 import handlers
 from bot.access import Access
 from bot.alerts import Alerts
-from bot.assess import routing_clock, triage_with
+from bot.assess import TriageFn, routing_clock, triage_with
 from bot.clock import Clock, SystemClock
 from bot.config import Config, Secrets, load_playbooks
 from bot.desk import Desk
@@ -41,10 +42,53 @@ from bot.web import HttpServer
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class _Base:
+    """What every part of the core is built from."""
+
+    config: Config
+    clock: Clock
+    store: Store
+    directory: Directory
+    rulebook: RuleBook
+    board: SlackBoard
+    access: Access
+    triage: TriageFn
+
+
 def build_services(
     config: Config, secrets: Secrets, *, clock: Clock | None = None, sender: ThreadPoolExecutor
 ) -> Services:
-    clock = clock or SystemClock()
+    base = _base(config, secrets, clock=clock or SystemClock())
+    source, publisher = _x(config, secrets, store=base.store, clock=base.clock)
+    outbox = Outbox(
+        store=base.store, publishers={"x": publisher}, board=base.board, clock=base.clock
+    )
+    steering = Steering(
+        store=base.store,
+        rulebook=base.rulebook,
+        access=base.access,
+        clock=base.clock,
+        triage=base.triage,
+        dry_run_size=config.dry_run_mentions,
+    )
+    return Services(
+        config=config,
+        clock=base.clock,
+        store=base.store,
+        directory=base.directory,
+        board=base.board,
+        outbox=outbox,
+        desk=_desk(base, outbox=outbox, sender=sender),
+        inbound=_inbound(base, source),
+        sources=(source,),
+        access=base.access,
+        steering=steering,
+        rulebook=base.rulebook,
+    )
+
+
+def _base(config: Config, secrets: Secrets, *, clock: Clock) -> _Base:
     templates, problems = load_playbooks(config.playbooks_dir, brand=config.brand.name)
     if problems:
         raise ProblemsError(problems)
@@ -69,64 +113,47 @@ def build_services(
         channels=lambda: _team_channels(rulebook, store),
     )
     access = Access(
-        agents=directory.agents,
-        leads=config.leads,
-        group_members=usergroup_members(slack_client),
-    )
-    source, publisher = _x(config, secrets, store=store, clock=clock)
-    outbox = Outbox(store=store, publishers={"x": publisher}, board=board, clock=clock)
-    desk = Desk(
-        store=store,
-        directory=directory,
-        outbox=outbox,
-        board=board,
-        clock=clock,
-        access=access,
-        rulebook=rulebook,
-        pacing=timedelta(seconds=config.storms.reply_interval_seconds),
-        sender=sender,
+        agents=directory.agents, leads=config.leads, group_members=usergroup_members(slack_client)
     )
     triage = triage_with(config.triage)
-    inbound = Inbound(
-        store=store,
-        rulebook=rulebook,
+    return _Base(config, clock, store, directory, rulebook, board, access, triage)
+
+
+def _desk(base: _Base, *, outbox: Outbox, sender: ThreadPoolExecutor) -> Desk:
+    return Desk(
+        store=base.store,
+        directory=base.directory,
+        outbox=outbox,
+        board=base.board,
+        clock=base.clock,
+        access=base.access,
+        rulebook=base.rulebook,
+        sender=sender,
+        pacing=timedelta(seconds=base.config.storms.reply_interval_seconds),
+    )
+
+
+def _inbound(base: _Base, source: XSource) -> Inbound:
+    config = base.config
+    templates = list(base.directory.templates.values())
+    return Inbound(
+        store=base.store,
+        rulebook=base.rulebook,
+        board=base.board,
+        clock=base.clock,
         suggester=Suggester.build(
             templates, top=config.top_suggestions, min_score=config.min_score
         ),
-        board=board,
-        clock=clock,
-        triage=triage,
+        triage=base.triage,
         brand=Brand(config.brand.handle, source.user_id, config.quotes),
-        storms=Storms(store, config.storms, clock),
+        storms=Storms(base.store, config.storms, base.clock),
         alerts=Alerts(
-            store=store,
-            board=board,
+            store=base.store,
+            board=base.board,
             settings=config.alerts,
-            clock=clock,
+            clock=base.clock,
             channel=config.leads.channel,
         ),
-    )
-    steering = Steering(
-        store=store,
-        rulebook=rulebook,
-        access=access,
-        clock=clock,
-        triage=triage,
-        dry_run_size=config.dry_run_mentions,
-    )
-    return Services(
-        config=config,
-        clock=clock,
-        store=store,
-        directory=directory,
-        board=board,
-        outbox=outbox,
-        desk=desk,
-        inbound=inbound,
-        sources=(source,),
-        access=access,
-        steering=steering,
-        rulebook=rulebook,
     )
 
 

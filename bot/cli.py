@@ -6,7 +6,6 @@ Exit codes: 0 fine, 1 failed while running, 2 bad input (config, playbooks, argu
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import signal
@@ -253,10 +252,6 @@ def _open_text(path: Path) -> TextIO:
     except OSError as exc:
         problem = Problem(str(path), "--jsonl", f"cannot read the file ({exc.strerror})", "")
         raise ProblemsError([problem]) from None
-
-
-def dump(obj: dict[str, Any]) -> str:
-    return json.dumps(obj, ensure_ascii=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

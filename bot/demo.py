@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.sandbox.driver import find_element
-from bot.sandbox.harness import JANE, MINJUN, SAM, Sandbox, demo_mentions, open_sandbox
+from bot.sandbox.harness import JANE, MINJUN, ROSA, SAM, Sandbox, demo_mentions, open_sandbox
 from handlers import blocks
 
 _NAMES = {JANE: "Jane Kim", MINJUN: "Min-jun Park", SAM: "Sam Guest (not an agent)"}
@@ -41,10 +41,12 @@ class Transcript:
             self.cards += card
             self._cond.notify_all()
 
-    def wait_for_cards(self, count: int, timeout: float = 30.0) -> None:
+    def wait_for_cards(self, count: int, *, more: bool = False, timeout: float = 30.0) -> None:
+        """Until ``count`` cards (or ``count`` more than now) have been narrated."""
         with self._cond:
-            if not self._cond.wait_for(lambda: self.cards >= count, timeout=timeout):
-                raise TimeoutError(f"only {self.cards} of {count} cards reached Slack")
+            target = count + (self.cards if more else 0)
+            if not self._cond.wait_for(lambda: self.cards >= target, timeout=timeout):
+                raise TimeoutError(f"only {self.cards} of {target} cards reached Slack")
 
 
 def _short(text: str, limit: int = 90) -> str:
@@ -82,6 +84,13 @@ def _watch(sandbox: Sandbox, say: Transcript) -> None:
 
 def _narrate_card(sandbox: Sandbox, say: Transcript, message: dict[str, Any]) -> None:
     case_id = ((message.get("metadata") or {}).get("event_payload") or {}).get("case_id")
+    if "Storm #" in json.dumps(message.get("blocks"), ensure_ascii=False):
+        channel = "#" + sandbox.slack.channel_name(message["channel"])
+        say.say(
+            "🌩 ",
+            f"Slack {channel}  storm card: {message['text']}; new look-alikes go in its thread",
+        )
+        return
     if case_id is None or sandbox.runtime is None:
         return
     store = sandbox.runtime.services.store
@@ -90,9 +99,10 @@ def _narrate_card(sandbox: Sandbox, say: Transcript, message: dict[str, Any]) ->
     picks = ", ".join(
         f"{s['template']} ({s['score']:.0f})" for s in store.case_suggestions(case.id)
     )
+    where = " (in the storm's thread)" if message.get("thread_ts") else ""
     say.say(
         "🗂 ",
-        f"Slack {case.channel}  card for case #{case.id} (@{mention.author.handle}) · "
+        f"Slack {case.channel}  card for case #{case.id} (@{mention.author.handle}){where} · "
         f"{case.priority.value} priority · {case.sentiment.value}",
         f"why: {case.why}",
         f"suggested: {picks or 'none above the cutoff'}",
@@ -199,6 +209,30 @@ def _script(sandbox: Sandbox, say: Transcript, cards: int) -> None:
         "Jane types /mentions queue and sees (only she sees it):",
         *(line for chunk in lines for line in chunk.splitlines()),
     )
+    _storm(sandbox, say)
+    _lead_tests_a_rule(sandbox, say)
+
+
+STORM = (
+    "@SkylarkAir is the app down? it keeps crashing when I check in",
+    "@SkylarkAir app keeps crashing at check in, is it down for everyone?",
+    "@SkylarkAir your app is down again, crashing every time I check in",
+)
+
+
+def _storm(sandbox: Sandbox, say: Transcript) -> None:
+    """More look-alikes of Priya's post: a storm card instead of a flood of cards."""
+    say.say("──", "An outage: more customers post about the app within minutes.")
+    for i, text in enumerate(STORM):
+        sandbox.x.add_post(text=text, author={"handle": f"traveller_{i + 1}", "followers": 40})
+    say.wait_for_cards(len(STORM), more=True)
+
+
+def _lead_tests_a_rule(sandbox: Sandbox, say: Transcript) -> None:
+    assert sandbox.driver is not None
+    text = "my refnud never arrived"
+    answer = sandbox.driver.command(user=ROSA, text=f"route test {text}").json()["text"]
+    say.say("💬", f"Rosa (a lead) types /mentions route test {text}:", *answer.splitlines())
 
 
 def _feed(sandbox: Sandbox) -> int:
@@ -210,7 +244,7 @@ def _feed(sandbox: Sandbox) -> int:
     return len(ids)
 
 
-def _summary(sandbox: Sandbox, say: Transcript, arrived: int) -> bool:
+def _summary(sandbox: Sandbox, say: Transcript) -> bool:
     store = sandbox.runtime.services.store if sandbox.runtime else None
     assert store is not None
     skipped = store.db.execute(
@@ -219,6 +253,9 @@ def _summary(sandbox: Sandbox, say: Transcript, arrived: int) -> bool:
     replies = sandbox.x.replies()
     signed = [r for r in replies if r["text"].rstrip().endswith(("^JK", "^MP"))]
     cases = store.db.execute("select count(*), count(distinct channel) from cases").fetchone()
+    arrived = store.db.execute("select count(*) from mentions where state != 'skipped'").fetchone()[
+        0
+    ]
     say.say(
         "🏁",
         f"Done: {arrived} customer mentions → {cases[0]} cases in {cases[1]} channels; "
@@ -243,7 +280,7 @@ def run_demo(*, once: bool, out: TextIO) -> int:
         )
         arrived = _feed(sandbox)
         _script(sandbox, say, arrived)
-        ok = _summary(sandbox, say, arrived)
+        ok = _summary(sandbox, say)
         if once:
             return 0 if ok else 1
         _keep_running(sandbox, out)

@@ -120,7 +120,7 @@ class Desk:
 
     # ---- replying ----------------------------------------------------------------------------
 
-    def draft(self, case_id: int, user_id: str, template_id: str | None) -> Draft:
+    def draft(self, case_id: int, user_id: str, *, template_id: str | None) -> Draft:
         """Start a reply: lock the case to this agent and fill in the chosen template."""
         agent = self.agent(user_id, action="reply to customers")
         case = self._open_case(case_id)
@@ -215,7 +215,7 @@ class Desk:
         self._audit(user_id, "reply.retry", case.id, reply_id=reply_id)
         return self.send(self._outbox.requeue(reply_id).id)
 
-    def move(self, case_id: int, user_id: str, channel: str) -> Case:
+    def move(self, case_id: int, user_id: str, *, channel: str) -> Case:
         """Re-route a case: its card moves, the old one points to it, and routing learns."""
         self.agent(user_id, action="move cases")
         case = self._store.case(case_id)
@@ -243,7 +243,7 @@ class Desk:
         return self._store.case(case_id)
 
     def plan_storm_answer(
-        self, storm_id: int, user_id: str, template_id: str | None = None
+        self, storm_id: int, user_id: str, *, template_id: str | None = None
     ) -> StormPlan:
         """What answering a storm with one template would post: shown before anything goes out."""
         agent = self.agent(user_id, action="reply to customers")
@@ -271,7 +271,7 @@ class Desk:
             pacing_seconds=self._pacing.total_seconds(),
         )
 
-    def answer_storm(self, storm_id: int, user_id: str, template_id: str) -> StormAnswer:
+    def answer_storm(self, storm_id: int, user_id: str, *, template_id: str) -> StormAnswer:
         """One template for every open case of a storm: each customer gets their own signed
         reply, written to the outbox now and sent one at a time, paced within X's limits."""
         agent = self.agent(user_id, action="reply to customers")

@@ -102,14 +102,6 @@ class RouteDecision:
 
 
 @dataclass(frozen=True, slots=True)
-class Suggestion:
-    template: str
-    score: float
-    text: str
-    why: str = ""
-
-
-@dataclass(frozen=True, slots=True)
 class Agent:
     slack_id: str
     name: str

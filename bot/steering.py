@@ -85,6 +85,12 @@ class Steering:
 
     # ---- proposing (leads) -------------------------------------------------------------------
 
+    def rule_to_edit(self, user: str, name: str) -> RuleSpec:
+        """The rule a lead opens in the editor (refused for others, audited)."""
+        self._lead(user, attempted=f"edit “{name}”")
+        rules = self.rules().rules
+        return rules[self._index(rules, name)]
+
     def propose_add(self, user: str, spec: RuleSpec, *, position: int | None = None) -> DryRun:
         self._lead(user, attempted=f"add “{spec.name}”")
         rules = list(self.rules().rules)

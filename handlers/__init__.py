@@ -8,7 +8,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import cards, commands, errors, modals, routing
+from handlers import cards, commands, errors, modals, routing, storms
 
 
 def register(app: App, services: Services) -> None:
@@ -16,4 +16,5 @@ def register(app: App, services: Services) -> None:
     cards.register(app, services)
     modals.register(app, services)
     routing.register(app, services)
+    storms.register(app, services)
     commands.register(app, services)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -21,7 +20,7 @@ def register(app: App, services: Services) -> None:
     def open_compose(
         body: dict[str, Any], client: WebClient, case_id: int, template: str | None
     ) -> None:
-        draft = desk.draft(case_id, body["user"]["id"], template)
+        draft = desk.draft(case_id, body["user"]["id"], template_id=template)
         view = blocks.compose_modal(compose_view(draft))
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
@@ -44,34 +43,7 @@ def register(app: App, services: Services) -> None:
     def move_chosen(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         case_id, channel = action["selected_option"]["value"].split("|", 1)
-        desk.move(int(case_id), body["user"]["id"], channel)
-
-    @app.action(blocks.STORM_ANSWER_ACTION)
-    def storm_answer_clicked(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
-    ) -> None:
-        ack()
-        plan = desk.plan_storm_answer(int(action["value"]), body["user"]["id"])
-        client.views_open(trigger_id=body["trigger_id"], view=blocks.storm_answer_modal(plan))
-
-    @app.action(blocks.STORM_TEMPLATE_INPUT)
-    def storm_template_changed(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
-    ) -> None:
-        """Another template picked: show what the first customer would get with it."""
-        ack()
-        storm = int(json.loads(body["view"]["private_metadata"])["storm"])
-        template = str(action["selected_option"]["value"])
-        plan = desk.plan_storm_answer(storm, body["user"]["id"], template)
-        client.views_update(view_id=body["view"]["id"], view=blocks.storm_answer_modal(plan))
-
-    @app.view(blocks.STORM_ANSWER_VIEW)
-    def storm_answer_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        storm = int(json.loads(view["private_metadata"])["storm"])
-        picked = view["state"]["values"][blocks.STORM_TEMPLATE_BLOCK][blocks.STORM_TEMPLATE_INPUT]
-        template = str((picked.get("selected_option") or {}).get("value") or "")
-        answer = desk.answer_storm(storm, body["user"]["id"], template)
-        ack(response_action="update", view=blocks.storm_answered_modal(answer))
+        desk.move(int(case_id), body["user"]["id"], channel=channel)
 
     simple = {
         blocks.CLAIM_ACTION: desk.claim,

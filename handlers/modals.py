@@ -90,6 +90,8 @@ def register(app: App, services: Services) -> None:
         """Back from the preview to the editor, keeping the text."""
         ack()
         meta = json.loads(body["view"]["private_metadata"])
-        draft = desk.draft(int(meta["case"]), body["user"]["id"], meta.get("template") or None)
+        draft = desk.draft(
+            int(meta["case"]), body["user"]["id"], template_id=meta.get("template") or None
+        )
         view = blocks.compose_modal(compose_view(draft, body=meta["body"]))
         client.views_update(view_id=body["view"]["id"], hash=body["view"]["hash"], view=view)

@@ -43,6 +43,11 @@ def dry_run_view(run: DryRun) -> dict[str, Any]:
 
 
 def register(app: App, services: Services) -> None:
+    _register_editor(app, services)
+    _register_history(app, services)
+
+
+def _register_editor(app: App, services: Services) -> None:
     steering = services.steering
 
     @app.action(rb.RULE_ADD)
@@ -60,19 +65,9 @@ def register(app: App, services: Services) -> None:
         verb, name = action["selected_option"]["value"].split("|", 1)
         user = body["user"]["id"]
         if verb == "edit":
-            steering.require_lead(user, attempted=f"edit “{name}”")
-            rule = next((r for r in steering.rules().rules if r.name == name), None)
-            if rule is None:
-                raise Refused(f"There is no rule called “{name}” any more.")
-            view = rb.rule_editor(rule, channels=_channels(services))
+            view = rb.rule_editor(steering.rule_to_edit(user, name), channels=_channels(services))
         else:
-            run = {
-                "up": lambda: steering.propose_move(user, name, by=-1),
-                "down": lambda: steering.propose_move(user, name, by=1),
-                "toggle": lambda: steering.propose_toggle(user, name),
-                "remove": lambda: steering.propose_remove(user, name),
-            }[verb]()
-            view = dry_run_view(run)
+            view = dry_run_view(_propose(services, user=user, verb=verb, name=name))
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.view(rb.RULE_EDITOR)
@@ -109,6 +104,17 @@ def register(app: App, services: Services) -> None:
         )
         ack(response_action="update", view=notice_modal("Routing changed", text))
 
+
+def _propose(services: Services, *, user: str, verb: str, name: str) -> DryRun:
+    steering = services.steering
+    if verb == "toggle":
+        return steering.propose_toggle(user, name)
+    if verb == "remove":
+        return steering.propose_remove(user, name)
+    return steering.propose_move(user, name, by=-1 if verb == "up" else 1)
+
+
+def _register_history(app: App, services: Services) -> None:
     @app.action(rb.RULE_HISTORY)
     def history_clicked(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
@@ -118,10 +124,9 @@ def register(app: App, services: Services) -> None:
     @app.action(rb.RULE_UNDO)
     def undo_clicked(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        saved = steering.undo(body["user"]["id"])
-        _whisper(
-            client, body, text=f"Undone: routing is now version {saved.version} ({saved.summary})."
-        )
+        saved = services.steering.undo(body["user"]["id"])
+        text = f"Undone: routing is now version {saved.version} ({saved.summary})."
+        _whisper(client, body, text=text)
 
 
 def history_lines(services: Services) -> list[rb.HistoryLine]:

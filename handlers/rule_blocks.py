@@ -151,6 +151,22 @@ def rule_editor(rule: RuleSpec | None, *, channels: Sequence[str]) -> dict[str, 
     """The add/edit modal; submitting it shows the dry-run before anything is saved."""
     r = rule or RuleSpec("", "")
     meta = {"editing": rule.name if rule else ""}
+    inputs = _rule_inputs(r, channels=channels, adding=rule is None)
+    return {
+        "type": "modal",
+        "callback_id": RULE_EDITOR,
+        "private_metadata": json.dumps(meta, ensure_ascii=False),
+        "title": plain("Edit rule" if rule else "Add rule", 24),
+        "submit": plain("Dry-run", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [
+            context("Conditions all have to hold. Nothing changes until you apply the dry-run."),
+            *inputs,
+        ],
+    }
+
+
+def _rule_inputs(r: RuleSpec, *, channels: Sequence[str], adding: bool) -> list[Block]:
     inputs = [
         _text("name", "Name", r.name, optional=False, hint="Unique, e.g. refunds"),
         _text(
@@ -161,7 +177,7 @@ def rule_editor(rule: RuleSpec | None, *, channels: Sequence[str]) -> dict[str, 
             hint="#name or a channel id"
             + (f"; in use: {', '.join(channels[:8])}" if channels else ""),
         ),
-        *([_number("position", "Position (1 = first)", None)] if rule is None else []),
+        *([_number("position", "Position (1 = first)", None)] if adding else []),
         _text(
             "keywords",
             "Any of these keywords",
@@ -205,18 +221,7 @@ def rule_editor(rule: RuleSpec | None, *, channels: Sequence[str]) -> dict[str, 
             labels=_FLAG_LABELS,
         ),
     ]
-    return {
-        "type": "modal",
-        "callback_id": RULE_EDITOR,
-        "private_metadata": json.dumps(meta, ensure_ascii=False),
-        "title": plain("Edit rule" if rule else "Add rule", 24),
-        "submit": plain("Dry-run", 24),
-        "close": plain("Cancel", 24),
-        "blocks": [
-            context("Conditions all have to hold. Nothing changes until you apply the dry-run."),
-            *inputs,
-        ],
-    }
+    return inputs
 
 
 def _input(

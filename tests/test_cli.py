@@ -95,7 +95,19 @@ def test_check_of_a_missing_file_says_how_to_start(capsys: pytest.CaptureFixture
     assert "copy config.example.toml" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", [[], ["check"], ["run"], ["demo"], ["triage"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["check"],
+        ["run"],
+        ["demo"],
+        ["triage"],
+        ["routing"],
+        ["routing", "teach"],
+        ["routing", "export"],
+    ],
+)
 def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as done:
         main([*command, "--help"])
@@ -201,3 +213,87 @@ def test_run_serves_slack_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         finally:
             process.kill()
             process.wait()
+
+
+LABELLED = [
+    {
+        "mention": {"id": "x:11", "text": "the seat pitch on this aircraft is tiny"},
+        "channel": "#care-inflight",
+    },
+    {
+        "mention": {"id": "x:12", "text": "tiny seat and no legroom on the aircraft"},
+        "channel": "#care-inflight",
+    },
+    {
+        "mention": {"id": "x:13", "text": "aircraft seat broken, no legroom"},
+        "channel": "#care-inflight",
+    },
+    {
+        "mention": {"id": "x:14", "text": "the lounge staff were rude at the gate"},
+        "channel": "#care-service",
+    },
+    {
+        "mention": {"id": "x:15", "text": "rude staff at the lounge desk"},
+        "channel": "#care-service",
+    },
+    {
+        "mention": {"id": "x:16", "text": "gate staff rude and unhelpful"},
+        "channel": "#care-service",
+    },
+]
+
+
+def test_routing_teach_imports_labelled_examples_and_reports_bad_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "labelled.jsonl"
+    lines = [json.dumps(x) for x in LABELLED] + ['{"mention": {"id": "x:9"}, "channel": "#a"}', "{"]
+    source.write_text("\n".join(lines))
+    db = tmp_path / "earshot.db"
+    assert main(["routing", "teach", "--jsonl", str(source), "--db", str(db)]) == 0
+    out, err = capsys.readouterr()
+    assert "taught 6 example(s), skipped 2 bad line(s)" in out
+    assert 'line 7: mention: "text" is missing' in err and "line 8: not valid JSON" in err
+
+
+def test_triage_with_a_database_uses_learned_routing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source, db = tmp_path / "labelled.jsonl", tmp_path / "earshot.db"
+    source.write_text("\n".join(json.dumps(x) for x in LABELLED))
+    main(["routing", "teach", "--jsonl", str(source), "--db", str(db)])
+    mentions = tmp_path / "m.jsonl"
+    mentions.write_text(json.dumps({"id": "1", "text": "no legroom on this aircraft at all"}))
+    capsys.readouterr()
+    args = ["triage", "--jsonl", str(mentions), "--config", str(EXAMPLE), "--db", str(db)]
+    assert main(args) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["channel"] == "#care-inflight" and record["via"] == "learned"
+    assert record["rule"] is None and "learned from 6 examples" in record["why"]
+
+
+def test_routing_export_writes_the_live_rules_as_toml(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import tomllib
+
+    from bot.config import load_config
+
+    with open_sandbox(tmp_path) as sandbox:
+        sandbox.start_bot()
+        sandbox.stop_bot()
+    out = tmp_path / "rules.toml"
+    assert main(["routing", "export", "--db", str(tmp_path / "earshot.db"), "--out", str(out)]) == 0
+    exported = tomllib.loads(out.read_text())
+    names = [rule["name"] for rule in exported["routing"]["rules"]]
+    assert names[:3] == ["legal", "vip", "korean"]
+    config = load_config(tmp_path / "earshot.toml")
+    assert [r.name for r in config.rules] == names
+
+
+def test_routing_without_a_database_says_how_to_give_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["routing", "export"]) == 2
+    assert "pass --db earshot.db or --config config.toml" in capsys.readouterr().err

@@ -21,7 +21,7 @@ def _confirmed(bot: Sandbox, handle: str = "dana") -> tuple[Reply, str]:
     card_for(bot, handle)
     desk = bot.runtime.services.desk
     case_id = bot.runtime.services.store.open_cases()[0].id
-    draft = desk.draft(case_id, JANE, "delay-apology")
+    draft = desk.draft(case_id, JANE, template_id="delay-apology")
     reply = desk.confirm(key="k1", case_id=case_id, user_id=JANE, body=draft.body, template=None)
     return reply, tweet
 

@@ -1,0 +1,43 @@
+"""Storm cards: answer every case of a storm with one template (each customer their own reply)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.services import Services
+from handlers import blocks
+
+
+def register(app: App, services: Services) -> None:
+    desk = services.desk
+
+    @app.action(blocks.STORM_ANSWER_ACTION)
+    def storm_answer_clicked(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        ack()
+        plan = desk.plan_storm_answer(int(action["value"]), body["user"]["id"])
+        client.views_open(trigger_id=body["trigger_id"], view=blocks.storm_answer_modal(plan))
+
+    @app.action(blocks.STORM_TEMPLATE_INPUT)
+    def storm_template_changed(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        """Another template picked: show what the first customer would get with it."""
+        ack()
+        storm = int(json.loads(body["view"]["private_metadata"])["storm"])
+        template = str(action["selected_option"]["value"])
+        plan = desk.plan_storm_answer(storm, body["user"]["id"], template_id=template)
+        client.views_update(view_id=body["view"]["id"], view=blocks.storm_answer_modal(plan))
+
+    @app.view(blocks.STORM_ANSWER_VIEW)
+    def storm_answer_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        storm = int(json.loads(view["private_metadata"])["storm"])
+        picked = view["state"]["values"][blocks.STORM_TEMPLATE_BLOCK][blocks.STORM_TEMPLATE_INPUT]
+        template = str((picked.get("selected_option") or {}).get("value") or "")
+        answer = desk.answer_storm(storm, body["user"]["id"], template_id=template)
+        ack(response_action="update", view=blocks.storm_answered_modal(answer))
