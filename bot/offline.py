@@ -9,7 +9,7 @@ used; without one, the config's rules.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -21,7 +21,7 @@ from bot.models import Mention
 from bot.playbooks import Template, placeholder_values, render
 from bot.routing import Router
 from bot.rules import RuleSpec, to_toml
-from bot.sources.jsonl import BadLine, mention_from_dict, read_mentions
+from bot.sources.jsonl import BadLine, Labelled, read_labelled, read_mentions
 from bot.store import Store
 from bot.suggest import Suggester
 from bot.triage import noise_reason
@@ -131,35 +131,6 @@ def _record(
 # ---- routing teach / export -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Labelled:
-    text: str
-    channel: str
-    mention_id: str
-
-
-def read_labelled(lines: Iterable[str]) -> Iterator[Labelled | BadLine]:
-    """`{"mention": {...}, "channel": "#name"}` per line; a bad line says what is wrong."""
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield BadLine(number, f"not valid JSON ({exc.msg} at column {exc.colno})")
-            continue
-        channel = data.get("channel") if isinstance(data, dict) else None
-        if not isinstance(channel, str) or not channel.strip():
-            yield BadLine(number, '"channel" is missing (write e.g. "#billing")')
-            continue
-        try:
-            mention = mention_from_dict(data.get("mention"))
-        except ValueError as exc:
-            yield BadLine(number, f"mention: {exc}")
-            continue
-        yield Labelled(mention.text, channel.strip(), mention.id)
-
-
 def teach(store: Store, lines: Iterable[str], *, err: TextIO, actor: str) -> tuple[int, int]:
     """Store labelled examples for learned routing; returns (taught, bad lines)."""
     good: list[Labelled] = []
@@ -171,7 +142,7 @@ def teach(store: Store, lines: Iterable[str], *, err: TextIO, actor: str) -> tup
         else:
             good.append(item)
     store.add_examples(
-        [(item.text, item.channel) for item in good],
+        [(item.mention.text, item.channel) for item in good],
         source="teach",
         actor=actor,
         now=datetime.now(UTC),

@@ -28,20 +28,53 @@ class BadLine:
         return f"line {self.number}: {self.message}"
 
 
-def read_mentions(lines: Iterable[str]) -> Iterator[Mention | BadLine]:
-    """Parse each non-blank line; yield a ``Mention`` or a ``BadLine`` saying what is wrong."""
+def json_lines(lines: Iterable[str]) -> Iterator[tuple[int, Any] | BadLine]:
+    """(line number, decoded object) for each non-blank line, or a ``BadLine`` for bad JSON."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
+            yield number, json.loads(line)
         except json.JSONDecodeError as exc:
             yield BadLine(number, f"not valid JSON ({exc.msg} at column {exc.colno})")
+
+
+def read_mentions(lines: Iterable[str]) -> Iterator[Mention | BadLine]:
+    """Parse each non-blank line; yield a ``Mention`` or a ``BadLine`` saying what is wrong."""
+    for item in json_lines(lines):
+        if isinstance(item, BadLine):
+            yield item
             continue
+        number, data = item
         try:
             yield mention_from_dict(data)
         except ValueError as exc:
             yield BadLine(number, str(exc))
+
+
+@dataclass(frozen=True, slots=True)
+class Labelled:
+    """A labelled routing example: a mention and the team channel it belongs in."""
+
+    mention: Mention
+    channel: str
+
+
+def read_labelled(lines: Iterable[str]) -> Iterator[Labelled | BadLine]:
+    """`{"mention": {...}, "channel": "#name"}` per line; a bad line says what is wrong."""
+    for item in json_lines(lines):
+        if isinstance(item, BadLine):
+            yield item
+            continue
+        number, data = item
+        channel = data.get("channel") if isinstance(data, dict) else None
+        if not isinstance(channel, str) or not channel.strip():
+            yield BadLine(number, '"channel" is missing (write e.g. "#billing")')
+            continue
+        try:
+            yield Labelled(mention_from_dict(data.get("mention")), channel.strip())
+        except ValueError as exc:
+            yield BadLine(number, f"mention: {exc}")
 
 
 def mention_from_dict(data: Any) -> Mention:
