@@ -33,7 +33,7 @@ class Access:
         *,
         agents: Mapping[str, Agent],
         leads: Leads,
-        group_members: Callable[[str], frozenset[str]] | None = None,
+        group_members: Callable[[str], frozenset[str] | None] | None = None,
     ) -> None:
         self._agents = agents
         self._leads = leads
@@ -66,6 +66,12 @@ class Access:
             fetched_at, members = self._cache
             if time.monotonic() - fetched_at < GROUP_CACHE_SECONDS:
                 return members
-            members = self._group_members(group)
-            self._cache = (time.monotonic(), members)
-            return members
+            fresh = self._group_members(group)
+            if fresh is None:  # Slack could not say: keep what we knew, ask again next time
+                return members
+            self._cache = (time.monotonic(), fresh)
+            return fresh
+
+    def warm(self) -> None:
+        """Look the leads' user group up now, not on the first click (listeners have 3 s)."""
+        self._group()

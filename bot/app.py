@@ -62,7 +62,11 @@ def build_services(
     base = _base(config, secrets, clock=clock or SystemClock())
     source, publisher = _x(config, secrets, store=base.store, clock=base.clock)
     outbox = Outbox(
-        store=base.store, publishers={"x": publisher}, board=base.board, clock=base.clock
+        store=base.store,
+        publishers={"x": publisher},
+        board=base.board,
+        clock=base.clock,
+        pacing=timedelta(seconds=config.storms.reply_interval_seconds),
     )
     steering = Steering(
         store=base.store,
@@ -179,7 +183,7 @@ def _trainer(min_confidence: float) -> Trainer:
 def _team_channels(rulebook: RuleBook, store: Store) -> tuple[str, ...]:
     """Where a case can be moved: the routing channels, the fallback, and learned ones."""
     channels = [r.channel for r in rulebook.current().rules] + [rulebook.fallback]
-    channels += sorted({channel for _, channel in store.examples()})
+    channels += store.example_channels()
     return tuple(dict.fromkeys(channels))
 
 
@@ -271,36 +275,39 @@ class Runtime:
         return self._http.url if self._http else None
 
     def start(self) -> None:
-        """Listen for Slack first (a busy port fails before any work starts), then catch up on
-        what a previous run left (replies to reconcile, mentions, cards), then schedule."""
-        self._listen()
+        """Take the HTTP port first (a busy port fails before any work starts), catch up on what
+        a previous run left (replies to reconcile, mentions, cards) before any click is served,
+        then serve Slack and start the jobs."""
+        self._bind()
         s = self.services
-        s.outbox.recover()
+        s.outbox.recover()  # before any click can arrive: a send in flight is never doubled
+        s.access.warm()
         s.inbound.process_pending()
         s.inbound.post_missing_cards()
+        self._serve()
         self._scheduler.start()
 
-    def _listen(self) -> None:
+    def _bind(self) -> None:
         if self._secrets.socket_mode:
-            self._socket = SocketModeHandler(self.app, self._secrets.slack_app_token)
-            self._socket.connect()  # type: ignore[no-untyped-call]
-            log.info("connected to Slack in Socket Mode")
-            return
+            return  # Socket Mode opens no port; it connects in _serve
         slack = self.services.config.slack
         try:
             self._http = HttpServer(self.app, host=slack.http_host, port=slack.http_port)
         except OSError as exc:
             where = f"{slack.http_host}:{slack.http_port}"
             fix = "stop what uses the port, or set slack.http_port to a free one"
-            problem = Problem(
-                self.services.config.source,
-                "slack.http_port",
-                f"cannot listen on {where} ({exc.strerror})",
-                fix,
-            )
+            message = f"cannot listen on {where} ({exc.strerror})"
+            problem = Problem(self.services.config.source, "slack.http_port", message, fix)
             raise ProblemsError([problem]) from None
-        self._http.start()
-        log.info("listening for Slack on %s", self._http.url)
+
+    def _serve(self) -> None:
+        if self._http is not None:
+            self._http.start()
+            log.info("listening for Slack on %s", self._http.url)
+            return
+        self._socket = SocketModeHandler(self.app, self._secrets.slack_app_token)
+        self._socket.connect()  # type: ignore[no-untyped-call]
+        log.info("connected to Slack in Socket Mode")
 
     def stop(self) -> None:
         """Stop taking work, let in-flight sends finish, then close the database."""

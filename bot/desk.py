@@ -106,7 +106,20 @@ class Desk:
             case_id, state=CaseState.DISMISSED, by=user_id, now=self._now()
         ):
             raise Refused(f"Case #{case_id} changed meanwhile; look at its card again.")
+        reason = f"the case was dismissed by {self._directory.name(user_id)}"
+        self._store.cancel_pending(case_id, reason=reason, now=self._now())
         self._audit(user_id, "case.dismissed", case_id)
+        self._board.refresh_card(case_id)
+        return self._store.case(case_id)
+
+    def release(self, case_id: int, user_id: str) -> Case:
+        """Let go of a claimed case (its claimer, or a lead), so anyone can pick it up."""
+        if not self._access.is_lead(user_id):
+            self.agent(user_id, action="release cases")
+        case = self._open_case(case_id)
+        self._ensure_not_locked(case, user_id)
+        self._store.release(case_id, now=self._now())
+        self._audit(user_id, "case.released", case_id)
         self._board.refresh_card(case_id)
         return self._store.case(case_id)
 
@@ -124,6 +137,7 @@ class Desk:
         """Start a reply: lock the case to this agent and fill in the chosen template."""
         agent = self.agent(user_id, action="reply to customers")
         case = self._open_case(case_id)
+        self._ensure_approved(case, user_id)  # before claiming: no lock a lead cannot pass
         if self._claim(case, agent):
             self._board.refresh_card(case_id)
         mention = self._store.latest_from_customer(case_id)
@@ -143,7 +157,14 @@ class Desk:
         return Preview(public, voice.weighted_length(public), tuple(problems), mention)
 
     def confirm(
-        self, *, key: str, case_id: int, user_id: str, body: str, template: str | None
+        self,
+        *,
+        key: str,
+        case_id: int,
+        user_id: str,
+        body: str,
+        template: str | None,
+        answering: str | None = None,
     ) -> Reply:
         """The agent confirmed the preview: write the reply to the outbox (not yet sent).
 
@@ -159,6 +180,11 @@ class Desk:
         self._ensure_not_locked(case, user_id)
         self._ensure_approved(case, user_id)
         mention = self._store.latest_from_customer(case_id)
+        if answering is not None and mention.id != answering:
+            raise Refused(
+                f"@{mention.author.handle} wrote again after you opened this preview "
+                f"(“{mention.text[:80]}”). Look at the card, then start the reply again."
+            )
         try:
             reply, created = self._store.add_reply(
                 key=key,
@@ -193,7 +219,9 @@ class Desk:
             log.exception("sending reply %s failed; the outbox sweep will pick it up", reply_id)
 
     def _tell_if_stuck(self, reply: Reply) -> None:
-        if reply.state is OutboxState.FAILED:
+        if reply.state is OutboxState.CANCELLED:
+            hint = "Look at the case again before answering."
+        elif reply.state is OutboxState.FAILED:
             hint = "Use Retry on the card once the cause is fixed."
         elif reply.state is OutboxState.PENDING and reply.error:
             hint = "Earshot will try again shortly."
@@ -216,14 +244,16 @@ class Desk:
         return self.send(self._outbox.requeue(reply_id).id)
 
     def move(self, case_id: int, user_id: str, *, channel: str) -> Case:
-        """Re-route a case: its card moves, the old one points to it, and routing learns."""
+        """Re-route an open case: its card moves, the old one points to it, routing learns."""
         self.agent(user_id, action="move cases")
-        case = self._store.case(case_id)
+        case = self._open_case(case_id)
+        self._ensure_not_locked(case, user_id)
         if case.channel == channel:
             raise Refused(f"Case #{case_id} is already in {channel}.")
         who = self._directory.name(user_id)
-        why = f"moved from {case.channel} by {who}"
-        self._store.move_case(case_id, channel=channel, why=why, now=self._now())
+        self._store.move_case(
+            case_id, channel=channel, why=f"moved from {case.channel} by {who}", now=self._now()
+        )
         opener = self._store.mention(case.mention_id)
         self._store.add_examples(
             [(opener.text, channel)],
@@ -233,13 +263,15 @@ class Desk:
             mention_id=opener.id,
         )
         self._audit(user_id, "case.moved", case_id, to=channel, **{"from": case.channel})
+        self._rulebook.relearn()  # before Slack: a Slack failure must not lose the lesson
         if case.card_ts and case.channel_id:
             self._board.move_card(
                 case_id, old_channel_id=case.channel_id, old_ts=case.card_ts, by=who
             )
         else:
             self._board.post_card(case_id)
-        self._rulebook.relearn()
+        if case.storm_id is not None:  # it left the storm: its card no longer counts it
+            self._board.refresh_storm(case.storm_id)
         return self._store.case(case_id)
 
     def plan_storm_answer(
@@ -321,10 +353,11 @@ class Desk:
             mention, brand=self._directory.brand.name, agent=agent.first_name
         )
         body = render(self._directory.templates[template_id].text, values)
-        self._store.claim(case.id, agent.slack_id, now=self._now())
+        if not self._store.claim(case.id, agent.slack_id, now=self._now()):
+            return None  # someone else claimed it a moment ago
         try:
-            reply, _ = self._store.add_reply(
-                key=f"storm:{storm_id}:{case.id}:{template_id}",
+            reply, created = self._store.add_reply(
+                key=f"storm:{storm_id}:{mention.id}:{template_id}",
                 case=case,
                 mention=mention,
                 agent_id=agent.slack_id,
@@ -334,6 +367,8 @@ class Desk:
                 send_after=send_after,
             )
         except ReplyInFlightError:
+            return None
+        if not created:  # this very post was answered already
             return None
         self._board.refresh_card(case.id)
         return reply
@@ -374,13 +409,18 @@ class Desk:
         """A rule may require a lead's approval: leads send such replies, others ask a lead."""
         if case.require_approval and not self._access.is_lead(user_id):
             self._audit(user_id, "refused", case.id, reason="needs a lead's approval")
+            why = f" (rule “{case.rule}”)" if case.rule else ""
             raise Refused(
-                f"Replies to case #{case.id} need a lead's approval (rule “{case.rule}”). "
+                f"Replies to case #{case.id} need a lead's approval{why}. "
                 "Ask a lead to send it, or to change the rule."
             )
 
     def _ensure_not_locked(self, case: Case, user_id: str) -> None:
+        """Another agent's claim locks the case; a lead may still step in (audited)."""
         if case.claimed_by and case.claimed_by != user_id:
+            if self._access.is_lead(user_id):
+                self._audit(user_id, "case.stepped_in", case.id, claimed_by=case.claimed_by)
+                return
             who = self._directory.name(case.claimed_by)
             self._audit(user_id, "refused", case.id, reason=f"claimed by {case.claimed_by}")
             raise Refused(f"{who} is already on case #{case.id}. Ask them before stepping in.")
@@ -390,7 +430,8 @@ class Desk:
         self._ensure_not_locked(case, agent.slack_id)
         if case.claimed_by == agent.slack_id:
             return False
-        if not self._store.claim(case.id, agent.slack_id, now=self._now()):
+        take_over = case.claimed_by is not None  # a lead stepping in
+        if not self._store.claim(case.id, agent.slack_id, now=self._now(), take_over=take_over):
             fresh = self._store.case(case.id)
             self._ensure_not_locked(fresh, agent.slack_id)
             raise Refused(f"Case #{case.id} changed meanwhile; look at its card again.")

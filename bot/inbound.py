@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.assess import TriageFn, assess, skip_reason
+from bot.assess import Assessment, TriageFn, assess, skip_reason
 from bot.clock import Clock
 from bot.models import Case, Mention
 from bot.rulebook import RuleBook
@@ -118,31 +118,13 @@ class Inbound:
 
     def _same_customer(self, case: Case, mention: Mention) -> bool:
         opener = self._store.mention(case.mention_id).author
-        return (opener.id and opener.id == mention.author.id) or (
-            bool(opener.handle) and opener.handle.lower() == mention.author.handle.lower()
-        )
+        if opener.id and opener.id == mention.author.id:
+            return True
+        return bool(opener.handle) and opener.handle.lower() == mention.author.handle.lower()
 
-    def _follow_up(self, case: Case, mention: Mention) -> None:
-        """The same customer wrote again in the conversation: it joins their case."""
-        self._store.add_follow_up(case.id, mention.id, now=self._clock.now())
-        log.info("mention %s joins case %s as a follow-up", mention.id, case.id)
-        try:
-            self._board.follow_up(case.id, mention)
-        except BoardError as exc:
-            log.warning("%s; the card sweep will bring the card up to date", exc)
-
-    def _open_or_quarantine(self, mention: Mention, *, joined: Case | None) -> Case | None:
-        """One post that breaks triage must not stall the inbox: set it aside, loudly."""
-        try:
-            return self._open(mention, joined=joined)
-        except Exception as exc:
-            log.exception("mention %s could not be triaged; set aside", mention.id)
-            self._store.skip_mention(mention.id, f"quarantined: {type(exc).__name__}: {exc}")
-            return None
-
-    def _open(self, mention: Mention, *, joined: Case | None) -> Case:
+    def _assess(self, mention: Mention) -> Assessment:
         tags = self._store.customer_tags(mention.network, mention.author.handle)
-        result = assess(
+        return assess(
             mention,
             router=self._rulebook.router(),
             suggester=self._suggester,
@@ -150,6 +132,39 @@ class Inbound:
             customer_tags=tags,
             now=self._clock.now(),
         )
+
+    def _follow_up(self, case: Case, mention: Mention) -> None:
+        """The same customer wrote again in the conversation: it joins their case. It is
+        triaged and routed too, so a follow-up that turns urgent (or legal) raises the case."""
+        try:
+            result: Assessment | None = self._assess(mention)
+        except Exception:  # a bug in the pure core: the follow-up still joins, as it is
+            log.exception("follow-up %s could not be triaged", mention.id)
+            result = None
+        raised = self._store.add_follow_up(
+            case.id,
+            mention.id,
+            now=self._clock.now(),
+            decision=result.decision if result else None,
+            triage=result.triage if result else None,
+        )
+        log.info("mention %s joins case %s as a follow-up", mention.id, case.id)
+        try:
+            self._board.follow_up(case.id, mention, raised=raised)
+        except BoardError as exc:
+            log.warning("%s; the card sweep will bring the card up to date", exc)
+
+    def _open_or_quarantine(self, mention: Mention, *, joined: Case | None) -> Case | None:
+        """One post that breaks triage must not stall the inbox: set it aside, loudly, and say
+        so in the fallback channel. (Storage errors are not caught: the next poll retries.)"""
+        try:
+            result = self._assess(mention)
+        except Exception as exc:  # a bug in the pure core, met by one odd post
+            log.exception("mention %s could not be triaged; set aside", mention.id)
+            reason = f"quarantined: {type(exc).__name__}: {exc}"
+            self._store.skip_mention(mention.id, reason)
+            self._announce_quarantine(mention, reason)
+            return None
         suggestions = [
             {"template": s.template.id, "score": round(s.score, 1), "why": s.why}
             for s in result.suggestions
@@ -163,6 +178,17 @@ class Inbound:
             joined_case=joined.id if joined else None,
             noise=noise_reason(mention),
         )
+
+    def _announce_quarantine(self, mention: Mention, reason: str) -> None:
+        link = f" <{mention.url}|Open it on X>." if mention.url else ""
+        text = (
+            f"⚠️ A post by @{mention.author.handle or 'someone'} could not be triaged and was "
+            f"set aside ({reason[:200]}). It is stored as {mention.id}.{link}"
+        )
+        try:
+            self._board.announce(self._rulebook.fallback, text)
+        except BoardError as exc:
+            log.warning("quarantine note not posted: %s", exc)
 
     def _place(self, case: Case) -> None:
         """Into a storm (its card goes in the storm's thread) or onto the channel; then alerts."""
@@ -181,12 +207,11 @@ class Inbound:
     def post_missing_cards(self) -> Sequence[int]:
         """Post cards that Slack did not take earlier (outage, rate limit)."""
         posted: list[int] = []
-        with self._lock:
-            for case in self._store.cases_without_card():
-                try:
-                    self._board.post_card(case.id)
-                except BoardError as exc:
-                    log.warning("%s; will try again", exc)
-                    continue
-                posted.append(case.id)
+        for case in self._store.cases_without_card():  # the board's card lock prevents doubles
+            try:
+                self._board.post_card(case.id)
+            except BoardError as exc:
+                log.warning("%s; will try again", exc)
+                continue
+            posted.append(case.id)
         return posted

@@ -195,7 +195,7 @@ def _train_complement_nb(
     counts = {f: [c.get(f, 0) for c in per_class] for f in features}
     totals = [c.total() for c in per_class]
     denominators = [sum(totals) - t + NB_ALPHA * len(counts) for t in totals]
-    log_denominators = _centred([math.log(d) for d in denominators])
+    log_denominators = _centred([math.log(max(d, NB_ALPHA)) for d in denominators])
     log_counts = [math.log(n + NB_ALPHA) for n in range(len(docs) + 1)]
     weights = {f: _nb_row(row, log_denominators, log_counts) for f, row in counts.items()}
     sizes = Counter(y for _, y in docs)
@@ -240,7 +240,7 @@ class LearnedRouter:
         ordered = sorted((e.text, e.channel) for e in examples if e.channel)
         usable = [(tokens, channel) for text, channel in ordered if (tokens := _tokens(text))]
         channels = tuple(sorted({channel for _, channel in usable}))
-        if not channels:
+        if len(channels) < 2:  # nothing to choose between (yet): an untrained router
             return cls((), 0, min_confidence, {}, ())
         position = {channel: i for i, channel in enumerate(channels)}
         words = [(_word_features(t), position[c]) for t, c in usable]

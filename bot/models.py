@@ -34,6 +34,7 @@ class OutboxState(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # not sent on purpose: the case changed before it went out
 
 
 class Sentiment(StrEnum):
@@ -156,6 +157,7 @@ class Reply:
     post_id: str | None = None
     post_url: str | None = None
     error: str | None = None
+    send_after: datetime | None = None  # paced or waiting for a rate-limit reset
 
 
 @dataclass(frozen=True, slots=True)

@@ -155,5 +155,7 @@ def export_rules(store: Store | None, config: Config | None) -> str:
     stored = store.latest_ruleset() if store is not None else None
     rules = stored.rules if stored is not None else (config.rules if config else ())
     fallback = config.fallback_channel if config else DEFAULT_FALLBACK
+    if stored is not None and stored.fallback:
+        fallback = stored.fallback
     header = f"# Earshot routing rules, version {stored.version}\n" if stored else ""
     return header + to_toml(rules, fallback=fallback)

@@ -1,18 +1,23 @@
 """The outbox: a confirmed public reply is stored first, then sent, then reconciled after a crash.
 
-States: pending -> sending -> sent | failed. Only the caller that moves a row from pending to
-sending may send it, so two threads (or a sweep and a click) never post the same reply twice. A row
-left in ``sending`` by a crash is checked against the network before any retry.
+States: pending -> sending -> sent | failed | cancelled. Only the caller that moves a row from
+pending to sending may send it, so two threads (or a sweep and a click) never post the same reply
+twice. A row whose fate is unknown (a crash, a timeout, a 5xx) stays ``sending`` until the network
+has been asked; a row this process is sending right now is never reconciled under its feet.
+Just before a reply goes out, the case is checked again: a dismissed case, or a customer who wrote
+again since the reply was prepared, cancels it rather than answering the wrong post.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from datetime import timedelta
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
-from bot.models import OutboxState, Reply
+from bot.models import CaseState, OutboxState, Reply
 from bot.slack import Board, BoardError
 from bot.sources import Publisher, PublishError
 from bot.store import Store
@@ -25,37 +30,98 @@ RETRY_BACKOFF = timedelta(seconds=30)
 
 class Outbox:
     def __init__(
-        self, *, store: Store, publishers: Mapping[str, Publisher], board: Board, clock: Clock
+        self,
+        *,
+        store: Store,
+        publishers: Mapping[str, Publisher],
+        board: Board,
+        clock: Clock,
+        pacing: timedelta = timedelta(seconds=10),
     ) -> None:
         self._store = store
         self._publishers = publishers
         self._board = board
         self._clock = clock
+        self._pacing = pacing  # at least this long between paced (storm) replies
+        self._lock = threading.Lock()
+        self._inflight: set[int] = set()
+        self._held: dict[str, datetime] = {}  # network -> no posts before (a rate-limit reset)
+        self._last_paced: datetime | None = None
+
+    # ---- sending -----------------------------------------------------------------------------
 
     def deliver(self, reply_id: int) -> Reply:
         """Send one pending reply if nobody else is sending it; return its state afterwards."""
         store, now = self._store, self._clock.now()
-        if not store.start_sending(reply_id, now=now):
-            return store.reply(reply_id)
         reply = store.reply(reply_id)
-        mention = store.mention(reply.mention_id)
+        network = store.mention(reply.mention_id).network
+        if self._held_until(network, now) or not store.start_sending(reply_id, now=now):
+            return store.reply(reply_id)
+        with self._sending(reply_id):
+            reply = store.reply(reply_id)
+            if reason := self._stale(reply):
+                return self._cancel(reply, reason)
+            return self._publish(reply)
+
+    @contextmanager
+    def _sending(self, reply_id: int) -> Iterator[None]:
+        with self._lock:
+            self._inflight.add(reply_id)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._inflight.discard(reply_id)
+
+    def _publish(self, reply: Reply) -> Reply:
+        mention = self._store.mention(reply.mention_id)
         try:
             posted = self._publishers[mention.network].publish(
                 text=reply.text, in_reply_to=mention.native_id
             )
         except PublishError as exc:
-            return self._failed(reply, exc)
-        done = store.finish_reply(
+            return self._failed(reply, exc, network=mention.network)
+        done = self._store.finish_reply(
             reply.id,
             state=OutboxState.SENT,
             now=self._clock.now(),
             post_id=posted.post_id,
             post_url=posted.url,
+            expect=OutboxState.SENDING,
         )
         self._after_sent(done)
         return done
 
-    def _failed(self, reply: Reply, exc: PublishError) -> Reply:
+    def _stale(self, reply: Reply) -> str:
+        """Why this reply must not go out any more, or ""."""
+        case = self._store.case(reply.case_id)
+        if case.state is CaseState.DISMISSED:
+            return "the case was dismissed before it went out"
+        if self._store.latest_from_customer(case.id).id != reply.mention_id:
+            return "the customer wrote again after it was prepared; read their new post first"
+        return ""
+
+    def _cancel(self, reply: Reply, reason: str) -> Reply:
+        done = self._store.finish_reply(
+            reply.id,
+            state=OutboxState.CANCELLED,
+            now=self._clock.now(),
+            error=reason,
+            expect=OutboxState.SENDING,
+        )
+        log.info("reply %s not sent: %s", reply.id, reason)
+        self._store.audit(
+            actor=reply.agent_id,
+            action="reply.cancelled",
+            now=self._clock.now(),
+            case_id=reply.case_id,
+            reply_id=reply.id,
+            reason=reason,
+        )
+        self._refresh(reply.case_id)
+        return done
+
+    def _failed(self, reply: Reply, exc: PublishError, *, network: str) -> Reply:
         """Unsure whether it went out: stay 'sending' until X is asked. Else retry or give up."""
         now = self._clock.now()
         if exc.uncertain:
@@ -63,11 +129,18 @@ class Outbox:
         elif exc.retryable and reply.attempts < MAX_ATTEMPTS:
             retry_at = exc.retry_at or now + RETRY_BACKOFF * reply.attempts
             state, plan = OutboxState.PENDING, f"retrying after {retry_at:%H:%M:%S} UTC"
+            if exc.retry_at:  # a rate limit: hold every post on this network until the reset
+                self._held[network] = exc.retry_at
         else:
             state, retry_at, plan = OutboxState.FAILED, None, "failed"
         log.warning("reply %s not sent (%s); %s", reply.id, exc, plan)
         done = self._store.finish_reply(
-            reply.id, state=state, now=now, error=str(exc), send_after=retry_at
+            reply.id,
+            state=state,
+            now=now,
+            error=str(exc),
+            send_after=retry_at,
+            expect=OutboxState.SENDING,
         )
         self._store.audit(
             actor=reply.agent_id,
@@ -81,10 +154,19 @@ class Outbox:
         self._refresh(reply.case_id)
         return done
 
+    def _held_until(self, network: str, now: datetime) -> datetime | None:
+        until = self._held.get(network)
+        return until if until is not None and now < until else None
+
     def _after_sent(self, reply: Reply) -> None:
         now = self._clock.now()
+        latest = self._store.latest_from_customer(reply.case_id).id == reply.mention_id
         self._store.record_reply(
-            reply.case_id, agent_id=reply.agent_id, url=reply.post_url or "", now=now
+            reply.case_id,
+            agent_id=reply.agent_id,
+            url=reply.post_url or "",
+            now=now,
+            closes=latest,
         )
         self._store.audit(
             actor=reply.agent_id,
@@ -110,27 +192,40 @@ class Outbox:
 
     def requeue(self, reply_id: int) -> Reply:
         """A failed reply goes back to pending (an agent asked to retry it)."""
-        reply = self._store.reply(reply_id)
-        if reply.state is OutboxState.FAILED:
-            return self._store.finish_reply(
-                reply.id, state=OutboxState.PENDING, now=self._clock.now()
-            )
-        return reply
+        return self._store.finish_reply(
+            reply_id, state=OutboxState.PENDING, now=self._clock.now(), expect=OutboxState.FAILED
+        )
+
+    # ---- sweeping and reconciling ------------------------------------------------------------
 
     def sweep(self, *, older_than: timedelta = timedelta(seconds=30)) -> list[Reply]:
-        """Send what is due: paced replies whose time has come, and replies left pending (a
-        crash before sending, or a retryable failure) for longer than ``older_than``."""
+        """Send what is due: paced replies whose time has come (never closer together than the
+        pacing, even after a rate-limit hold or downtime), and replies left pending (a crash
+        before sending, a retryable failure) for longer than ``older_than``."""
         now = self._clock.now()
-        due = self._store.due_replies(now=now, stale_before=now - older_than)
-        return [self.deliver(reply.id) for reply in due]
+        done: list[Reply] = []
+        for reply in self._store.due_replies(now=now, stale_before=now - older_than):
+            if reply.send_after is not None:
+                if self._last_paced is not None and now - self._last_paced < self._pacing:
+                    continue
+                self._last_paced = now
+            done.append(self.deliver(reply.id))
+        return done
 
     def recover(self, *, older_than: timedelta = timedelta(0)) -> list[Reply]:
-        """A reply left 'sending' (by a crash) may or may not be public: ask the network first.
+        """A reply left 'sending' may or may not be public: ask the network first.
 
-        Runs at start-up for every such row, and later for rows stuck longer than ``older_than``.
+        Runs at start-up for every such row, and later for rows stuck longer than ``older_than``
+        (never for a row this process is sending right now).
         """
         cutoff = self._clock.now() - older_than
-        stuck = self._store.replies(OutboxState.SENDING, older_than=cutoff)
+        with self._lock:
+            busy = set(self._inflight)
+        stuck = [
+            r
+            for r in self._store.replies(OutboxState.SENDING, older_than=cutoff)
+            if r.id not in busy
+        ]
         recovered = [self._reconcile(reply) for reply in stuck]
         return recovered + self.sweep(older_than=older_than)
 
@@ -145,16 +240,24 @@ class Outbox:
                 return reply
             error = f"Earshot {exc}. Check on X whether the reply is public; if not, Retry"
             done = self._store.finish_reply(
-                reply.id, state=OutboxState.FAILED, now=now, error=error
+                reply.id, state=OutboxState.FAILED, now=now, error=error, expect=OutboxState.SENDING
             )
             self._refresh(reply.case_id)
             return done
         if found is not None:
             done = self._store.finish_reply(
-                reply.id, state=OutboxState.SENT, now=now, post_id=found.post_id, post_url=found.url
+                reply.id,
+                state=OutboxState.SENT,
+                now=now,
+                post_id=found.post_id,
+                post_url=found.url,
+                expect=OutboxState.SENDING,
             )
             log.info("reply %s was already public as %s; marked sent", reply.id, found.post_id)
-            self._after_sent(done)
+            if done.state is OutboxState.SENT:
+                self._after_sent(done)
             return done
         log.info("reply %s never reached the network; sending it again", reply.id)
-        return self._store.finish_reply(reply.id, state=OutboxState.PENDING, now=now)
+        return self._store.finish_reply(
+            reply.id, state=OutboxState.PENDING, now=now, expect=OutboxState.SENDING
+        )

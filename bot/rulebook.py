@@ -39,6 +39,7 @@ class RuleBook:
         self._trainer = trainer
         self._lock = threading.Lock()
         self._compiled: tuple[int, Router] | None = None
+        self._parsed: Ruleset | None = None  # the latest rules, parsed once per version
         self._learned: Learner | None = None
 
     @property
@@ -61,9 +62,15 @@ class RuleBook:
         )
 
     def current(self) -> Ruleset:
+        version = self._store.latest_ruleset_version()
+        with self._lock:
+            if self._parsed is not None and self._parsed.version == version:
+                return self._parsed
         ruleset = self._store.latest_ruleset()
         if ruleset is None:
             raise LookupError("no routing rules yet: seed() runs at start-up")
+        with self._lock:
+            self._parsed = ruleset
         return ruleset
 
     def router(self) -> Router:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -19,8 +19,8 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.clock import Clock
 from bot.directory import Directory
-from bot.models import Mention
-from bot.store import Store
+from bot.models import Case, Mention
+from bot.store import Store, Storm
 from handlers.blocks import (
     CardView,
     Linked,
@@ -47,7 +47,7 @@ class Board(Protocol):
 
     def refresh_storm(self, storm_id: int) -> None: ...
 
-    def follow_up(self, case_id: int, mention: Mention) -> None: ...
+    def follow_up(self, case_id: int, mention: Mention, *, raised: Sequence[str] = ()) -> None: ...
 
     def notify(self, case_id: int) -> None: ...
 
@@ -63,15 +63,15 @@ def make_web_client(*, token: str, base_url: str) -> WebClient:
     return client
 
 
-def usergroup_members(client: WebClient) -> Callable[[str], frozenset[str]]:
-    """Members of a Slack user group (scope usergroups:read); empty when Slack says no."""
+def usergroup_members(client: WebClient) -> Callable[[str], frozenset[str] | None]:
+    """Members of a Slack user group (scope usergroups:read); None when Slack cannot say now."""
 
-    def members(group: str) -> frozenset[str]:
+    def members(group: str) -> frozenset[str] | None:
         try:
             answer = client.usergroups_users_list(usergroup=group)
         except (SlackApiError, OSError) as exc:
             log.warning("cannot list user group %s: %s", group, exc)
-            return frozenset()
+            return None
         return frozenset(str(u) for u in answer.get("users") or [])
 
     return members
@@ -176,22 +176,42 @@ class SlackBoard:
 
     # ---- thread notes and announcements ------------------------------------------------------
 
-    def follow_up(self, case_id: int, mention: Mention) -> None:
-        """The customer wrote again: a note in the card thread, and the card brought up to date."""
+    def follow_up(self, case_id: int, mention: Mention, *, raised: Sequence[str] = ()) -> None:
+        """The customer wrote again: a note in the card's thread (saying what the follow-up
+        raised, pinging whoever the rule names), and the card brought up to date."""
         case = self._store.case(case_id)
-        if case.card_ts and case.channel_id:
+        thread = self._thread_of(case)
+        if thread is not None and case.channel_id:
             text = f"↩ @{escape(mention.author.handle)} wrote again:\n{quote(mention.text)}"
-            self._send(case.channel_id, text=text, thread_ts=case.card_ts, what="a follow-up note")
+            if raised:
+                text += f"\n⚠️ This follow-up raised the case: {escape('; '.join(raised))}."
+                if case.notify:
+                    text += f" {_mention_of(case.notify)}"
+            self._send(case.channel_id, text=text, thread_ts=thread, what="a follow-up note")
         self.refresh_card(case_id)
+
+    def _thread_of(self, case: Case) -> str | None:
+        """Where notes about a case go: its card's thread, or its storm's when the card is in
+        one (Slack threads have one level)."""
+        if case.storm_id is not None:
+            storm = self._store.storm(case.storm_id)
+            if storm.card_ts and storm.card_ts != case.card_ts and self._in_thread(case, storm):
+                return storm.card_ts
+        return case.card_ts
+
+    def _in_thread(self, case: Case, storm: Storm) -> bool:
+        return bool(case.card_ts and storm.card_ts and case.card_ts > storm.card_ts)
 
     def notify(self, case_id: int) -> None:
         """Ping the user group (or person) a rule names, in the card's thread."""
         case = self._store.case(case_id)
         if not (case.notify and case.card_ts and case.channel_id):
             return
-        who = f"<!subteam^{case.notify}>" if case.notify.startswith("S") else f"<@{case.notify}>"
-        text = f"{who} heads-up: rule “{escape(case.rule or '')}” matched case #{case.id}."
-        self._send(case.channel_id, text=text, thread_ts=case.card_ts, what="a notification")
+        rule = escape(case.rule or "")
+        text = f"{_mention_of(case.notify)} heads-up: rule “{rule}” matched case #{case.id}."
+        self._send(
+            case.channel_id, text=text, thread_ts=self._thread_of(case), what="a notification"
+        )
 
     def announce(self, channel: str, text: str) -> None:
         self._send(channel, text=text, what="an announcement")
@@ -252,6 +272,11 @@ class SlackBoard:
             self._client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
         except (SlackApiError, OSError) as exc:
             raise BoardError(f"Slack did not update {what}: {_why(exc)}") from exc
+
+
+def _mention_of(who: str) -> str:
+    """Slack mrkdwn that pings a user group (S…) or a person (U…)."""
+    return f"<!subteam^{who}>" if who.startswith("S") else f"<@{who}>"
 
 
 def _why(exc: Exception) -> str:

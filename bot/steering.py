@@ -24,11 +24,17 @@ TriageFn = Callable[[Mention], Triage]
 
 @dataclass(frozen=True, slots=True)
 class Move:
-    """One stored mention whose routing the change would alter."""
+    """One stored mention whose routing the change would alter: where it goes, or what the rule
+    does to it (tags, priority, who is notified, whether replies need approval)."""
 
     mention: Mention
+    case_id: int
     before: RouteDecision
     after: RouteDecision
+
+    @property
+    def moves(self) -> bool:
+        return self.before.channel != self.after.channel
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +143,6 @@ class Steering:
     def _propose(
         self, user: str, rules: Sequence[RuleSpec], *, action: str, summary: str
     ) -> DryRun:
-        self._lead(user, attempted=summary)
         current = self.rules()
         proposal_id = self._store.add_proposal(
             rules,
@@ -156,11 +161,11 @@ class Steering:
         before, after = self._book.router(), self._book.router_for(rules)
         mentions = self._store.recent_mentions(self._size)
         moves = []
-        for mention in mentions:
+        for mention, case_id in mentions:
             facts = self._facts(mention, mention.created_at or self._clock.now())
             old, new = before.route(facts), after.route(facts)
-            if (old.channel, old.rule) != (new.channel, new.rule):
-                moves.append(Move(mention, old, new))
+            if _outcome(old) != _outcome(new):
+                moves.append(Move(mention, case_id, old, new))
         return moves, len(mentions)
 
     # ---- applying (leads) --------------------------------------------------------------------
@@ -178,14 +183,25 @@ class Steering:
             base=proposal.base_version,
         )
 
-    def undo(self, user: str) -> Ruleset:
-        """Put back the rules as they were before the latest change (itself a new version)."""
+    def propose_undo(self, user: str, *, version: int | None = None) -> DryRun:
+        """Undo the latest change, shown as a dry-run like any other change. ``version``: the
+        version the lead was looking at; if someone saved a newer one since, it is refused."""
         self._lead(user, attempted="undo")
         latest, *rest = self._store.rulesets(limit=2)
+        if version is not None and version != latest.version:
+            raise Refused(
+                f"The rules changed since you looked (now version {latest.version}). "
+                "Look at `/mentions route history` first."
+            )
         if not rest:
             raise Refused("There is no change to undo: these are the rules from the config file.")
         summary = f"undo v{latest.version} ({latest.summary})"
-        return self._save(user, rest[0].rules, action="undo", summary=summary, base=latest.version)
+        return self._propose(user, rest[0].rules, action="undo", summary=summary)
+
+    def undo(self, user: str) -> Ruleset:
+        """Undo the latest change at once (a new version); the Slack path shows a dry-run."""
+        run = self.propose_undo(user)
+        return self.apply(user, run.proposal_id)
 
     def _save(
         self, user: str, rules: Sequence[RuleSpec], *, action: str, summary: str, base: int
@@ -240,3 +256,15 @@ class Steering:
     def _facts(self, mention: Mention, now: datetime) -> Facts:
         tags = self._store.customer_tags(mention.network, mention.author.handle)
         return Facts.of(mention, self._triage(mention), customer_tags=tags, now=now)
+
+
+def _outcome(decision: RouteDecision) -> tuple[object, ...]:
+    """What a routing decision does to a case, for comparing two rule sets."""
+    return (
+        decision.channel,
+        decision.rule,
+        decision.tags,
+        decision.priority,
+        decision.notify,
+        decision.require_approval,
+    )

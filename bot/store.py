@@ -441,8 +441,22 @@ class Store:
         ).fetchone()
         return Conversation(self.case(row[0]), bool(row[1])) if row else None
 
-    def add_follow_up(self, case_id: int, mention_id: str, *, now: datetime) -> Case:
-        """The customer wrote again: the mention joins the case, which is open again."""
+    def add_follow_up(
+        self,
+        case_id: int,
+        mention_id: str,
+        *,
+        now: datetime,
+        decision: RouteDecision | None = None,
+        triage: Triage | None = None,
+    ) -> list[str]:
+        """The customer wrote again: the mention joins the case, which is open again.
+
+        The follow-up's own triage and routing can only raise the case (a higher priority, new
+        tags, approval now needed, someone to notify); returns what it raised, in words.
+        """
+        case = self.case(case_id)
+        raised, update = _raise_case(case, decision, triage)
         with self._write() as db:
             member = {"case_id": case_id, "mention_id": mention_id, "role": "follow_up"}
             _table(db, "case_members").insert({**member, "at": _iso(now)})
@@ -452,7 +466,9 @@ class Store:
                 "closed_at = null, activity_at = ?, updated_at = ? where id = ?",
                 [CaseState.OPEN.value, _iso(now), _iso(now), case_id],
             )
-        return self.case(case_id)
+            if update:
+                _table(db, "cases").update(case_id, update)
+        return raised
 
     def recent_open_cases(self, channel: str, *, since: datetime) -> list[tuple[Case, Mention]]:
         rows = self.db.query(
@@ -523,8 +539,9 @@ class Store:
     def latest_from_customer(self, case_id: int) -> Mention:
         """The customer's latest post in the case: replies answer this one."""
         row = self.db.execute(
-            "select mention_id from case_members where case_id = ? order by at desc, rowid desc "
-            "limit 1",
+            "select cm.mention_id from case_members cm join mentions m on m.id = cm.mention_id "
+            "where cm.case_id = ? order by coalesce(m.created_at, m.received_at) desc, "
+            "m.rowid desc limit 1",
             [case_id],
         ).fetchone()
         return self.mention(row[0])
@@ -543,14 +560,29 @@ class Store:
         card = {"channel_id": channel_id, "card_ts": ts, "permalink": permalink}
         _table(self.db, "cases").update(case_id, card)
 
-    def claim(self, case_id: int, agent_id: str, *, now: datetime) -> bool:
-        """Lock an open case to one agent; True if this agent holds it afterwards."""
+    def claim(self, case_id: int, agent_id: str, *, now: datetime, take_over: bool = False) -> bool:
+        """Lock an open case to one agent; True if this agent holds it afterwards.
+
+        ``take_over`` (a lead stepping in) moves an existing claim; otherwise it is respected.
+        """
         sql = (
-            "update cases set claimed_by = ?, claimed_at = coalesce(claimed_at, ?), updated_at = ? "
-            "where id = ? and state = ? and (claimed_by is null or claimed_by = ?)"
+            "update cases set claimed_by = ?, claimed_at = ?, updated_at = ? "
+            "where id = ? and state = ? and (claimed_by is null or claimed_by = ? or ?)"
         )
-        params = [agent_id, _iso(now), _iso(now), case_id, CaseState.OPEN.value, agent_id]
+        params = [
+            agent_id,
+            _iso(now),
+            _iso(now),
+            case_id,
+            CaseState.OPEN.value,
+            agent_id,
+            take_over,
+        ]
         return self._changed(sql, params)
+
+    def release(self, case_id: int, *, now: datetime) -> None:
+        update = {"claimed_by": None, "claimed_at": None, "updated_at": _iso(now)}
+        _table(self.db, "cases").update(case_id, update)
 
     def close_case(self, case_id: int, *, state: CaseState, by: str, now: datetime) -> bool:
         """Move an open case to replied or dismissed; False if it was no longer open."""
@@ -569,16 +601,18 @@ class Store:
         params = [CaseState.OPEN.value, _iso(now), case_id, CaseState.DISMISSED.value]
         return self._changed(sql, params)
 
-    def record_reply(self, case_id: int, *, agent_id: str, url: str, now: datetime) -> None:
-        """The case got a public reply: it is replied whatever state it was in."""
-        update = {
-            "state": CaseState.REPLIED.value,
-            "replied_by": agent_id,
-            "reply_url": url,
-            "closed_by": agent_id,
-            "closed_at": _iso(now),
-            "updated_at": _iso(now),
-        }
+    def record_reply(
+        self, case_id: int, *, agent_id: str, url: str, now: datetime, closes: bool = True
+    ) -> None:
+        """The case got a public reply. It closes the case only if it answered the customer's
+        latest post; a reply to an older one leaves the case open for the newer one."""
+        update: dict[str, Any] = {"replied_by": agent_id, "reply_url": url, "updated_at": _iso(now)}
+        if closes:
+            update |= {
+                "state": CaseState.REPLIED.value,
+                "closed_by": agent_id,
+                "closed_at": _iso(now),
+            }
         _table(self.db, "cases").update(case_id, update)
 
     def _changed(self, sql: str, params: Sequence[Any]) -> bool:
@@ -692,7 +726,10 @@ class Store:
         post_url: str | None = None,
         error: str | None = None,
         send_after: datetime | None = None,
+        expect: OutboxState | None = None,
     ) -> Reply:
+        """Move a reply to ``state``; with ``expect``, only if it is still in that state (two
+        threads never overwrite each other's result)."""
         update: dict[str, Any] = {
             "state": state.value,
             "updated_at": _iso(now),
@@ -701,10 +738,43 @@ class Store:
         }
         if state is OutboxState.SENT:
             update |= {"post_id": post_id, "post_url": post_url, "sent_at": _iso(now)}
-        _table(self.db, "outbox").update(reply_id, update)
+        where = "id = ?"
+        params: list[Any] = [reply_id]
+        if expect is not None:
+            where = "id = ? and state = ?"
+            params = [reply_id, expect.value]
+        assignments = ", ".join(f"{column} = ?" for column in update)
+        with self._write() as db:
+            db.execute(
+                f"update outbox set {assignments} where {where}", [*update.values(), *params]
+            )
         return self.reply(reply_id)
 
+    def cancel_pending(self, case_id: int, *, reason: str, now: datetime) -> int:
+        """Replies still waiting for a case that no longer wants them are not sent."""
+        sql = (
+            "update outbox set state = ?, error = ?, updated_at = ? where case_id = ? and state = ?"
+        )
+        params = [
+            OutboxState.CANCELLED.value,
+            reason,
+            _iso(now),
+            case_id,
+            OutboxState.PENDING.value,
+        ]
+        with self._write() as db:
+            return int(db.execute(sql, params).rowcount)
+
     # ---- routing rules: versions, proposals, examples, customer tags -------------------------
+
+    def latest_ruleset_version(self) -> int | None:
+        """The newest rules version, cheaply (the rules are parsed only when it changed)."""
+        row = self.db.execute("select max(id) from rulesets").fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
+    def example_channels(self) -> list[str]:
+        rows = self.db.execute("select distinct channel from examples order by channel")
+        return [str(row[0]) for row in rows.fetchall()]
 
     def latest_ruleset(self) -> Ruleset | None:
         rows = _table(self.db, "rulesets").rows_where(order_by="id desc", limit=1)
@@ -828,14 +898,15 @@ class Store:
         with self._write() as db:
             _table(db, "customers").upsert(row, pk="key")
 
-    def recent_mentions(self, limit: int) -> list[Mention]:
-        """The latest mentions that became cases, newest first (for routing dry-runs)."""
+    def recent_mentions(self, limit: int) -> list[tuple[Mention, int]]:
+        """The latest mentions that opened cases, with their case id, newest first (dry-runs)."""
         rows = self.db.query(
-            "select m.* from mentions m join case_members c on c.mention_id = m.id "
+            "select m.*, c.case_id as earshot_case from mentions m "
+            "join case_members c on c.mention_id = m.id "
             "where c.role = 'opener' order by m.rowid desc limit ?",
             [limit],
         )
-        return [_mention_from_row(row) for row in rows]
+        return [(_mention_from_row(row), int(row["earshot_case"])) for row in rows]
 
     # ---- agents, cursors, audit --------------------------------------------------------------
 
@@ -1000,11 +1071,45 @@ def _reply_from_row(row: dict[str, Any]) -> Reply:
         post_id=row["post_id"],
         post_url=row["post_url"],
         error=row["error"],
+        send_after=_parse(row.get("send_after")),
     )
 
 
 class ReplyInFlightError(Exception):
     """The case already has a reply pending or being sent: one at a time per case."""
+
+
+_LEVELS = (Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT)
+
+
+def _raise_case(
+    case: Case, decision: RouteDecision | None, triage: Triage | None
+) -> tuple[list[str], dict[str, Any]]:
+    """What a follow-up's triage and routing add to its case (never lowering anything)."""
+    raised: list[str] = []
+    update: dict[str, Any] = {}
+    if triage is not None:
+        update["sentiment"] = triage.sentiment.value
+        update["sentiment_score"] = triage.sentiment_score
+    priority = (decision.priority if decision else None) or (triage.priority if triage else None)
+    if priority is not None and _LEVELS.index(priority) > _LEVELS.index(case.priority):
+        update["priority"] = priority.value
+        raised.append(f"priority {priority.value}")
+    if decision is None or decision.rule is None:
+        return raised, update
+    tags = [t for t in decision.tags if t not in case.tags]
+    if tags:
+        update["tags"] = json.dumps([*case.tags, *tags])
+        raised.append("tags " + ", ".join(tags))
+    if decision.require_approval and not case.require_approval:
+        update["require_approval"] = 1
+        raised.append("replies now need a lead's approval")
+    if decision.notify and decision.notify != case.notify:
+        update["notify"] = decision.notify
+        raised.append(f"notify {decision.notify}")
+    if raised:
+        raised.insert(0, f"rule “{decision.rule}” matched it")
+    return raised, update
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ CLAIM_ACTION = "earshot_claim"
 DISMISS_ACTION = "earshot_dismiss"
 REOPEN_ACTION = "earshot_reopen"
 RETRY_ACTION = "earshot_retry"
+RELEASE_ACTION = "earshot_release"
 MOVE_ACTION = "earshot_move"
 STORM_ANSWER_ACTION = "earshot_storm_answer"
 EDIT_ACTION = "earshot_edit"
@@ -207,6 +208,9 @@ def _state_blocks(view: CardView) -> list[Block]:
             return [context(f"⏳ {who}'s reply will be retried: {escape(reply.error)}")]
         return [context(f"⏳ Sending {who}'s reply…")]
     blocks = _open_actions(view)
+    if reply and reply.state is OutboxState.CANCELLED:
+        who = view.name(reply.agent_id)
+        blocks.append(section(f"⚠️ {who}'s reply was not sent: {escape(reply.error or '')}"))
     if reply and reply.state is OutboxState.FAILED:
         retry = button("Retry send", RETRY_ACTION, str(reply.id), style="danger")
         who = view.name(reply.agent_id)
@@ -241,7 +245,9 @@ def _open_actions(view: CardView) -> list[Block]:
         controls.append(_move_menu(case.id, choices))
     blocks.append({"type": "actions", "elements": controls})
     if case.claimed_by:
+        release = button("Release", RELEASE_ACTION, str(case.id))
         blocks.append(context(f"🔒 {view.name(case.claimed_by)} is on it"))
+        blocks.append({"type": "actions", "elements": [release]})
     if case.replied_by:
         earlier = f"Answered earlier by {view.name(case.replied_by)}; the customer wrote again."
         blocks.append(context(f"💬 {earlier}"))
@@ -293,7 +299,7 @@ def storm_card(view: StormView) -> tuple[str, list[Block]]:
     examples = [quote(m.text, 200) for _, m in view.members[-3:]]
     blocks = [
         section(f"🌩 *Storm #{view.id}* · {count} similar mentions in {minutes} min"),
-        section(f"Like {quote(first, 300)}"),
+        section(f"*The first one:*\n{quote(first, 300)}"),
         context(
             f"😠 {mix[Sentiment.NEGATIVE]} · 😐 {mix[Sentiment.NEUTRAL]} · "
             f"🙂 {mix[Sentiment.POSITIVE]} · answered {view.answered}/{count} · "
@@ -322,6 +328,8 @@ STORM_TEMPLATE_INPUT = "earshot_storm_template"
 
 def storm_answer_modal(plan: StormPlan) -> dict[str, Any]:
     """Pick one template for the whole storm; see exactly what the first customer gets."""
+    if not plan.to_answer:
+        return storm_queued_modal(plan)  # says there is nothing to send
     options = [
         {"text": plain(label, 75), "value": template_id}
         for template_id, label in plan.templates[:100]
@@ -338,7 +346,7 @@ def storm_answer_modal(plan: StormPlan) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": STORM_ANSWER_VIEW,
-        "private_metadata": json.dumps({"storm": plan.storm_id}),
+        "private_metadata": json.dumps({"storm": plan.storm_id, "template": plan.template}),
         "title": plain("Answer the storm", 24),
         "submit": plain(f"Post {plan.to_answer} replies", 24),
         "close": plain("Cancel", 24),
@@ -359,12 +367,22 @@ def storm_answer_modal(plan: StormPlan) -> dict[str, Any]:
     }
 
 
-def storm_answered_modal(answer: StormAnswer) -> dict[str, Any]:
-    skipped = "; ".join(f"case #{case} ({why})" for case, why in answer.skipped[:20])
-    text = f"Queued {len(answer.queued)} replies; they go out one by one." + (
-        f" Skipped: {skipped}." if skipped else ""
+STALE_PREVIEW = "The preview below is for another template: pick it again to see its preview."
+
+
+def storm_queued_modal(plan: StormPlan) -> dict[str, Any]:
+    if not plan.to_answer:
+        return notice_modal("Nothing to send", "No open case in this storm is yours to answer now.")
+    text = (
+        f"Queuing {plan.to_answer} replies; they go out one every {plan.pacing_seconds:g} s, "
+        "each card updates as its reply is sent."
     )
     return notice_modal("Storm answered", text)
+
+
+def storm_skipped_text(answer: StormAnswer) -> str:
+    skipped = "; ".join(f"case #{case} ({why})" for case, why in answer.skipped[:20])
+    return f"Storm answer: {len(answer.queued)} replies queued. Not answered: {skipped}."
 
 
 # ---- reply modals -----------------------------------------------------------------------------
@@ -454,6 +472,7 @@ def preview_modal(view: PreviewView) -> dict[str, Any]:
         "template": view.template or "",
         "body": view.body,
         "key": view.key,
+        "answering": view.mention.id,
     }
     where = (
         f"This will be posted *publicly* on {view.network_label} as *@{escape(view.brand_handle)}*,"
@@ -477,11 +496,12 @@ def preview_modal(view: PreviewView) -> dict[str, Any]:
 
 
 def notice_modal(title: str, text: str) -> dict[str, Any]:
+    """A modal that only says something. ``text`` is Earshot's own mrkdwn, shown as written."""
     return {
         "type": "modal",
         "title": plain(title, 24),
         "close": plain("Close", 24),
-        "blocks": [section(escape(text))],
+        "blocks": [section(text)],
     }
 
 

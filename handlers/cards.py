@@ -50,6 +50,7 @@ def register(app: App, services: Services) -> None:
         blocks.DISMISS_ACTION: desk.dismiss,
         blocks.REOPEN_ACTION: desk.reopen,
         blocks.RETRY_ACTION: desk.retry,
+        blocks.RELEASE_ACTION: desk.release,
     }
     for action_id, act in simple.items():
         app.action(action_id)(_one_click(act))

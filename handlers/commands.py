@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
+from slack_sdk import WebClient
 
 from bot.access import Refused
 from bot.problems import did_you_mean
 from bot.services import Services
 from handlers import blocks
 from handlers import rule_blocks as rb
-from handlers.routing import history_lines
+from handlers.routing import dry_run_view, history_lines
 
 SUBCOMMANDS = ("help", "queue", "route", "tag")
 ROUTE_SUBCOMMANDS = ("test", "history", "undo")
@@ -19,14 +21,20 @@ ROUTE_SUBCOMMANDS = ("test", "history", "undo")
 
 def register(app: App, services: Services) -> None:
     @app.command("/mentions")
-    def mentions(ack: Ack, command: dict[str, Any]) -> None:
+    def mentions(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+        def open_view(view: dict[str, Any]) -> None:
+            client.views_open(trigger_id=command["trigger_id"], view=view)
+
         try:
-            _dispatch(ack, services, command)
+            _dispatch(ack, services, command, open_view)
         except Refused as exc:  # the person may not do this: say why, in place of an answer
             ack(text=f"🚫 {exc}")
 
 
-def _dispatch(ack: Ack, services: Services, command: dict[str, Any]) -> None:
+OpenView = Callable[[dict[str, Any]], None]
+
+
+def _dispatch(ack: Ack, services: Services, command: dict[str, Any], open_view: OpenView) -> None:
     words = str(command.get("text") or "").split()
     sub = words[0].lower() if words else "help"
     user = str(command.get("user_id") or "")
@@ -35,7 +43,8 @@ def _dispatch(ack: Ack, services: Services, command: dict[str, Any]) -> None:
     elif sub == "queue":
         ack(text="Open cases", blocks=_queue(services))
     elif sub == "route":
-        _route(ack, services, user=user, words=words[1:], text=str(command.get("text") or ""))
+        text = str(command.get("text") or "")
+        _route(ack, services, user=user, words=words[1:], text=text, open_view=open_view)
     elif sub == "tag":
         ack(text=_tag(services, user=user, words=words[1:]))
     else:
@@ -53,7 +62,9 @@ def _queue(services: Services) -> list[blocks.Block]:
     return blocks.queue_blocks(items, now=services.clock.now())
 
 
-def _route(ack: Ack, services: Services, *, user: str, words: list[str], text: str) -> None:
+def _route(
+    ack: Ack, services: Services, *, user: str, words: list[str], text: str, open_view: OpenView
+) -> None:
     steering = services.steering
     sub = words[0].lower() if words else ""
     if not sub:
@@ -77,8 +88,9 @@ def _route(ack: Ack, services: Services, *, user: str, words: list[str], text: s
     elif sub == "history":
         ack(text="Routing history", blocks=rb.history_blocks(history_lines(services)))
     elif sub == "undo":
-        saved = steering.undo(user)
-        ack(text=f"Undone: routing is now version {saved.version} ({saved.summary}).")
+        run = steering.propose_undo(user)
+        ack(text=f"Dry-run opened for: {run.summary}. Apply it there, or cancel.")
+        open_view(dry_run_view(run))
     else:
         hint = did_you_mean(sub, ROUTE_SUBCOMMANDS)
         ack(text=f"I don't know `/mentions route {sub}`. {hint} Try `/mentions help`.")

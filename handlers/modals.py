@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot import voice
 from bot.access import Refused
@@ -41,12 +42,16 @@ def register(app: App, services: Services) -> None:
     def reply_typed(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
-        """Keep the characters-left meter true while the agent types (last update wins)."""
+        """Keep the characters-left meter true while the agent types."""
         ack()
         agent = desk.agent(body["user"]["id"], action="reply to customers")
         left = voice.chars_left(str(action.get("value") or ""), agent.signature)
         view = blocks.with_meter(body["view"], blocks.meter(signature=agent.signature, left=left))
-        client.views_update(view_id=body["view"]["id"], view=view)
+        try:  # the hash keeps a late keystroke from overwriting a newer view (or the preview)
+            client.views_update(view_id=body["view"]["id"], hash=body["view"]["hash"], view=view)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "hash_conflict":
+                raise
 
     @app.view(blocks.COMPOSE_VIEW)
     def compose_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -78,6 +83,7 @@ def register(app: App, services: Services) -> None:
                 user_id=body["user"]["id"],
                 body=meta["body"],
                 template=meta.get("template") or None,
+                answering=meta.get("answering"),
             )
         except Refused as exc:
             ack(response_action="update", view=blocks.notice_modal("Not sent", str(exc)))

@@ -10,13 +10,13 @@ import json
 import re
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.access import Refused
 from bot.rules import rule_problems
 from bot.services import Services
-from bot.steering import DryRun
+from bot.steering import DryRun, Move
 from handlers import rule_blocks as rb
 from handlers.blocks import notice_modal
 
@@ -24,11 +24,11 @@ from handlers.blocks import notice_modal
 def dry_run_view(run: DryRun) -> dict[str, Any]:
     moves = [
         rb.MoveLine(
-            case_id=None,
+            case_id=m.case_id,
             handle=m.mention.author.handle,
             text=m.mention.text,
             before=m.before.channel,
-            after=m.after.channel,
+            after=_after(m),
             why=m.after.why,
         )
         for m in run.moves
@@ -40,6 +40,21 @@ def dry_run_view(run: DryRun) -> dict[str, Any]:
         moves=moves,
         checked=run.checked,
     )
+
+
+def _after(move: Move) -> str:
+    """Where it would go, and what else the change does to it."""
+    old, new = move.before, move.after
+    extras = []
+    if new.tags != old.tags:
+        extras.append("tags " + (", ".join(new.tags) or "none"))
+    if new.priority != old.priority and new.priority is not None:
+        extras.append(f"priority {new.priority.value}")
+    if new.notify != old.notify:
+        extras.append(f"notifies {new.notify}" if new.notify else "no notification")
+    if new.require_approval != old.require_approval:
+        extras.append("needs approval" if new.require_approval else "no approval needed")
+    return new.channel + (f" ({'; '.join(extras)})" if extras else "")
 
 
 def register(app: App, services: Services) -> None:
@@ -116,17 +131,21 @@ def _propose(services: Services, *, user: str, verb: str, name: str) -> DryRun:
 
 def _register_history(app: App, services: Services) -> None:
     @app.action(rb.RULE_HISTORY)
-    def history_clicked(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def history_clicked(ack: Ack, respond: Respond) -> None:
         ack()
         blocks = rb.history_blocks(history_lines(services))
-        _whisper(client, body, text="Routing history", blocks=blocks)
+        respond(text="Routing history", blocks=blocks, replace_original=False)
 
     @app.action(rb.RULE_UNDO)
-    def undo_clicked(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def undo_clicked(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        """Undo the change the lead was looking at (its version is on the button), after a
+        dry-run like any other change."""
         ack()
-        saved = services.steering.undo(body["user"]["id"])
-        text = f"Undone: routing is now version {saved.version} ({saved.summary})."
-        _whisper(client, body, text=text)
+        version = int(action["value"]) if str(action.get("value", "")).isdigit() else None
+        run = services.steering.propose_undo(body["user"]["id"], version=version)
+        client.views_open(trigger_id=body["trigger_id"], view=dry_run_view(run))
 
 
 def history_lines(services: Services) -> list[rb.HistoryLine]:
@@ -159,17 +178,3 @@ def _errors(problems: list[Any], values: dict[str, Any]) -> dict[str, str]:
         text = f"{problem.message}. {problem.fix}".strip()
         errors[block] = f"{errors[block]} {text}" if block in errors else text
     return errors
-
-
-def _whisper(
-    client: WebClient, body: dict[str, Any], *, text: str, blocks: list[Any] | None = None
-) -> None:
-    """An ephemeral answer to a button on an ephemeral message (same channel, same person)."""
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-        "channel_id"
-    )
-    user = body["user"]["id"]
-    if channel:
-        client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
-    else:
-        client.chat_postMessage(channel=user, text=text, blocks=blocks)

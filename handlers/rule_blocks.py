@@ -29,7 +29,7 @@ RULE_EDITOR = "earshot_rule_editor"
 RULE_APPLY = "earshot_rule_apply"
 # In the editor each input's action id is its block id (action ids are unique in a view).
 MAX_LISTED = 40
-_LISTS = ("keywords", "all_keywords", "languages", "handles", "customer_tags", "tags")
+_LISTS = ("keywords", "all_keywords", "languages", "handles", "brands", "customer_tags", "tags")
 _FLAGS = ("enabled", "fuzzy", "verified_only", "require_approval")
 _FLAG_LABELS = {
     "enabled": "Enabled",
@@ -77,7 +77,7 @@ def rules_list(view: RulesView) -> list[Block]:
                 "elements": [
                     button("➕ Add rule", RULE_ADD, "add", style="primary"),
                     button("History", RULE_HISTORY, "history"),
-                    button("Undo last change", RULE_UNDO, "undo"),
+                    button("Undo last change", RULE_UNDO, str(view.ruleset.version)),
                 ],
             }
         )
@@ -191,6 +191,7 @@ def _rule_inputs(r: RuleSpec, *, channels: Sequence[str], adding: bool) -> list[
         _select("min_priority", "At least this priority", PRIORITIES, r.min_priority),
         _number("min_followers", "At least this many followers", r.min_followers or None),
         _text("handles", "Author handles", ", ".join(r.handles), hint="without @"),
+        _text("brands", "Brands", ", ".join(r.brands), hint="for installs with several brands"),
         _text("customer_tags", "Customer tagged", ", ".join(r.customer_tags)),
         _checks("networks", "Networks", ("x", "bluesky", "mastodon"), r.networks),
         _select(
@@ -209,7 +210,7 @@ def _rule_inputs(r: RuleSpec, *, channels: Sequence[str], adding: bool) -> list[
         _select(
             "priority_bump",
             "Then change priority by",
-            ("-2", "-1", "+1", "+2"),
+            ("-3", "-2", "-1", "+1", "+2", "+3"),
             f"{r.priority_bump:+d}" if r.priority_bump else "",
         ),
         _text("notify", "Then notify a user group or person", r.notify, hint="S… or U… id"),
@@ -347,9 +348,9 @@ def dry_run_modal(
 ) -> dict[str, Any]:
     """What the change would do to the latest stored mentions, before it is saved."""
     moved = (
-        f"{len(moves)} of the last {checked} mentions would go elsewhere"
+        f"{len(moves)} of the last {checked} mentions would be routed differently"
         if moves
-        else (f"None of the last {checked} mentions would go elsewhere.")
+        else f"None of the last {checked} mentions would be routed differently."
     )
     lines = [
         f"• {f'case #{m.case_id} ' if m.case_id else ''}@{escape(m.handle)}: "

@@ -7,7 +7,9 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
+from bot.access import Refused
 from bot.services import Services
 from handlers import blocks
 
@@ -32,12 +34,32 @@ def register(app: App, services: Services) -> None:
         storm = int(json.loads(body["view"]["private_metadata"])["storm"])
         template = str(action["selected_option"]["value"])
         plan = desk.plan_storm_answer(storm, body["user"]["id"], template_id=template)
-        client.views_update(view_id=body["view"]["id"], view=blocks.storm_answer_modal(plan))
+        view = blocks.storm_answer_modal(plan)
+        try:  # a newer pick or the submit may have changed the view already: then it wins
+            client.views_update(view_id=body["view"]["id"], hash=body["view"]["hash"], view=view)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "hash_conflict":
+                raise
 
     @app.view(blocks.STORM_ANSWER_VIEW)
-    def storm_answer_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        storm = int(json.loads(view["private_metadata"])["storm"])
+    def storm_answer_submitted(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ) -> None:
+        """Answer Slack at once (within its 3 seconds), then queue the replies."""
+        meta, user = json.loads(view["private_metadata"]), body["user"]["id"]
         picked = view["state"]["values"][blocks.STORM_TEMPLATE_BLOCK][blocks.STORM_TEMPLATE_INPUT]
         template = str((picked.get("selected_option") or {}).get("value") or "")
-        answer = desk.answer_storm(storm, body["user"]["id"], template_id=template)
-        ack(response_action="update", view=blocks.storm_answered_modal(answer))
+        if template != meta.get("template"):
+            ack(
+                response_action="errors", errors={blocks.STORM_TEMPLATE_BLOCK: blocks.STALE_PREVIEW}
+            )
+            return
+        try:
+            plan = desk.plan_storm_answer(int(meta["storm"]), user, template_id=template)
+        except Refused as exc:
+            ack(response_action="update", view=blocks.notice_modal("Not sent", str(exc)))
+            return
+        ack(response_action="update", view=blocks.storm_queued_modal(plan))
+        answer = desk.answer_storm(plan.storm_id, user, template_id=template)
+        if answer.skipped:
+            services.board.tell(user=user, channel=None, text=blocks.storm_skipped_text(answer))

@@ -368,6 +368,7 @@ def test_preview_modal_shows_the_exact_public_text_and_carries_the_key() -> None
         "template": "dm-details",
         "body": "Sorry Ann, DM us & we'll fix it",
         "key": "reply-7-abc",
+        "answering": "x:1001",  # the post the preview showed: confirm refuses if it changed
     }
     assert _actions(modal) == [blocks.EDIT_ACTION]
 

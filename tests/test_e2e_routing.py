@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from support import card_for, card_text, cards_for, eventually, fresh, open_modal, post
 
 from bot.models import CaseState
@@ -74,7 +75,7 @@ def test_a_lead_adds_a_rule_sees_the_dry_run_applies_it_and_new_mentions_follow(
     shown = _text(dry_run)
     assert dry_run["callback_id"] == rb.RULE_APPLY
     assert "add “refunds” at 1" in shown
-    assert "1 of the last 1 mentions would go elsewhere" in shown
+    assert "1 of the last 1 mentions would be routed differently" in shown
     assert "#care-booking → *#care-billing*" in shown
     assert bot.runtime is not None and bot.runtime.services.steering.rules().version == 1
     _, done = bot.driver.submit(user=ROSA, view_id=dry_run["id"])
@@ -128,8 +129,15 @@ def test_history_and_undo_from_slack(bot: Sandbox) -> None:
         bot.driver.command(user=JANE, text="route history").json()["blocks"], ensure_ascii=False
     )
     assert "*v2* · Rosa Diaz" in history and "+ added “pets” at 8" in history
-    undone = bot.driver.command(user=ROSA, text="route undo").json()["text"]
-    assert "routing is now version 3" in undone and "undo v2" in undone
+    before = {v["id"] for v in bot.slack.views()}
+    asked = bot.driver.command(user=ROSA, text="route undo").json()["text"]
+    assert "Dry-run opened for: undo v2 (add “pets” at 8)" in asked
+    dry_run = eventually(
+        lambda: next((v for v in bot.slack.views() if v["id"] not in before), None)
+    )
+    assert "− removed “pets”" in _text(dry_run)
+    _, done = bot.driver.submit(user=ROSA, view_id=dry_run["id"])
+    assert done is not None and "routing is now version 3" in _text(done)
     assert [r.name for r in bot.runtime.services.steering.rules().rules][-1] == "digital"
 
 
@@ -281,7 +289,7 @@ def test_near_duplicates_form_a_storm_that_can_be_answered_with_one_template(
     modal = open_modal(bot, user=JANE, card=storm, action_id=blocks.STORM_ANSWER_ACTION)
     assert "app-outage" in json.dumps(modal["blocks"]) and "^JK" in json.dumps(modal["blocks"])
     _, done = bot.driver.submit(user=JANE, view_id=modal["id"])
-    assert done is not None and "Queued 4 replies" in _text(done)
+    assert done is not None and "Queuing 4 replies" in _text(done)
     replies = eventually(lambda: len(r := bot.x.replies()) == 4 and r, timeout=30)
     assert all(r["requested_text"].endswith("^JK") for r in replies)
     assert len({r["referenced_tweets"][0]["id"] for r in replies}) == 4  # each their own reply
@@ -301,13 +309,18 @@ def test_a_rule_can_require_a_leads_approval_and_notify_a_group(bot: Sandbox) ->
     assert "replies need a lead's approval" in card_text(card)
     ping = eventually(lambda: [m for m in bot.slack.messages() if m.get("thread_ts") == card["ts"]])
     assert "<!subteam^S0CARELEAD>" in ping[0]["text"]
-    modal = open_modal(bot, user=JANE, card=card, action_id=blocks.WRITE_ACTION)
-    bot.driver.submit(
-        user=JANE, view_id=modal["id"], values={blocks.REPLY_BLOCK: {blocks.REPLY_INPUT: "Sorry!"}}
-    )
-    _, notice = bot.driver.submit(user=JANE, view_id=modal["id"])
-    assert notice is not None and "need a lead's approval" in _text(notice)
+    bot.driver.click(user=JANE, message=card, action_id=blocks.WRITE_ACTION)
+    refusal = eventually(lambda: bot.slack.ephemerals(JANE))[0]
+    assert "need a lead's approval" in refusal["text"]
     assert bot.x.replies() == []
+    from support import reply_through_slack  # a lead who is also an agent can send it
+
+    body = "Marta, we're on it. DM us your booking code, please."
+    reply_through_slack(
+        bot, user=ROSA, card=fresh(bot, card), action_id=blocks.WRITE_ACTION, body=body
+    )
+    sent = eventually(bot.x.replies)
+    assert sent[0]["requested_text"].endswith("^RD")
 
 
 def test_a_volume_spike_alerts_the_leads_channel(bot: Sandbox) -> None:
@@ -320,3 +333,140 @@ def test_a_volume_spike_alerts_the_leads_channel(bot: Sandbox) -> None:
         )
     alert = eventually(lambda: bot.slack.messages("#care-leads"), timeout=30)
     assert "Volume alert: rule “baggage”" in alert[0]["text"]
+
+
+# ---- regressions from review ------------------------------------------------------------------
+
+
+def _storm_of_three(bot: Sandbox) -> dict[str, Any]:
+    for i, text in enumerate(
+        [
+            "@SkylarkAir the app is down, cannot check in online",
+            "@SkylarkAir app down again? cannot check in online at all",
+            "@SkylarkAir cannot check in online, the app is down",
+        ]
+    ):
+        post(bot, text, handle=f"fan{i}")
+        card_for(bot, f"fan{i}")
+    return eventually(
+        lambda: next((m for m in bot.slack.messages() if "Storm #" in card_text(m)), None)
+    )
+
+
+def test_a_queued_reply_is_not_sent_to_a_dismissed_case_or_to_an_older_post(
+    tmp_path: Any,
+) -> None:
+    """Bug: queued storm replies went out after their case was dismissed, and answered a
+    customer's older post after they wrote again (closing the case on their new post)."""
+    from bot.sandbox.harness import open_sandbox
+
+    with open_sandbox(tmp_path, reply_interval=6.0) as bot:  # room to act between sends
+        bot.start_bot()
+        assert bot.runtime is not None
+        _storm_of_three(bot)
+        services = bot.runtime.services
+        answer = services.desk.answer_storm(storm_id(bot), JANE, template_id="app-outage")
+        assert len(answer.queued) == 3
+        cases = {
+            services.store.mention(c.mention_id).author.handle: c
+            for c in services.store.open_cases()
+        }
+        services.desk.dismiss(cases["fan1"].id, JANE)  # before its paced reply goes out
+        first = bot.x.posts(author="fan2")[0]["id"]
+        post(bot, "@SkylarkAir still down, any news?", handle="fan2", in_reply_to=first)
+        eventually(lambda: services.store.case(cases["fan2"].id).follow_ups == 1)
+        eventually(
+            lambda: all(
+                services.store.latest_reply(c.id).state.value in ("sent", "cancelled")  # type: ignore[union-attr]
+                for c in cases.values()
+            ),
+            timeout=40,
+        )
+        answered = {r["referenced_tweets"][0]["id"] for r in bot.x.replies()}
+        assert first not in answered  # no reply to fan2's older post
+        assert services.store.case(cases["fan2"].id).state is CaseState.OPEN
+        assert services.store.case(cases["fan1"].id).state is CaseState.DISMISSED
+        assert len(bot.x.replies()) == 1  # only fan0 got one
+
+
+def storm_id(bot: Sandbox) -> int:
+    assert bot.runtime is not None
+    row = bot.runtime.services.store.db.execute("select max(id) from storms").fetchone()
+    return int(row[0])
+
+
+def test_a_lead_can_step_in_on_a_claimed_case_and_anyone_can_release_their_own(
+    bot: Sandbox,
+) -> None:
+    assert bot.driver is not None and bot.runtime is not None
+    post(bot, "@SkylarkAir my flight is delayed again", handle="dana")
+    card = card_for(bot, "dana")
+    bot.driver.click(user=JANE, message=card, action_id=blocks.CLAIM_ACTION)
+    claimed = eventually(lambda: "Jane Kim is on it" in card_text(m := fresh(bot, card)) and m)
+    bot.driver.click(user=JANE, message=claimed, action_id=blocks.RELEASE_ACTION)
+    eventually(lambda: "is on it" not in card_text(fresh(bot, card)))
+    bot.driver.click(user=JANE, message=fresh(bot, card), action_id=blocks.CLAIM_ACTION)
+    eventually(lambda: "Jane Kim is on it" in card_text(fresh(bot, card)))
+    from support import reply_through_slack
+
+    reply_through_slack(
+        bot,
+        user=ROSA,
+        card=fresh(bot, card),
+        action_id=blocks.WRITE_ACTION,
+        body="Dana, Rosa here: we've rebooked you on the 18:05.",
+    )
+    eventually(lambda: "Replied by Rosa Diaz ^RD" in card_text(fresh(bot, card)))
+    audit = bot.runtime.services.store.audit_log()
+    assert any(r["action"] == "case.stepped_in" and r["actor"] == ROSA for r in audit)
+
+
+def test_the_reply_answers_the_post_the_preview_showed_or_is_refused(bot: Sandbox) -> None:
+    """Bug: a customer writing again between preview and confirm got the reply meant for the
+    post before."""
+    assert bot.driver is not None
+    first = post(bot, "@SkylarkAir my flight is delayed again", handle="dana")
+    card = card_for(bot, "dana")
+    modal = open_modal(bot, user=JANE, card=card, action_id=f"{blocks.SUGGEST_ACTION}_1")
+    bot.driver.submit(user=JANE, view_id=modal["id"])  # preview shown
+    post(bot, "@SkylarkAir also you lost my dog's crate", handle="dana", in_reply_to=first)
+    eventually(lambda: "wrote again" in card_text(fresh(bot, card)))
+    _, notice = bot.driver.submit(user=JANE, view_id=modal["id"])
+    assert notice is not None and "wrote again after you opened this preview" in _text(notice)
+    assert bot.x.replies() == []
+
+
+def test_answering_a_storm_acks_slack_in_time_even_when_slack_is_slow(bot: Sandbox) -> None:
+    """Bug: the storm modal did its card updates before acking and Slack showed an error."""
+    from bot.sandbox import Fault
+
+    assert bot.driver is not None
+    storm = _storm_of_three(bot)
+    modal = open_modal(bot, user=JANE, card=storm, action_id=blocks.STORM_ANSWER_ACTION)
+    bot.slack.inject(Fault(endpoint="chat.update", status=200, delay=0.8, times=10))
+    answer, done = bot.driver.submit(user=JANE, view_id=modal["id"])
+    assert answer.status == 200 and done is not None and "Queuing 3 replies" in _text(done)
+
+
+def test_a_follow_up_that_turns_legal_raises_the_case(bot: Sandbox) -> None:
+    first = post(bot, "@SkylarkAir my flight is delayed again", handle="dana")
+    card = card_for(bot, "dana")
+    post(bot, "@SkylarkAir fine, my lawyer will sue you", handle="dana", in_reply_to=first)
+    note = eventually(lambda: [m for m in bot.slack.messages() if "raised the case" in m["text"]])
+    assert "priority urgent" in note[0]["text"]
+    assert "🔴 *Urgent*" in card_text(
+        eventually(lambda: "Urgent" in card_text(m := fresh(bot, card)) and m)
+    )
+
+
+def test_a_dismissed_case_cannot_be_moved(bot: Sandbox) -> None:
+    assert bot.runtime is not None
+    post(bot, "@SkylarkAir lovely flight", handle="kim")
+    card_for(bot, "kim")
+    services = bot.runtime.services
+    case = services.store.open_cases()[0]
+    services.desk.dismiss(case.id, JANE)
+    from bot.access import Refused
+
+    with pytest.raises(Refused, match="dismissed"):
+        services.desk.move(case.id, JANE, channel="#care-delays")

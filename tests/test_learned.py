@@ -179,3 +179,10 @@ def test_training_is_deterministic_and_ignores_example_order(router: LearnedRout
     for text in ["my luggage was delayed", "refund the upgrade", "stuck at the carousel"]:
         assert again.scores(text) == router.scores(text)
         assert again.predict(text) == router.predict(text)
+
+
+def test_regression_one_example_in_one_channel_trains_an_empty_router() -> None:
+    """Bug: the first "Move to…" (one example, one channel) crashed training (log of 0)."""
+    router = LearnedRouter.train([Example("the crew uniform smelled of smoke", "#service")])
+    assert not router.trained
+    assert router.predict("crew uniform smoke") is None

@@ -311,11 +311,18 @@ def test_propose_edit_of_the_channel_moves_the_rule_s_mentions(world: World) -> 
     assert moved(run) == {"x:2": ("#care-refunds", "#care-money")}
 
 
-def test_propose_edit_that_changes_no_routing_moves_nothing(world: World) -> None:
+def test_a_dry_run_shows_changes_that_move_nothing(world: World) -> None:
+    """Regression: an edit adding tags or approval showed "none would go elsewhere"."""
     run = world.steering.propose_edit(LEAD, "refunds", replace(REFUNDS, tags=("money",)))
-    assert run.moves == ()
     assert run.checked == 4
     assert run.changes == ("~ edited “refunds”: tags",)
+    assert [m.mention.id for m in run.moves] == ["x:2"]  # the refund mention: same channel, new tag
+    assert not run.moves[0].moves and run.moves[0].after.tags == ("money",)
+
+
+def test_an_edit_that_changes_nothing_a_mention_gets_lists_nothing(world: World) -> None:
+    run = world.steering.propose_edit(LEAD, "refunds", replace(REFUNDS, fuzzy=False))
+    assert run.moves == ()
 
 
 def test_propose_edit_may_rename_a_rule(world: World) -> None:
@@ -646,3 +653,27 @@ def test_history_limit_keeps_the_newest_and_their_real_diffs(world: World) -> No
     history = world.steering.history(limit=2)
     assert [v.ruleset.version for v in history] == [4, 3]
     assert history[1].changes == ("+ added “meals” at 4",)
+
+
+def test_undo_refuses_when_the_rules_changed_since_the_lead_looked(world: World) -> None:
+    run = world.steering.propose_toggle(LEAD, "refunds")
+    world.steering.apply(LEAD, run.proposal_id)
+    latest = world.steering.rules().version
+    with pytest.raises(Refused, match="changed since you looked"):
+        world.steering.propose_undo(LEAD, version=latest - 1)
+    assert world.steering.propose_undo(LEAD, version=latest).action == "undo"
+
+
+def test_a_failed_group_lookup_does_not_demote_group_leads() -> None:
+    """Regression: one Slack hiccup cached an empty user group for five minutes."""
+    from bot.access import Access
+    from bot.config import Leads
+
+    answers: list[frozenset[str] | None] = [frozenset({"U0GROUP"}), None]
+    access = Access(
+        agents={}, leads=Leads(usergroup="S0LEADS"), group_members=lambda _g: answers.pop(0)
+    )
+    access._cache = (float("-inf"), frozenset())
+    assert access.is_lead("U0GROUP")
+    access._cache = (float("-inf"), access._cache[1])  # as if five minutes had passed
+    assert access.is_lead("U0GROUP")  # the lookup failed: what we knew still holds

@@ -236,3 +236,30 @@ def test_find_reply_looks_past_the_newest_hundred_posts(x: XEmulator) -> None:
     for i in range(150):
         x.add_post(text=f"Timetable update {i}", author="SkylarkAir")
     assert publisher.find_reply(in_reply_to=tweet) == posted
+
+
+def test_a_search_cursor_older_than_seven_days_restarts_instead_of_switching_off(
+    x: XEmulator, clock: ManualClock
+) -> None:
+    """Recent search answers 400 for a since_id older than its window: start again from now."""
+    query = '"skylark air" -is:retweet'
+    key = f"x:search:{query}"
+    body = {
+        "errors": [
+            {
+                "message": "Invalid 'since_id':'1'. 'since_id' must be a tweet id created "
+                "after 2026-11-15T09:00:00Z"
+            }
+        ],
+        "title": "Invalid Request",
+        "detail": "One or more parameters to your request was invalid.",
+        "type": "https://api.twitter.com/2/problems/invalid-request",
+    }
+    x.inject(Fault(endpoint="GET /2/tweets/search/recent", status=400, body=body))
+    source = _source(x, clock, queries=(query,))
+    first = source.fetch({key: "1"})
+    assert first.error is not None and "7-day window" in first.error
+    assert first.cursors[key] == "" and first.cursors[f"{key}#gaps"] == ""
+    found = x.add_post(text="skylark air lost my bag", author={"handle": "ana"})
+    second = source.fetch({})
+    assert [m.native_id for m in second.mentions] == [found]

@@ -191,6 +191,8 @@ class XSource:
         for index, (gap_since, gap_until) in enumerate(pending):
             run = self._read(stream, call, since_id=gap_since, until_id=gap_until)
             found += run.mentions
+            if _window_passed(stream, run.error):
+                return found, {_gap_key(stream.key): ""}, self._lost_window(stream, "gap")
             if not run.complete:
                 left.append((gap_since, run.oldest or gap_until))
             if run.error or not run.complete:
@@ -198,12 +200,24 @@ class XSource:
                 return found, _gap_update(stream.key, left, pending), self._problem(stream, run)
         run = self._read(stream, call, since_id=since, until_id=None, latest_only=since is None)
         found += run.mentions
+        if _window_passed(stream, run.error):
+            reset = {stream.key: "", _gap_key(stream.key): ""}
+            return found, reset, self._lost_window(stream, "cursor")
         updates: dict[str, str] = {}
         if run.newest:
             updates[stream.key] = run.newest
             if not run.complete and since is not None:
                 left.append((since, run.oldest or run.newest))
         return found, updates | _gap_update(stream.key, left, pending), self._problem(stream, run)
+
+    def _lost_window(self, stream: _Stream, what: str) -> str:
+        """Recent search reaches back 7 days only: start again from now, and say what is lost."""
+        message = (
+            f"{stream.key}: the stored {what} is older than recent search's 7-day window; "
+            "starting again from the latest posts (posts in between could not be fetched)"
+        )
+        log.error(message)
+        return message
 
     def _problem(self, stream: _Stream, run: _Run) -> str | None:
         if run.error is None:
@@ -317,6 +331,14 @@ class XSource:
             stream.not_before = now + delay
         log.warning("X %s: %s", stream.key, message)
         return f"{stream.key}: {message}"
+
+
+def _window_passed(stream: _Stream, error: Exception | None) -> bool:
+    """X answers 400 when a search's since_id/until_id is older than its 7-day window."""
+    if not stream.key.startswith("x:search:") or not isinstance(error, tweepy.BadRequest):
+        return False
+    detail = " ".join(error.api_messages).lower()
+    return "since_id" in detail or "until_id" in detail
 
 
 def _spent_until(headers: Mapping[str, str]) -> datetime | None:
