@@ -333,18 +333,20 @@ def _placed(problem: Problem, source: str, lines: dict[str, int]) -> Problem:
 def _cross_checks(values: Mapping[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
     rules = (values.get("routing") or {}).get("rules") or []
-    problems += _duplicates(rules, "name", "routing.rules", "give each rule its own name")
+    problems += _duplicates(rules, "name", where="routing.rules", fix="give each rule its own name")
     for i, rule in enumerate(rules, start=1):
         if rule.keys() >= RULE_SCHEMA.keys() and not RuleSpec(**rule).has_condition:
             fix = "add keywords, regex, languages or another condition, or use the fallback"
             problems.append(Problem("", f"routing.rules[{i}]", "the rule has no condition", fix))
     agents = values.get("agents") or []
-    problems += _duplicates(agents, "slack_id", "agents", "list each person once")
-    problems += _duplicates(agents, "signature", "agents", "give each agent a distinct signature")
+    problems += _duplicates(agents, "slack_id", where="agents", fix="list each person once")
+    problems += _duplicates(
+        agents, "signature", where="agents", fix="give each agent a distinct signature"
+    )
     return problems
 
 
-def _duplicates(items: list[dict[str, Any]], key: str, where: str, fix: str) -> list[Problem]:
+def _duplicates(items: list[dict[str, Any]], key: str, *, where: str, fix: str) -> list[Problem]:
     seen: dict[Any, int] = {}
     problems: list[Problem] = []
     for i, item in enumerate(items, start=1):

@@ -358,12 +358,9 @@ class Store:
         update = {"state": MentionState.SKIPPED.value, "skip_reason": reason}
         _table(self.db, "mentions").update(mention_id, update)
 
-    def count(self, table: str, where: str | None = None, params: Sequence[Any] = ()) -> int:
-        return (
-            _table(self.db, table).count_where(where, params)
-            if where
-            else _table(self.db, table).count
-        )
+    def count(self, table: str, *, where: str | None = None, params: Sequence[Any] = ()) -> int:
+        rows = _table(self.db, table)
+        return rows.count_where(where, params) if where else rows.count
 
     # ---- cases -------------------------------------------------------------------------------
 

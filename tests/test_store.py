@@ -175,7 +175,7 @@ def test_pending_mentions_are_new_ones_oldest_first_by_insertion(store: Store) -
 def test_open_case_marks_the_mention_cased(store: Store) -> None:
     case = _case(store, 1)
     assert store.pending_mentions() == []
-    assert store.count("mentions", "state = ?", ["cased"]) == 1
+    assert store.count("mentions", where="state = ?", params=["cased"]) == 1
     assert (case.state, case.channel, case.rule, case.priority) == (
         CaseState.OPEN,
         "#care-booking",
