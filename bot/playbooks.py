@@ -3,15 +3,21 @@
 A playbook file holds ``[[template]]`` tables::
 
     [[template]]
-    id = "refund-status"
+    id = "refund-status"            # translations of a template share its id
     title = "Refund status"
     lang = "en"
-    triggers = ["where is my refund", "still waiting for my money back"]
-    text = "Hi {customer}, sorry for the wait on your refund. Could you DM us your booking code?"
+    brands = ["Skylark Air"]        # optional: only for these brands (default: every brand)
+    teams = ["#billing"]            # optional: ranked higher for cases in these channels
+    triggers = ["where is my refund"]
+    examples = ["It's been three weeks and still no refund for my cancelled flight"]
+    text = "Hi {customer}, your refund for {booking_ref?} is on its way: {link}"
+    link = "https://help.example.com/refunds"
     tags = ["billing"]
 
 Placeholders: ``{customer}`` (first name, else @handle), ``{customer_handle}``, ``{agent}`` (first
-name), ``{brand}``. The agent's signature is appended at send time, never written in the text.
+name), ``{brand}``, ``{link}`` (the template's help link). A slot such as ``{booking_ref?}`` is a
+field the agent must fill in before sending. The agent's signature is appended at send time, never
+written in the text.
 """
 
 from __future__ import annotations
@@ -28,18 +34,27 @@ from bot.models import Mention
 from bot.problems import Problem, did_you_mean, line_index
 from bot.schema import Key, each, not_blank, pattern, validate
 
-PLACEHOLDERS = ("customer", "customer_handle", "agent", "brand")
+PLACEHOLDERS = ("customer", "customer_handle", "agent", "brand", "link")
+SLOT_WORST_CASE = 20  # characters an agent may type into a fill-in slot, for the length check
 # Longest plausible values, to check a template cannot overflow X's limit once rendered.
 _WORST_CASE = {"customer": "x" * 50, "customer_handle": "@" + "x" * 15, "agent": "x" * 20}
 _WORST_SIGNATURE = "x" * 12
 _ID = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
+_SLOT = re.compile(r"^[a-z][a-z0-9_]{0,31}\?$")
+_LANG = re.compile(r"^([a-z]{2,3})?$")
+_TEAM = re.compile(r"^#[a-z0-9][a-z0-9_\-]{0,79}$")
+_LINK = re.compile(r"^(https?://\S+)?$")
 
 TEMPLATE = {
     "id": Key("str", check=pattern(_ID, "a template id", 'use lowercase, digits and "-"')),
     "title": Key("str", ""),
-    "lang": Key("str", "", check=pattern(re.compile(r"^([a-z]{2,3})?$"), "a language code", "")),
-    "triggers": Key("str_list", check=each(not_blank)),
+    "lang": Key("str", "", check=pattern(_LANG, "a language code", 'e.g. "en" or "ko"')),
+    "brands": Key("str_list", (), check=each(not_blank)),
+    "teams": Key("str_list", (), check=each(pattern(_TEAM, "a channel", 'e.g. "#billing"'))),
+    "triggers": Key("str_list", (), check=each(not_blank)),
+    "examples": Key("str_list", (), check=each(not_blank)),
     "text": Key("str", check=not_blank),
+    "link": Key("str", "", check=pattern(_LINK, "a web address", 'start it with "https://"')),
     "tags": Key("str_list", ()),
 }
 FILE = {"template": Key("tables", (), schema=TEMPLATE)}
@@ -54,10 +69,23 @@ class Template:
     lang: str = ""
     tags: tuple[str, ...] = ()
     source: str = ""
+    examples: tuple[str, ...] = ()  # real mentions this template answered well
+    brands: tuple[str, ...] = ()  # empty: every brand
+    teams: tuple[str, ...] = ()  # channels where it fits best
+    link: str = ""
 
     @property
     def label(self) -> str:
         return self.title or self.id.replace("-", " ").replace("_", " ").capitalize()
+
+    @property
+    def slots(self) -> tuple[str, ...]:
+        """Fill-in fields (``{order_id?}`` gives ``order_id``), in order of first use."""
+        names = (n[:-1] for n in placeholders(self.text) if n.endswith("?"))
+        return tuple(dict.fromkeys(names))
+
+    def for_brand(self, brand: str) -> bool:
+        return not self.brands or brand.casefold() in {b.casefold() for b in self.brands}
 
 
 def parse_playbook(
@@ -87,6 +115,10 @@ def _template(values: Mapping[str, Any], source: str) -> Template:
         lang=values.get("lang") or "",
         tags=tuple(values.get("tags") or ()),
         source=source,
+        examples=tuple(values.get("examples") or ()),
+        brands=tuple(values.get("brands") or ()),
+        teams=tuple(values.get("teams") or ()),
+        link=values.get("link") or "",
     )
 
 
@@ -98,16 +130,33 @@ def _place(problem: Problem, source: str, lines: dict[str, int]) -> Problem:
 def _text_problems(template: Template, *, where: str, brand: str) -> list[Problem]:
     problems: list[Problem] = []
     label = f'template "{template.id}"'
+    if not template.triggers and not template.examples:
+        fix = "add a few triggers or example mentions so it can be suggested"
+        problems.append(Problem("", f"{where}.triggers", f"{label} has no triggers", fix))
     for name in placeholders(template.text):
-        if name not in PLACEHOLDERS:
-            fix = did_you_mean(name, PLACEHOLDERS) or f"use one of {{{'}, {'.join(PLACEHOLDERS)}}}"
+        if name.endswith("?"):
+            if not _SLOT.match(name):
+                fix = "name a slot with lowercase letters, digits and _, e.g. {order_id?}"
+                problems.append(Problem("", f"{where}.text", f"{label}: bad slot {{{name}}}", fix))
+        elif name not in PLACEHOLDERS:
+            fix = did_you_mean(name, PLACEHOLDERS) or (
+                f"use one of {{{'}, {'.join(PLACEHOLDERS)}}}, or a slot such as {{{name}?}}"
+            )
             problems.append(Problem("", f"{where}.text", f"{label} uses unknown {{{name}}}", fix))
-    worst = render(template.text, {**_WORST_CASE, "brand": brand or "x" * 30})
-    length = voice.weighted_length(voice.sign(worst, _WORST_SIGNATURE))
-    if length > voice.X_LIMIT:
+    if "link" in placeholders(template.text) and not template.link:
+        fix = 'add link = "https://…" to the template, or drop {link}'
+        problems.append(Problem("", f"{where}.text", f"{label} uses {{link}} but has no link", fix))
+    if (length := worst_case_length(template, brand=brand)) > voice.X_LIMIT:
         msg = f"{label} can reach {length} of X's {voice.X_LIMIT} characters once filled in"
         problems.append(Problem("", f"{where}.text", msg, "shorten the text"))
     return problems
+
+
+def worst_case_length(template: Template, *, brand: str = "") -> int:
+    """X length with the longest plausible names, slot values and signature filled in."""
+    slots = {f"{name}?": "x" * SLOT_WORST_CASE for name in template.slots}
+    values = {**_WORST_CASE, **slots, "brand": brand or "x" * 30, "link": template.link}
+    return voice.weighted_length(voice.sign(render(template.text, values), _WORST_SIGNATURE))
 
 
 def placeholders(text: str) -> list[str]:
@@ -131,8 +180,13 @@ def render(text: str, values: Mapping[str, str]) -> str:
         return text
 
 
-def placeholder_values(mention: Mention, *, brand: str, agent: str | None) -> dict[str, str]:
-    """Values for a mention; without an agent, ``{agent}`` stays visible for a person to fill."""
+def placeholder_values(
+    mention: Mention, *, brand: str, agent: str | None, link: str = ""
+) -> dict[str, str]:
+    """Values for a mention; without an agent, ``{agent}`` stays visible for a person to fill.
+
+    Slots (``{order_id?}``) are never filled here: the agent fills them in the reply modal.
+    """
     handle = f"@{mention.author.handle}" if mention.author.handle else ""
     first_name = mention.author.name.split()[0] if mention.author.name.strip() else ""
     values = {
@@ -140,19 +194,52 @@ def placeholder_values(mention: Mention, *, brand: str, agent: str | None) -> di
         "customer_handle": handle,
         "brand": brand,
     }
+    if link:
+        values["link"] = link
     if agent is not None:
         values["agent"] = agent
     return values
 
 
+def fill_slots(text: str, filled: Mapping[str, str]) -> str:
+    """Put the agent's slot values in; empty ones stay visible so the check can name them."""
+    values = {f"{name}?": value.strip() for name, value in filled.items() if value.strip()}
+    return render(text, values)
+
+
 def duplicate_ids(templates: Iterable[Template]) -> list[Problem]:
-    """Template ids must be unique across every playbook file."""
-    seen: dict[str, Template] = {}
+    """An id names one template; each language may have one translation of it."""
+    seen: dict[tuple[str, str], Template] = {}
     problems: list[Problem] = []
     for t in templates:
-        if t.id in seen:
-            first = seen[t.id]
-            msg = f'template id "{t.id}" is already used in {first.source}'
-            problems.append(Problem(t.source, "template.id", msg, "rename one of them"))
-        seen.setdefault(t.id, t)
+        if (first := seen.get((t.id, t.lang))) is not None:
+            lang = f" in language {t.lang!r}" if t.lang else ""
+            msg = f'template id "{t.id}"{lang} is already used in {first.source}'
+            fix = "rename one of them, or give the translation its own lang"
+            problems.append(Problem(t.source, "template.id", msg, fix))
+        seen.setdefault((t.id, t.lang), t)
+    return problems
+
+
+def missing_translations(
+    templates: Iterable[Template], *, languages: Iterable[str] = ()
+) -> list[Problem]:
+    """Ids not translated into every language the brand answers in.
+
+    Without ``languages``, only ids translated at least once are checked, against every language
+    some translated id uses.
+    """
+    by_id: dict[str, dict[str, Template]] = {}
+    for t in templates:
+        if t.lang:
+            by_id.setdefault(t.id, {})[t.lang] = t
+    translated = {i: found for i, found in by_id.items() if len(found) > 1}
+    wanted = set(languages) or {lang for found in translated.values() for lang in found}
+    problems: list[Problem] = []
+    for template_id, found in sorted((by_id if languages else translated).items()):
+        if missing := sorted(wanted - set(found)):
+            first = next(iter(found.values()))
+            msg = f'template "{template_id}" has no {", ".join(missing)} translation'
+            fix = f'add a [[template]] with id = "{template_id}" and lang = "{missing[0]}"'
+            problems.append(Problem(first.source, "template.lang", msg, fix))
     return problems

@@ -154,7 +154,7 @@ def test_a_long_brand_name_counts_towards_the_overflow_check() -> None:
     assert parse_playbook(text, source="care.toml", brand="B" * 60)[1] != []
 
 
-@pytest.mark.parametrize("key", ["id", "triggers", "text"])
+@pytest.mark.parametrize("key", ["id", "text"])
 def test_missing_required_key_is_reported_with_its_key_path(key: str) -> None:
     lines = [line for line in GOOD.splitlines() if not line.startswith(f"{key} =")]
     second = "\n".join(lines).replace('id = "refund-status"', 'id = "second"')
@@ -165,6 +165,13 @@ def test_missing_required_key_is_reported_with_its_key_path(key: str) -> None:
     assert problem.where == f"template[2].{key}"
     assert "missing" in problem.message
     assert problem.line == 8  # the second [[template]] header
+
+
+def test_a_template_with_neither_triggers_nor_examples_cannot_be_suggested() -> None:
+    text = "\n".join(line for line in GOOD.splitlines() if not line.startswith("triggers"))
+    _, [problem] = parse_playbook(text, source="care.toml")
+    assert problem.where == "template[1].triggers"
+    assert "no triggers" in problem.message
 
 
 def test_a_problem_in_one_template_keeps_the_others() -> None:
