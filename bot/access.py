@@ -47,16 +47,14 @@ class Access:
     def is_lead(self, user_id: str) -> bool:
         return user_id in self._leads.users or user_id in self._group()
 
-    def may_steer(self, user_id: str) -> Verdict:
-        """Changing routing rules: leads only; everyone may look."""
+    def may_steer(self, user_id: str, *, action: str = "change routing") -> Verdict:
+        """Changing routing rules or playbooks: leads only; everyone may look."""
         if self.is_lead(user_id):
             return Verdict(True)
         where = "[leads] users"
         if self._leads.usergroup:
             where += f" or the user group <!subteam^{self._leads.usergroup}>"
-        return Verdict(
-            False, f"Only leads can change routing. Ask an admin to add {user_id} to {where}."
-        )
+        return Verdict(False, f"Only leads can {action}. Ask an admin to add {user_id} to {where}.")
 
     def _group(self) -> frozenset[str]:
         group = self._leads.usergroup

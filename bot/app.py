@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,13 +17,16 @@ from slack_sdk import WebClient
 import handlers
 from bot.access import Access
 from bot.alerts import Alerts
+from bot.approvals import Approvals
 from bot.assess import TriageFn, routing_clock, triage_with
 from bot.clock import Clock, SystemClock
-from bot.config import Config, Secrets, load_playbooks
+from bot.config import Config, Secrets
 from bot.desk import Desk
 from bot.directory import Directory
 from bot.inbound import Brand, Inbound
 from bot.learned import Example, LearnedRouter
+from bot.library import Answered, Library, playbook_problems_text
+from bot.models import Reply
 from bot.outbox import Outbox
 from bot.problems import Problem, ProblemsError
 from bot.rulebook import RuleBook, Trainer
@@ -35,7 +38,6 @@ from bot.sources.xclient import make_x_client
 from bot.steering import Steering
 from bot.store import Store
 from bot.storms import Storms
-from bot.suggest import Suggester
 from bot.triage import detect_language
 from bot.web import HttpServer
 
@@ -67,6 +69,14 @@ def build_services(
         board=base.board,
         clock=base.clock,
         pacing=timedelta(seconds=config.storms.reply_interval_seconds),
+        on_sent=[_teacher(base.store, base.directory.library)],
+    )
+    approvals = Approvals(
+        store=base.store,
+        directory=base.directory,
+        board=base.board,
+        clock=base.clock,
+        access=base.access,
     )
     steering = Steering(
         store=base.store,
@@ -83,7 +93,8 @@ def build_services(
         directory=base.directory,
         board=base.board,
         outbox=outbox,
-        desk=_desk(base, outbox=outbox, sender=sender),
+        desk=_desk(base, outbox=outbox, sender=sender, approvals=approvals),
+        approvals=approvals,
         inbound=_inbound(base, source),
         sources=(source,),
         access=base.access,
@@ -93,12 +104,17 @@ def build_services(
 
 
 def _base(config: Config, secrets: Secrets, *, clock: Clock) -> _Base:
-    templates, problems = load_playbooks(config.playbooks_dir, brand=config.brand.name)
-    if problems:
-        raise ProblemsError(problems)
     store = _open_store(config)
+    library = Library(
+        folder=config.playbooks_dir,
+        brand=config.brand.name,
+        languages=config.brand.languages,
+        top=config.top_suggestions,
+        min_score=config.min_score,
+        history=lambda: [Answered(*row) for row in store.answered()],
+    )
     store.sync_agents(config.agents, now=clock.now())
-    directory = Directory.of(config.brand, config.agents, templates)
+    directory = Directory.of(config.brand, config.agents, library)
     slack_client = make_web_client(token=secrets.slack_bot_token, base_url=config.slack.api_url)
     rulebook = RuleBook(
         store=store,
@@ -115,6 +131,7 @@ def _base(config: Config, secrets: Secrets, *, clock: Clock) -> _Base:
         directory=directory,
         clock=clock,
         channels=lambda: _team_channels(rulebook, store),
+        leads_channel=config.leads.channel,
     )
     access = Access(
         agents=directory.agents, leads=config.leads, group_members=usergroup_members(slack_client)
@@ -123,8 +140,9 @@ def _base(config: Config, secrets: Secrets, *, clock: Clock) -> _Base:
     return _Base(config, clock, store, directory, rulebook, board, access, triage)
 
 
-def _desk(base: _Base, *, outbox: Outbox, sender: ThreadPoolExecutor) -> Desk:
+def _desk(base: _Base, *, outbox: Outbox, sender: ThreadPoolExecutor, approvals: Approvals) -> Desk:
     return Desk(
+        approvals=approvals,
         store=base.store,
         directory=base.directory,
         outbox=outbox,
@@ -139,15 +157,12 @@ def _desk(base: _Base, *, outbox: Outbox, sender: ThreadPoolExecutor) -> Desk:
 
 def _inbound(base: _Base, source: XSource) -> Inbound:
     config = base.config
-    templates = list(base.directory.templates.values())
     return Inbound(
         store=base.store,
         rulebook=base.rulebook,
         board=base.board,
         clock=base.clock,
-        suggester=Suggester.build(
-            templates, top=config.top_suggestions, min_score=config.min_score
-        ),
+        library=base.directory.library,
         triage=base.triage,
         brand=Brand(config.brand.handle, source.user_id, config.quotes),
         storms=Storms(base.store, config.storms, base.clock),
@@ -159,6 +174,25 @@ def _inbound(base: _Base, source: XSource) -> Inbound:
             channel=config.leads.channel,
         ),
     )
+
+
+def _teacher(store: Store, library: Library) -> Callable[[Reply], None]:
+    """Every public reply teaches the suggestions what agents send for posts like that one."""
+
+    def teach(reply: Reply) -> None:
+        mention, case = store.mention(reply.mention_id), store.case(reply.case_id)
+        library.teach(
+            Answered(
+                mention.text,
+                reply.text,
+                reply.template or "",
+                mention.brand or "",
+                case.channel,
+                case.lang,
+            )
+        )
+
+    return teach
 
 
 def _open_store(config: Config) -> Store:
@@ -266,9 +300,24 @@ class Runtime:
             outbox=s.outbox,
             sources=s.sources,
             poll_seconds=config.x.poll_interval_seconds,
+            playbooks=self._reload_playbooks,
         )
         self._http: HttpServer | None = None
         self._socket: SocketModeHandler | None = None
+
+    def _reload_playbooks(self) -> None:
+        """A playbook file changed: use it now, or tell the leads what is wrong with it."""
+        s = self.services
+        result = s.directory.library.reload_if_changed()
+        if result is None:
+            return
+        if result.ok:
+            log.info("playbooks reloaded: %d templates", result.templates)
+            return
+        text = playbook_problems_text(result.problems, kept=result.templates)
+        log.warning("%s", text)
+        if s.config.leads.channel:
+            s.board.announce(s.config.leads.channel, text)
 
     @property
     def http_url(self) -> str | None:

@@ -42,7 +42,9 @@ def assess(
     result = triage(mention)
     facts = Facts.of(mention, result, customer_tags=customer_tags, now=now)
     decision = router.route(facts)
-    suggestions = suggester.suggest(mention.text, lang=result.lang, top=top)
+    suggestions = suggester.suggest(
+        mention.text, lang=result.lang, brand=mention.brand or "", team=decision.channel, top=top
+    )
     return Assessment(result, decision, tuple(suggestions))
 
 

@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot import cli_playbooks
 from bot.app import Runtime
 from bot.config import BUNDLED_PLAYBOOKS, Config, load_config, load_playbooks, resolve_secrets
 from bot.demo import run_demo
+from bot.library import check_playbooks
 from bot.offline import Triager, export_rules, teach
 from bot.problems import Problem, ProblemsError
 from bot.store import Store
@@ -85,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     triage.set_defaults(handler=_triage)
     _routing_parser(sub)
+    cli_playbooks.add_parser(sub)
     return parser
 
 
@@ -124,7 +127,9 @@ def validate(path: Path) -> tuple[Config, int]:
     except ProblemsError as exc:
         problems += exc.problems
     if config is not None:
-        templates, trouble = load_playbooks(config.playbooks_dir, brand=config.brand.name)
+        templates, trouble = check_playbooks(
+            config.playbooks_dir, brand=config.brand.name, languages=config.brand.languages
+        )
         problems += trouble
     if problems or config is None:
         raise ProblemsError(problems)

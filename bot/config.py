@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot import voice
 from bot.models import Agent
 from bot.playbooks import Template, duplicate_ids, parse_playbook
 from bot.problems import Problem, ProblemsError, line_index
@@ -29,6 +30,7 @@ from bot.schema import (
     pattern,
     validate,
 )
+from bot.voice import Voice
 
 BUNDLED_PLAYBOOKS = Path(__file__).resolve().parent.parent / "playbooks"
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -69,8 +71,20 @@ _GROUP = re.compile(r"^(S[A-Z0-9]{2,})?$")
 AGENT = {
     "slack_id": Key("str", check=_slack_user),
     "name": Key("str", check=not_blank),
-    "signature": Key("str", check=pattern(re.compile(r"^\S{1,12}$"), "a signature", 'e.g. "^JK"')),
+    "signature": Key(
+        "str", "", check=pattern(re.compile(r"^\S{0,12}$"), "a signature", 'e.g. "^JK"')
+    ),
+    "initials": Key("str", "", check=pattern(re.compile(r"^\S{0,4}$"), "initials", 'e.g. "JK"')),
+    "trainee": Key("bool", False),
 }
+VOICE = {
+    "signature": Key("str", "^{initials}", check=one_of(*voice.SIGNATURE_FORMATS)),
+    "banned": Key("str_list", (), check=each(not_blank)),
+    "greetings": Key("str_list", (), check=each(not_blank)),
+    "closings": Key("str_list", (), check=each(not_blank)),
+    "warn_links": Key("bool", True),
+}
+_LANG_CODE = pattern(re.compile(r"^[a-z]{2,3}$"), "a language code", 'e.g. "en" or "ko"')
 SCHEMA: dict[str, Key] = {
     "earshot": Key(
         "table",
@@ -88,6 +102,8 @@ SCHEMA: dict[str, Key] = {
             "handle": Key("str", check=pattern(_HANDLE, "an X handle", "write it without @")),
             "timezone": Key("str", "UTC", check=_timezone),
             "business_hours": Key("str", "Mon-Fri 09:00-17:30", check=_hours),
+            "languages": Key("str_list", (), check=each(_LANG_CODE)),
+            "voice": Key("table", {}, schema=VOICE),
         },
     ),
     "leads": Key(
@@ -191,6 +207,8 @@ class Brand:
     handle: str
     timezone: str = "UTC"
     business_hours: str = "Mon-Fri 09:00-17:30"
+    languages: tuple[str, ...] = ()  # every template should be translated into these
+    voice: Voice = field(default_factory=Voice)
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,10 +358,27 @@ def _cross_checks(values: Mapping[str, Any]) -> list[Problem]:
             problems.append(Problem("", f"routing.rules[{i}]", "the rule has no condition", fix))
     agents = values.get("agents") or []
     problems += _duplicates(agents, "slack_id", where="agents", fix="list each person once")
-    problems += _duplicates(
-        agents, "signature", where="agents", fix="give each agent a distinct signature"
-    )
+    signatures = [{"signature": _signature(a, values)} for a in agents]
+    fix = 'give each agent a distinct signature (or initials = "…")'
+    problems += _duplicates(signatures, "signature", where="agents", fix=fix)
     return problems
+
+
+def _signature(agent: Mapping[str, Any], values: Mapping[str, Any]) -> str | None:
+    """The agent's own signature, else the brand's format filled with their name or initials."""
+    if agent.get("signature"):
+        return str(agent["signature"])
+    fmt = ((values.get("brand") or {}).get("voice") or {}).get("signature", "^{initials}")
+    if not isinstance(agent.get("name"), str) or fmt not in voice.SIGNATURE_FORMATS:
+        return None
+    return (
+        voice.signature_for(fmt, name=agent["name"], initials=agent.get("initials") or "") or None
+    )
+
+
+def _agent(agent: Mapping[str, Any], values: Mapping[str, Any]) -> Agent:
+    signature = _signature(agent, values) or ""
+    return Agent(agent["slack_id"], agent["name"], signature, trainee=agent["trainee"])
 
 
 def _duplicates(items: list[dict[str, Any]], key: str, *, where: str, fix: str) -> list[Problem]:
@@ -370,14 +405,14 @@ def _build(values: Mapping[str, Any], *, source: str, base_dir: Path) -> Config:
         database=base_dir / core["database"],
         playbooks_dir=(base_dir / playbooks) if playbooks else BUNDLED_PLAYBOOKS,
         log_level=core["log_level"],
-        brand=Brand(**values["brand"]),
+        brand=_brand(values["brand"]),
         slack=SlackSettings(**slack),
         x=XSettings(**{**values["x"], "api_url": values["x"]["api_url"].rstrip("/")}),
         fallback_channel=routing["fallback_channel"],
         rules=tuple(RuleSpec(**rule) for rule in routing["rules"]),
         top_suggestions=suggest["top"],
         min_score=suggest["min_score"],
-        agents=tuple(Agent(**agent) for agent in values["agents"]),
+        agents=tuple(_agent(agent, values) for agent in values["agents"]),
         leads=Leads(**values["leads"]),
         triage=TriageSettings(**values["triage"]),
         learned_min_confidence=routing["learned_min_confidence"],
@@ -386,6 +421,19 @@ def _build(values: Mapping[str, Any], *, source: str, base_dir: Path) -> Config:
         storms=StormSettings(**values["storms"]),
         alerts=AlertSettings(**values["alerts"]),
     )
+
+
+def _brand(values: Mapping[str, Any]) -> Brand:
+    v = values["voice"]
+    brand_voice = Voice(
+        signature=v["signature"],
+        banned=tuple(v["banned"]),
+        greetings=tuple(v["greetings"]),
+        closings=tuple(v["closings"]),
+        warn_links=v["warn_links"],
+    )
+    fields = {k: values[k] for k in ("name", "handle", "timezone", "business_hours")}
+    return Brand(**fields, languages=tuple(values["languages"]), voice=brand_voice)
 
 
 def resolve_secrets(config: Config, environ: Mapping[str, str] | None = None) -> Secrets:

@@ -17,10 +17,25 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.sandbox.driver import find_element
-from bot.sandbox.harness import JANE, MINJUN, ROSA, SAM, Sandbox, demo_mentions, open_sandbox
+from bot.sandbox.harness import (
+    JANE,
+    MINJUN,
+    ROSA,
+    SAM,
+    THEO,
+    Sandbox,
+    demo_mentions,
+    open_sandbox,
+)
 from handlers import blocks
 
-_NAMES = {JANE: "Jane Kim", MINJUN: "Min-jun Park", SAM: "Sam Guest (not an agent)"}
+_NAMES = {
+    JANE: "Jane Kim",
+    MINJUN: "Min-jun Park",
+    THEO: "Theo Lane (trainee)",
+    ROSA: "Rosa Diaz (lead)",
+    SAM: "Sam Guest (not an agent)",
+}
 
 
 class Transcript:
@@ -174,7 +189,7 @@ def _reply(sandbox: Sandbox, say: Transcript, *, user: str, handle: str, edit: s
     assert preview is not None, "the bot did not show a preview"
     public = preview["blocks"][1]["text"]["text"].removeprefix("> ")
     say.say("👀", f"Preview shows exactly what goes public: “{_short(public, 400)}”")
-    say.say("👍", f"{name} clicks “Post publicly”")
+    say.say("👍", f"{name} clicks “{preview['submit']['text']}”")
     driver.submit(user=user, view_id=view["id"])
 
 
@@ -209,8 +224,42 @@ def _script(sandbox: Sandbox, say: Transcript, cards: int) -> None:
         "Jane types /mentions queue and sees (only she sees it):",
         *(line for chunk in lines for line in chunk.splitlines()),
     )
+    _note(sandbox, say)
+    _trainee(sandbox, say)
     _storm(sandbox, say)
     _lead_tests_a_rule(sandbox, say)
+
+
+def _note(sandbox: Sandbox, say: Transcript) -> None:
+    """Thread replies on a card are internal: kept with the case, never posted."""
+    assert sandbox.driver is not None and sandbox.runtime is not None
+    card = _card_for(sandbox, "marcusreidtech")
+    text = "He's on SK330 again on Friday; the desk in Lisbon has the bag report."
+    say.say("💬", f"Jane Kim writes in the card's thread (internal): “{text}”")
+    sandbox.driver.say_in_thread(
+        user=JANE, channel=card["channel"], thread_ts=card["ts"], text=text
+    )
+    store = sandbox.runtime.services.store
+    case = store.case_by_card(channel_id=card["channel"], ts=card["ts"])
+    assert case is not None
+    sandbox.slack.wait_for(lambda: store.notes(case.id), timeout=10)
+    say.say("🔒", f"Kept as an internal note on case #{case.id}; nothing is posted on X")
+
+
+def _trainee(sandbox: Sandbox, say: Transcript) -> None:
+    """A trainee's reply waits for a lead; it goes public once she approves it."""
+    assert sandbox.driver is not None
+    _reply(sandbox, say, user=THEO, handle="lucia_m")
+
+    def request() -> dict[str, Any] | None:
+        found = [m for m in sandbox.slack.messages("#care-leads") if "Approval" in m["text"]]
+        return found[-1] if found else None
+
+    message = sandbox.slack.wait_for(request, timeout=10)
+    say.say("🛡 ", "Slack #care-leads  the reply waits for a lead: Approve · Edit… · Reject…")
+    say.say("👤", "Rosa Diaz (a lead) clicks Approve")
+    sandbox.driver.click(user=ROSA, message=message, action_id=blocks.APPROVE_ACTION)
+    sandbox.x.wait_for(lambda: len(sandbox.x.replies()) >= 3, timeout=10)
 
 
 STORM = (
@@ -251,7 +300,7 @@ def _summary(sandbox: Sandbox, say: Transcript) -> bool:
         "select author_handle, skip_reason from mentions where state = 'skipped'"
     ).fetchall()
     replies = sandbox.x.replies()
-    signed = [r for r in replies if r["text"].rstrip().endswith(("^JK", "^MP"))]
+    signed = [r for r in replies if r["text"].rstrip().endswith(("^JK", "^MP", "^TL"))]
     cases = store.db.execute("select count(*), count(distinct channel) from cases").fetchone()
     arrived = store.db.execute("select count(*) from mentions where state != 'skipped'").fetchone()[
         0
@@ -262,7 +311,7 @@ def _summary(sandbox: Sandbox, say: Transcript) -> bool:
         f"{len(skipped)} set aside (" + "; ".join(f"@{h}: {r}" for h, r in skipped) + "); "
         f"{len(signed)} signed public replies on X, each sent once.",
     )
-    return len(signed) >= 2
+    return len(signed) >= 3
 
 
 def run_demo(*, once: bool, out: TextIO) -> int:

@@ -15,10 +15,13 @@ from datetime import datetime, timedelta
 
 from bot import voice
 from bot.access import Access, Refused
+from bot.approvals import Approvals
 from bot.clock import Clock
 from bot.directory import Directory
+from bot.library import Library
 from bot.models import (
     Agent,
+    Approval,
     Case,
     CaseState,
     Mention,
@@ -43,14 +46,19 @@ class Draft:
     agent: Agent
     body: str
     template: str | None
+    slots: tuple[str, ...] = ()  # fields the agent fills in ({order_id?} -> "order_id")
+    approval: str = ""  # why a lead must approve the reply first, or ""
 
 
 @dataclass(frozen=True, slots=True)
 class Preview:
     public_text: str
-    length: int
-    problems: tuple[str, ...]
+    length: int  # of the longest part
+    problems: tuple[str, ...]  # each stops the reply
     answering: Mention | None = None  # the customer post the reply will answer
+    parts: tuple[str, ...] = ()  # one post, or a numbered thread
+    warnings: tuple[str, ...] = ()  # shown; the agent decides
+    approval: str = ""  # why a lead must approve it first, or ""
 
 
 class Desk:
@@ -65,8 +73,10 @@ class Desk:
         access: Access,
         rulebook: RuleBook,
         sender: Executor,
+        approvals: Approvals,
         pacing: timedelta = timedelta(seconds=10),
     ) -> None:
+        self._approvals = approvals
         self._store = store
         self._directory = directory
         self._outbox = outbox
@@ -137,24 +147,57 @@ class Desk:
         """Start a reply: lock the case to this agent and fill in the chosen template."""
         agent = self.agent(user_id, action="reply to customers")
         case = self._open_case(case_id)
-        self._ensure_approved(case, user_id)  # before claiming: no lock a lead cannot pass
+        self._ensure_no_approval_pending(case)
         if self._claim(case, agent):
             self._board.refresh_card(case_id)
         mention = self._store.latest_from_customer(case_id)
-        template = self._directory.templates.get(template_id or "")
-        values = placeholder_values(
-            mention, brand=self._directory.brand.name, agent=agent.first_name
+        template = self._directory.library.get(template_id, case.lang)
+        body = self._body(template.id, mention, agent) if template else ""
+        return Draft(
+            case=case,
+            mention=mention,
+            agent=agent,
+            body=body,
+            template=template.id if template else None,
+            slots=template.slots if template else (),
+            approval=self._approval_reason(case, user_id),
         )
-        body = render(template.text, values) if template else ""
-        return Draft(case, mention, agent, body, template.id if template else None)
+
+    def _body(self, template_id: str, mention: Mention, agent: Agent) -> str:
+        """A template in the mention's language, filled in for this customer and agent."""
+        template = self._directory.library.get(template_id, mention.lang or "")
+        if template is None:
+            return ""
+        values = placeholder_values(
+            mention, brand=self._directory.brand.name, agent=agent.first_name, link=template.link
+        )
+        return render(template.text, values)
 
     def preview(self, user_id: str, body: str, *, case_id: int | None = None) -> Preview:
-        """Exactly what would go public (signed), its X length, and what stops it."""
+        """Exactly what would go public (signed, split into a thread if long), its X length,
+        what stops it, what to look at again, and whether a lead must approve it first."""
         agent = self.agent(user_id, action="reply to customers")
-        public = voice.sign(body, agent.signature)
-        problems = voice.reply_problems(body, agent.signature)
         mention = self._store.latest_from_customer(case_id) if case_id is not None else None
-        return Preview(public, voice.weighted_length(public), tuple(problems), mention)
+        check = self._check(body, agent=agent, mention=mention)
+        case = self._store.find_case(case_id) if case_id is not None else None
+        return Preview(
+            public_text="\n\n".join(check.parts),
+            length=max((voice.weighted_length(p) for p in check.parts), default=0),
+            problems=check.blocks,
+            answering=mention,
+            parts=check.parts,
+            warnings=check.warnings,
+            approval=self._approval_reason(case, user_id) if case else "",
+        )
+
+    def _check(self, body: str, *, agent: Agent, mention: Mention | None) -> voice.Check:
+        return voice.check_reply(
+            body,
+            signature=agent.signature,
+            voice=self._directory.brand.voice,
+            customer_text=mention.text if mention else "",
+            customer_name=mention.author.name if mention else "",
+        )
 
     def confirm(
         self,
@@ -165,41 +208,61 @@ class Desk:
         body: str,
         template: str | None,
         answering: str | None = None,
-    ) -> Reply:
-        """The agent confirmed the preview: write the reply to the outbox (not yet sent).
+    ) -> Reply | Approval:
+        """The agent confirmed the preview: write the reply to the outbox (not yet sent), or,
+        when a lead must approve it first, ask the leads.
 
         The same confirmation arriving twice (a double click, a retried delivery) returns the
         same reply; a second reply while one is still on its way is refused.
         """
         if (existing := self._store.reply_by_key(key)) is not None:
             return existing
-        preview = self.preview(user_id, body)
-        if preview.problems:
-            raise Refused(" ".join(preview.problems))
+        agent = self.agent(user_id, action="reply to customers")
         case = self._open_case(case_id)
         self._ensure_not_locked(case, user_id)
-        self._ensure_approved(case, user_id)
         mention = self._store.latest_from_customer(case_id)
         if answering is not None and mention.id != answering:
             raise Refused(
                 f"@{mention.author.handle} wrote again after you opened this preview "
                 f"(“{mention.text[:80]}”). Look at the card, then start the reply again."
             )
-        try:
-            reply, created = self._store.add_reply(
+        check = self._check(body, agent=agent, mention=mention)
+        if check.blocks:
+            self._audit(user_id, "reply.blocked", case_id, reasons=list(check.blocks))
+            raise Refused(" ".join(check.blocks))
+        if reason := self._approval_reason(case, user_id):
+            return self._approvals.request(
                 key=key,
                 case=case,
                 mention=mention,
                 agent_id=user_id,
-                text=preview.public_text,
+                body=body,
                 template=template,
+                parts=check.parts,
+                reason=reason,
+            )
+        return self._queue(
+            key=key, draft=Draft(case, mention, agent, body, template), parts=check.parts
+        )
+
+    def _queue(self, *, key: str, draft: Draft, parts: Sequence[str]) -> Reply:
+        case, agent = draft.case, draft.agent
+        try:
+            reply, created = self._store.add_reply(
+                key=key,
+                case=case,
+                mention=draft.mention,
+                agent_id=agent.slack_id,
+                text=parts,
+                template=draft.template,
                 now=self._now(),
             )
         except ReplyInFlightError as exc:
-            raise Refused(f"A reply to case #{case_id} is already on its way ({exc}).") from None
+            raise Refused(f"A reply to case #{case.id} is already on its way ({exc}).") from None
         if created:
-            self._audit(user_id, "reply.confirmed", case_id, reply_id=reply.id, template=template)
-            self._board.refresh_card(case_id)  # "Sending…": nobody starts a second reply
+            detail = {"reply_id": reply.id, "template": draft.template, "parts": len(parts)}
+            self._audit(agent.slack_id, "reply.confirmed", case.id, **detail)
+            self._board.refresh_card(case.id)  # "Sending…": nobody starts a second reply
         return reply
 
     def send(self, reply_id: int) -> Reply:
@@ -281,18 +344,16 @@ class Desk:
         agent = self.agent(user_id, action="reply to customers")
         members = self._store.storm_members(storm_id)
         todo = [case for case, _ in members if not self._storm_skip(case, user_id)]
-        options = tuple((t.id, t.label) for t in self._directory.templates.values())
+        library = self._directory.library
+        options = tuple((i, label) for i, label in library.choices() if not _has_slots(library, i))
+        allowed = {i for i, _ in options}
         suggested = [s["template"] for c, _ in members for s in self._store.case_suggestions(c.id)]
+        suggested = [i for i in suggested if i in allowed]
         chosen = template_id or next(iter(suggested), None) or (options[0][0] if options else "")
         sample = ""
-        if todo and chosen in self._directory.templates:
+        if todo and chosen in allowed:
             mention = self._store.latest_from_customer(todo[0].id)
-            values = placeholder_values(
-                mention, brand=self._directory.brand.name, agent=agent.first_name
-            )
-            sample = voice.sign(
-                render(self._directory.templates[chosen].text, values), agent.signature
-            )
+            sample = voice.sign(self._body(chosen, mention, agent), agent.signature)
         return StormPlan(
             storm_id=storm_id,
             total=len(members),
@@ -307,9 +368,14 @@ class Desk:
         """One template for every open case of a storm: each customer gets their own signed
         reply, written to the outbox now and sent one at a time, paced within X's limits."""
         agent = self.agent(user_id, action="reply to customers")
-        template = self._directory.templates.get(template_id)
+        template = self._directory.library.get(template_id)
         if template is None:
             raise Refused(f"There is no template “{template_id}”.")
+        if template.slots:
+            raise Refused(
+                f"“{template.label}” has fields to fill in for each customer "
+                f"({', '.join(template.slots)}); pick a template without them for a storm."
+            )
         queued: list[Reply] = []
         skipped: list[tuple[int, str]] = []
         start = self._now()
@@ -341,7 +407,7 @@ class Desk:
             return f"already {case.state.value}"
         if case.claimed_by and case.claimed_by != user_id:
             return f"{self._directory.name(case.claimed_by)} is on it"
-        if case.require_approval and not self._access.is_lead(user_id):
+        if self._approval_reason(case, user_id):
             return "needs a lead's approval"
         return ""
 
@@ -349,10 +415,7 @@ class Desk:
         self, case: Case, agent: Agent, template_id: str, send_after: datetime, storm_id: int
     ) -> Reply | None:
         mention = self._store.latest_from_customer(case.id)
-        values = placeholder_values(
-            mention, brand=self._directory.brand.name, agent=agent.first_name
-        )
-        body = render(self._directory.templates[template_id].text, values)
+        body = self._body(template_id, mention, agent)
         if not self._store.claim(case.id, agent.slack_id, now=self._now()):
             return None  # someone else claimed it a moment ago
         try:
@@ -388,6 +451,20 @@ class Desk:
         self._audit(user_id, "customer.tagged", None, handle=handle, tags=sorted(tags))
         return frozenset(tags)
 
+    def add_note(self, *, channel_id: str, thread_ts: str, ts: str, author: str, text: str) -> bool:
+        """A message in a card's thread: kept with the case as an internal note. Nothing in a
+        thread is ever posted publicly; only a confirmed reply goes through the outbox."""
+        case = self._store.case_by_card(channel_id=channel_id, ts=thread_ts)
+        if case is None or not text.strip():
+            return False
+        if not self._store.add_note(
+            case_id=case.id, author=author, text=text, ts=ts, now=self._now()
+        ):
+            return False  # Slack delivered the same event again
+        self._audit(author, "note.added", case.id)
+        self._board.refresh_card(case.id)
+        return True
+
     def queue(self) -> list[tuple[Case, Mention]]:
         return [(c, self._store.mention(c.mention_id)) for c in self._store.open_cases()]
 
@@ -405,14 +482,28 @@ class Desk:
             raise Refused(f"Case #{case_id} was dismissed by {who}. Reopen it first.")
         return case
 
-    def _ensure_approved(self, case: Case, user_id: str) -> None:
-        """A rule may require a lead's approval: leads send such replies, others ask a lead."""
-        if case.require_approval and not self._access.is_lead(user_id):
-            self._audit(user_id, "refused", case.id, reason="needs a lead's approval")
-            why = f" (rule “{case.rule}”)" if case.rule else ""
+    def _approval_reason(self, case: Case, user_id: str) -> str:
+        """Why this person's reply must wait for a lead ("" if it need not): a trainee, or a
+        routing rule that asks for approval. A lead's own reply needs nobody's approval."""
+        if self._access.is_lead(user_id):
+            return ""
+        agent = self._directory.agents.get(user_id)
+        if agent is not None and agent.trainee:
+            return f"{agent.name} is a trainee"
+        if case.require_approval:
+            return (
+                f"rule “{case.rule}” asks for a lead's approval"
+                if case.rule
+                else ("this case needs a lead's approval")
+            )
+        return ""
+
+    def _ensure_no_approval_pending(self, case: Case) -> None:
+        if (waiting := self._store.pending_approval(case.id)) is not None:
+            who = self._directory.name(waiting.agent_id)
             raise Refused(
-                f"Replies to case #{case.id} need a lead's approval{why}. "
-                "Ask a lead to send it, or to change the rule."
+                f"{who}'s reply to case #{case.id} is waiting for a lead's approval. "
+                "A lead approves, edits or rejects it from the leads' channel."
             )
 
     def _ensure_not_locked(self, case: Case, user_id: str) -> None:
@@ -442,3 +533,8 @@ class Desk:
 
     def _now(self) -> datetime:
         return self._clock.now()
+
+
+def _has_slots(library: Library, template_id: str) -> bool:
+    template = library.get(template_id)
+    return template is None or bool(template.slots)

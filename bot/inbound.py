@@ -15,12 +15,12 @@ from typing import Protocol
 
 from bot.assess import Assessment, TriageFn, assess, skip_reason
 from bot.clock import Clock
+from bot.library import Library
 from bot.models import Case, Mention
 from bot.rulebook import RuleBook
 from bot.slack import Board, BoardError
 from bot.sources import Fetch, Source
 from bot.store import Store
-from bot.suggest import Suggester
 from bot.triage import noise_reason
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class Inbound:
         *,
         store: Store,
         rulebook: RuleBook,
-        suggester: Suggester,
+        library: Library,
         board: Board,
         clock: Clock,
         brand: Brand,
@@ -68,7 +68,7 @@ class Inbound:
     ) -> None:
         self._store = store
         self._rulebook = rulebook
-        self._suggester = suggester
+        self._library = library
         self._board = board
         self._clock = clock
         self._brand = brand
@@ -127,7 +127,7 @@ class Inbound:
         return assess(
             mention,
             router=self._rulebook.router(),
-            suggester=self._suggester,
+            suggester=self._library.suggester,
             triage=self._triage,
             customer_tags=tags,
             now=self._clock.now(),

@@ -107,6 +107,7 @@ class Agent:
     slack_id: str
     name: str
     signature: str
+    trainee: bool = False  # every public reply needs a lead's approval first
 
     @property
     def first_name(self) -> str:
@@ -139,6 +140,7 @@ class Case:
     joined_case: int | None = None  # a third party joined the conversation of this case
     storm_id: int | None = None
     noise: str | None = None  # why it looks like spam or a bot; shown, never dropped
+    lang: str = ""  # as triaged
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +160,50 @@ class Reply:
     post_url: str | None = None
     error: str | None = None
     send_after: datetime | None = None  # paced or waiting for a rate-limit reset
+    part: int = 1  # a long reply goes out as a numbered thread, one outbox row per part
+    parts: int = 1
+    parent_id: int | None = None  # the part this one answers; sent only after it
+    approved_by: str | None = None
+
+
+class ApprovalState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """A reply waiting for a lead: it goes public only once a lead approves it."""
+
+    id: int
+    key: str  # one confirmed preview, one request
+    case_id: int
+    mention_id: str
+    agent_id: str
+    body: str  # what the agent wrote, before the signature
+    parts: tuple[str, ...]  # exactly what would go public: one post or a numbered thread
+    template: str | None
+    state: ApprovalState
+    reason: str  # why it needs approval
+    requested_at: datetime
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    note: str = ""
+    channel_id: str | None = None  # where the request was posted for the leads
+    message_ts: str | None = None
+    reply_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A message in a card's Slack thread: internal, never public."""
+
+    case_id: int
+    author: str
+    text: str
+    ts: str
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -37,6 +37,7 @@ class Outbox:
         board: Board,
         clock: Clock,
         pacing: timedelta = timedelta(seconds=10),
+        on_sent: Sequence[Callable[[Reply], None]] = (),
     ) -> None:
         self._store = store
         self._publishers = publishers
@@ -46,6 +47,7 @@ class Outbox:
         self._lock = threading.Lock()
         self._inflight: set[int] = set()
         self._held: dict[str, datetime] = {}  # network -> no posts before (a rate-limit reset)
+        self._on_sent = tuple(on_sent)
         self._last_paced: datetime | None = None
 
     # ---- sending -----------------------------------------------------------------------------
@@ -55,13 +57,25 @@ class Outbox:
         store, now = self._store, self._clock.now()
         reply = store.reply(reply_id)
         network = store.mention(reply.mention_id).network
+        if self._parent_post(reply) is None:  # a later part of a thread waits for the one before
+            return reply
         if self._held_until(network, now) or not store.start_sending(reply_id, now=now):
             return store.reply(reply_id)
         with self._sending(reply_id):
             reply = store.reply(reply_id)
-            if reason := self._stale(reply):
+            if reply.part == 1 and (reason := self._stale(reply)):
                 return self._cancel(reply, reason)
-            return self._publish(reply)
+            done = self._publish(reply)
+        following = store.next_part(done.id) if done.state is OutboxState.SENT else None
+        return self.deliver(following.id) if following is not None else done
+
+    def _parent_post(self, reply: Reply) -> str | None:
+        """The native post this reply answers: the customer's, or the thread's previous part
+        (None while that part is not public yet)."""
+        if reply.parent_id is None:
+            return self._store.mention(reply.mention_id).native_id
+        parent = self._store.reply(reply.parent_id)
+        return parent.post_id if parent.state is OutboxState.SENT else None
 
     @contextmanager
     def _sending(self, reply_id: int) -> Iterator[None]:
@@ -77,7 +91,7 @@ class Outbox:
         mention = self._store.mention(reply.mention_id)
         try:
             posted = self._publishers[mention.network].publish(
-                text=reply.text, in_reply_to=mention.native_id
+                text=reply.text, in_reply_to=self._parent_post(reply) or mention.native_id
             )
         except PublishError as exc:
             return self._failed(reply, exc, network=mention.network)
@@ -109,6 +123,7 @@ class Outbox:
             error=reason,
             expect=OutboxState.SENDING,
         )
+        self._store.cancel_pending(reply.case_id, reason=reason, now=self._clock.now())
         log.info("reply %s not sent: %s", reply.id, reason)
         self._store.audit(
             actor=reply.agent_id,
@@ -159,15 +174,8 @@ class Outbox:
         return until if until is not None and now < until else None
 
     def _after_sent(self, reply: Reply) -> None:
+        """Audit the post; once the last part of a reply is public, the case records it."""
         now = self._clock.now()
-        latest = self._store.latest_from_customer(reply.case_id).id == reply.mention_id
-        self._store.record_reply(
-            reply.case_id,
-            agent_id=reply.agent_id,
-            url=reply.post_url or "",
-            now=now,
-            closes=latest,
-        )
         self._store.audit(
             actor=reply.agent_id,
             action="reply.sent",
@@ -177,7 +185,21 @@ class Outbox:
             post_id=reply.post_id,
             text=reply.text,
             template=reply.template,
+            part=f"{reply.part}/{reply.parts}",
+            approved_by=reply.approved_by,
         )
+        if reply.part == reply.parts:
+            first = self._store.thread_parts(reply)[0] if reply.parts > 1 else reply
+            latest = self._store.latest_from_customer(reply.case_id).id == reply.mention_id
+            self._store.record_reply(
+                reply.case_id,
+                agent_id=reply.agent_id,
+                url=first.post_url or "",
+                now=now,
+                closes=latest,
+            )
+            for listener in self._on_sent:
+                listener(first)
         self._refresh(reply.case_id)
 
     def _refresh(self, case_id: int) -> None:
@@ -232,8 +254,9 @@ class Outbox:
     def _reconcile(self, reply: Reply) -> Reply:
         mention = self._store.mention(reply.mention_id)
         now = self._clock.now()
+        parent = self._parent_post(reply) or mention.native_id
         try:
-            found = self._publishers[mention.network].find_reply(in_reply_to=mention.native_id)
+            found = self._publishers[mention.network].find_reply(in_reply_to=parent)
         except PublishError as exc:
             if exc.retryable:  # X could not be read now: ask again on the next round
                 log.warning("cannot reconcile reply %s yet (%s); will try again", reply.id, exc)

@@ -13,6 +13,7 @@ A playbook file holds ``[[template]]`` tables::
     text = "Hi {customer}, your refund for {booking_ref?} is on its way: {link}"
     link = "https://help.example.com/refunds"
     tags = ["billing"]
+    uses = 12                       # optional: past replies it stands for (learned playbooks)
 
 Placeholders: ``{customer}`` (first name, else @handle), ``{customer_handle}``, ``{agent}`` (first
 name), ``{brand}``, ``{link}`` (the template's help link). A slot such as ``{booking_ref?}`` is a
@@ -32,7 +33,7 @@ from typing import Any
 from bot import voice
 from bot.models import Mention
 from bot.problems import Problem, did_you_mean, line_index
-from bot.schema import Key, each, not_blank, pattern, validate
+from bot.schema import Key, between, each, not_blank, pattern, validate
 
 PLACEHOLDERS = ("customer", "customer_handle", "agent", "brand", "link")
 SLOT_WORST_CASE = 20  # characters an agent may type into a fill-in slot, for the length check
@@ -56,6 +57,7 @@ TEMPLATE = {
     "text": Key("str", check=not_blank),
     "link": Key("str", "", check=pattern(_LINK, "a web address", 'start it with "https://"')),
     "tags": Key("str_list", ()),
+    "uses": Key("int", 0, check=between(0, 10**9)),
 }
 FILE = {"template": Key("tables", (), schema=TEMPLATE)}
 
@@ -73,6 +75,7 @@ class Template:
     brands: tuple[str, ...] = ()  # empty: every brand
     teams: tuple[str, ...] = ()  # channels where it fits best
     link: str = ""
+    uses: int = 0  # how many past replies this template stands for (a popularity prior)
 
     @property
     def label(self) -> str:
@@ -119,6 +122,7 @@ def _template(values: Mapping[str, Any], source: str) -> Template:
         brands=tuple(values.get("brands") or ()),
         teams=tuple(values.get("teams") or ()),
         link=values.get("link") or "",
+        uses=values.get("uses") or 0,
     )
 
 

@@ -6,6 +6,7 @@ generous misfire grace, so a busy or suspended process catches up once instead o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -16,11 +17,17 @@ from bot.sources import Source
 
 CARD_SWEEP_SECONDS = 30
 OUTBOX_SWEEP_SECONDS = 2  # paced storm replies go out on time; stragglers after 30 s
+PLAYBOOK_SECONDS = 5  # how often playbook files are checked for changes
 RECONCILE_SECONDS = 60  # replies whose fate is unknown are checked against X this often
 
 
 def build_scheduler(
-    *, inbound: Inbound, outbox: Outbox, sources: tuple[Source, ...], poll_seconds: float
+    *,
+    inbound: Inbound,
+    outbox: Outbox,
+    sources: tuple[Source, ...],
+    poll_seconds: float,
+    playbooks: Callable[[], object] | None = None,
 ) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         timezone=UTC,
@@ -51,4 +58,6 @@ def build_scheduler(
         id="reconcile",
         kwargs={"older_than": timedelta(seconds=30)},
     )
+    if playbooks is not None:  # a saved playbook file is live within seconds, no restart
+        scheduler.add_job(playbooks, "interval", seconds=PLAYBOOK_SECONDS, id="playbooks")
     return scheduler

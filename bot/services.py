@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.access import Access
+from bot.approvals import Approvals
 from bot.clock import Clock
 from bot.config import Config
 from bot.desk import Desk
@@ -27,6 +28,7 @@ class Services:
     board: SlackBoard
     outbox: Outbox
     desk: Desk
+    approvals: Approvals
     inbound: Inbound
     sources: tuple[Source, ...]
     access: Access

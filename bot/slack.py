@@ -22,10 +22,12 @@ from bot.directory import Directory
 from bot.models import Case, Mention
 from bot.store import Store, Storm
 from handlers.blocks import (
+    ApprovalView,
     CardView,
     Linked,
     StormView,
     SuggestionButton,
+    approval_message,
     case_card,
     escape,
     moved_card,
@@ -54,6 +56,10 @@ class Board(Protocol):
     def announce(self, channel: str, text: str) -> None: ...
 
     def tell(self, *, user: str, channel: str | None, text: str) -> None: ...
+
+    def case_note(self, case_id: int, *, text: str) -> None: ...
+
+    def show_approval(self, approval_id: int) -> None: ...
 
 
 def make_web_client(*, token: str, base_url: str) -> WebClient:
@@ -86,7 +92,9 @@ class SlackBoard:
         directory: Directory,
         clock: Clock,
         channels: Callable[[], tuple[str, ...]] = tuple,
+        leads_channel: str = "",
     ) -> None:
+        self._leads_channel = leads_channel
         self._client = client
         self._store = store
         self._directory = directory
@@ -104,11 +112,11 @@ class SlackBoard:
     def card_view(self, case_id: int) -> CardView:
         store, directory = self._store, self._directory
         case = store.case(case_id)
-        buttons = tuple(
-            SuggestionButton(s["template"], directory.templates[s["template"]].label, s["score"])
+        templates = (
+            (directory.library.get(s["template"], case.lang), s["score"])
             for s in store.case_suggestions(case_id)
-            if s["template"] in directory.templates
         )
+        buttons = tuple(SuggestionButton(t.id, t.label, score) for t, score in templates if t)
         return CardView(
             case=case,
             mention=store.mention(case.mention_id),
@@ -120,6 +128,8 @@ class SlackBoard:
             joined=self._linked_case(case.joined_case),
             storm=self._linked_storm(case.storm_id),
             move_to=self._channels(),
+            approval=store.pending_approval(case_id),
+            notes=len(store.notes(case_id)),
         )
 
     def _linked_case(self, case_id: int | None) -> Linked | None:
@@ -225,6 +235,41 @@ class SlackBoard:
                 self._client.chat_postMessage(channel=user, text=text)
         except (SlackApiError, OSError) as exc:
             raise BoardError(f"Slack did not take a note for {user}: {_why(exc)}") from exc
+
+    def case_note(self, case_id: int, *, text: str) -> None:
+        """Earshot's own note in the card's thread (internal, like every thread message)."""
+        case = self._store.case(case_id)
+        thread = self._thread_of(case)
+        if thread is not None and case.channel_id:
+            self._send(case.channel_id, text=text, thread_ts=thread, what="a note on a case")
+
+    # ---- approvals ---------------------------------------------------------------------------
+
+    def show_approval(self, approval_id: int) -> None:
+        """Post a reply waiting for approval to the leads (their channel, else the card's
+        thread), or update that message once a lead decided."""
+        with self._lock(f"approval:{approval_id}"):
+            approval = self._store.approval(approval_id)
+            case = self._store.case(approval.case_id)
+            view = ApprovalView(
+                approval=approval,
+                mention=self._store.mention(approval.mention_id),
+                agent=self._directory.name(approval.agent_id),
+                decided_by=self._directory.name(approval.decided_by),
+                card=case.permalink,
+            )
+            text, blocks = approval_message(view)
+            if approval.channel_id and approval.message_ts:
+                self._update(
+                    approval.channel_id, approval.message_ts, text, blocks, what="an approval"
+                )
+                return
+            where = self._leads_channel or case.channel_id or case.channel
+            thread = None if self._leads_channel else self._thread_of(case)
+            channel, ts, _ = self._send(
+                where, text=text, blocks=blocks, thread_ts=thread, what="an approval request"
+            )
+            self._store.update_approval(approval_id, channel_id=channel, message_ts=ts)
 
     # ---- storms ------------------------------------------------------------------------------
 

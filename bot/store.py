@@ -23,12 +23,15 @@ from sqlite_utils.migrations import Migrations
 
 from bot.models import (
     Agent,
+    Approval,
+    ApprovalState,
     Author,
     Case,
     CaseState,
     Mention,
     MentionKind,
     MentionState,
+    Note,
     OutboxState,
     Priority,
     Reply,
@@ -235,6 +238,46 @@ def _routing(db: Database) -> None:
     )
 
 
+@migrations(name="0003_voice_approvals_notes")
+def _voice(db: Database) -> None:
+    outbox = _table(db, "outbox")
+    for column, kind in (("part", int), ("parts", int), ("parent_id", int), ("approved_by", str)):
+        outbox.add_column(column, kind)
+    _table(db, "approvals").create(
+        {
+            "id": int,
+            "key": str,
+            "case_id": int,
+            "mention_id": str,
+            "agent_id": str,
+            "body": str,
+            "parts": str,
+            "template": str,
+            "state": str,
+            "reason": str,
+            "requested_at": str,
+            "decided_by": str,
+            "decided_at": str,
+            "note": str,
+            "channel_id": str,
+            "message_ts": str,
+            "reply_id": int,
+        },
+        pk="id",
+        not_null={"key", "case_id", "agent_id", "parts", "state", "requested_at"},
+        foreign_keys=[("case_id", "cases", "id")],
+    )
+    _table(db, "approvals").create_index(["key"], unique=True)
+    _table(db, "approvals").create_index(["case_id", "state"])
+    _table(db, "notes").create(
+        {"ts": str, "case_id": int, "author": str, "text": str, "at": str},
+        pk="ts",
+        not_null={"case_id", "author", "text", "at"},
+        foreign_keys=[("case_id", "cases", "id")],
+    )
+    _table(db, "notes").create_index(["case_id"])
+
+
 def _table(db: Database, name: str) -> Table:
     table = db[name]
     assert isinstance(table, Table)
@@ -308,6 +351,12 @@ class Store:
             db.rollback()
             raise
         db.conn.execute("COMMIT")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Several writes that stand or fall together (rolled back on any exception)."""
+        with self._write():
+            yield
 
     def close(self) -> None:
         with self._lock:
@@ -625,12 +674,18 @@ class Store:
         case: Case,
         mention: Mention,
         agent_id: str,
-        text: str,
+        text: str | Sequence[str],
         template: str | None,
         now: datetime,
         send_after: datetime | None = None,
+        approved_by: str | None = None,
     ) -> tuple[Reply, bool]:
-        """Write a confirmed reply to the outbox before it is sent. Same key, same row."""
+        """Write a confirmed reply to the outbox before it is sent. Same key, same row.
+
+        A thread (several texts) becomes one row per part, each waiting for the part before it;
+        the first part is returned.
+        """
+        parts = [text] if isinstance(text, str) else list(text)
         row = {
             "key": key,
             "case_id": case.id,
@@ -638,13 +693,14 @@ class Store:
             "network": mention.network,
             "in_reply_to": mention.native_id,
             "agent_id": agent_id,
-            "text": text,
             "template": template,
             "state": OutboxState.PENDING.value,
             "attempts": 0,
             "created_at": _iso(now),
             "updated_at": _iso(now),
             "send_after": _iso(send_after),
+            "parts": len(parts),
+            "approved_by": approved_by,
         }
         with self._write() as db:
             existing = list(_table(db, "outbox").rows_where("key = ?", [key]))
@@ -656,8 +712,28 @@ class Store:
             ).fetchone()
             if busy:
                 raise ReplyInFlightError(f"reply {busy[0]} is {busy[1]}")
-            reply_id = _table(db, "outbox").insert(row).last_pk
-        return self.reply(int(cast(int, reply_id))), True
+            first = parent = None
+            for number, part in enumerate(parts, start=1):
+                suffix = f"#{number}" if number > 1 else ""
+                values = {"text": part, "part": number, "parent_id": parent}
+                parent = _table(db, "outbox").insert(row | values | {"key": key + suffix}).last_pk
+                first = first or parent
+        return self.reply(int(cast(int, first))), True
+
+    def next_part(self, reply_id: int) -> Reply | None:
+        """The part of a thread that follows this one, if any."""
+        rows = _table(self.db, "outbox").rows_where("parent_id = ?", [reply_id], limit=1)
+        return next((_reply_from_row(row) for row in rows), None)
+
+    def thread_parts(self, reply: Reply) -> list[Reply]:
+        """Every part of the thread ``reply`` belongs to, first to last."""
+        head = reply.key.split("#", 1)[0]
+        rows = _table(self.db, "outbox").rows_where(
+            "case_id = ? and (key = ? or key like ?)",
+            [reply.case_id, head, head + "#%"],
+            order_by="part, id",
+        )
+        return [_reply_from_row(row) for row in rows]
 
     def reply_by_key(self, key: str) -> Reply | None:
         rows = _table(self.db, "outbox").rows_where("key = ?", [key], limit=1)
@@ -667,10 +743,15 @@ class Store:
         return _reply_from_row(_table(self.db, "outbox").get(reply_id))
 
     def latest_reply(self, case_id: int) -> Reply | None:
+        """The case's latest reply; for a thread, its first part not yet sent, else its last."""
         rows = _table(self.db, "outbox").rows_where(
             "case_id = ?", [case_id], order_by="id desc", limit=1
         )
-        return next((_reply_from_row(row) for row in rows), None)
+        latest = next((_reply_from_row(row) for row in rows), None)
+        if latest is None or latest.parts == 1:
+            return latest
+        parts = self.thread_parts(latest)
+        return next((p for p in parts if p.state is not OutboxState.SENT), parts[-1])
 
     def replies(self, state: OutboxState, *, older_than: datetime | None = None) -> list[Reply]:
         where, params = "state = ?", [state.value]
@@ -683,8 +764,9 @@ class Store:
     def due_replies(self, *, now: datetime, stale_before: datetime) -> list[Reply]:
         """Pending replies to send now: paced ones whose time has come, and stragglers."""
         rows = _table(self.db, "outbox").rows_where(
-            "state = ? and ((send_after is null and updated_at < ?) or send_after <= ?)",
-            [OutboxState.PENDING.value, _iso(stale_before), _iso(now)],
+            "state = ? and ((send_after is null and updated_at < ?) or send_after <= ?) "
+            "and (parent_id is null or parent_id in (select id from outbox where state = ?))",
+            [OutboxState.PENDING.value, _iso(stale_before), _iso(now), OutboxState.SENT.value],
             order_by="coalesce(send_after, created_at), id",
         )
         return [_reply_from_row(row) for row in rows]
@@ -761,6 +843,111 @@ class Store:
         ]
         with self._write() as db:
             return int(db.execute(sql, params).rowcount)
+
+    def answered(self, *, limit: int = 20_000) -> list[tuple[str, str, str, str, str, str]]:
+        """Recent public replies with what they answered, newest last, to teach suggestions:
+        (mention text, reply text, template or "", brand, case channel, language)."""
+        rows = self.db.execute(
+            "select m.text, o.text, coalesce(o.template, ''), coalesce(m.brand, ''), c.channel, "
+            "coalesce(c.lang, '') from outbox o join mentions m on m.id = o.mention_id "
+            "join cases c on c.id = o.case_id where o.state = ? and coalesce(o.part, 1) = 1 "
+            "order by o.id desc limit ?",
+            [OutboxState.SENT.value, limit],
+        ).fetchall()
+        return [tuple(row) for row in reversed(rows)]
+
+    # ---- approvals and internal notes --------------------------------------------------------
+
+    def request_approval(
+        self,
+        *,
+        key: str,
+        case: Case,
+        mention: Mention,
+        agent_id: str,
+        body: str,
+        parts: Sequence[str],
+        template: str | None,
+        reason: str,
+        now: datetime,
+    ) -> tuple[Approval, bool]:
+        """Store a reply that waits for a lead. Same key, same request; one pending per case."""
+        row = {
+            "key": key,
+            "case_id": case.id,
+            "mention_id": mention.id,
+            "agent_id": agent_id,
+            "body": body,
+            "parts": json.dumps(list(parts), ensure_ascii=False),
+            "template": template,
+            "state": ApprovalState.PENDING.value,
+            "reason": reason,
+            "requested_at": _iso(now),
+        }
+        with self._write() as db:
+            existing = list(_table(db, "approvals").rows_where("key = ?", [key]))
+            if existing:
+                return _approval_from_row(existing[0]), False
+            if self.pending_approval(case.id) is not None:
+                raise ReplyInFlightError("a reply is waiting for a lead's approval")
+            approval_id = _table(db, "approvals").insert(row).last_pk
+        return self.approval(int(cast(int, approval_id))), True
+
+    def approval(self, approval_id: int) -> Approval:
+        return _approval_from_row(_table(self.db, "approvals").get(approval_id))
+
+    def find_approval(self, approval_id: int) -> Approval | None:
+        rows = _table(self.db, "approvals").rows_where("id = ?", [approval_id], limit=1)
+        return next((_approval_from_row(row) for row in rows), None)
+
+    def pending_approval(self, case_id: int) -> Approval | None:
+        rows = _table(self.db, "approvals").rows_where(
+            "case_id = ? and state = ?", [case_id, ApprovalState.PENDING.value], limit=1
+        )
+        return next((_approval_from_row(row) for row in rows), None)
+
+    def decide_approval(
+        self, approval_id: int, *, state: ApprovalState, by: str, now: datetime, note: str = ""
+    ) -> bool:
+        """pending -> approved | rejected, once: a second lead's click changes nothing."""
+        sql = (
+            "update approvals set state = ?, decided_by = ?, decided_at = ?, note = ? "
+            "where id = ? and state = ?"
+        )
+        params = [state.value, by, _iso(now), note, approval_id, ApprovalState.PENDING.value]
+        return self._changed(sql, params)
+
+    def update_approval(self, approval_id: int, **values: Any) -> None:
+        """Record where the request was posted, the edited text, or the reply it became."""
+        if "parts" in values:
+            values["parts"] = json.dumps(list(values["parts"]), ensure_ascii=False)
+        _table(self.db, "approvals").update(approval_id, values)
+
+    def add_note(self, *, case_id: int, author: str, text: str, ts: str, now: datetime) -> bool:
+        """Keep a thread message as an internal note; Slack's retries add nothing twice."""
+        row = {"ts": ts, "case_id": case_id, "author": author, "text": text, "at": _iso(now)}
+        with self._write() as db:
+            return bool(
+                db.execute(
+                    "insert or ignore into notes (ts, case_id, author, text, at) "
+                    "values (:ts, :case_id, :author, :text, :at)",
+                    row,
+                ).rowcount
+            )
+
+    def notes(self, case_id: int) -> list[Note]:
+        rows = _table(self.db, "notes").rows_where("case_id = ?", [case_id], order_by="ts")
+        return [
+            Note(r["case_id"], r["author"], r["text"], r["ts"], _parse(r["at"]) or _epoch())
+            for r in rows
+        ]
+
+    def case_by_card(self, *, channel_id: str, ts: str) -> Case | None:
+        """The case whose card is this Slack message (its thread holds the case's notes)."""
+        rows = _table(self.db, "cases").rows_where(
+            "channel_id = ? and card_ts = ?", [channel_id, ts], limit=1
+        )
+        return next((_case_from_row(row) for row in rows), None)
 
     # ---- routing rules: versions, proposals, examples, customer tags -------------------------
 
@@ -1051,6 +1238,7 @@ def _case_from_row(row: dict[str, Any]) -> Case:
         joined_case=row.get("joined_case"),
         storm_id=row.get("storm_id"),
         noise=row.get("noise"),
+        lang=row.get("lang") or "",
     )
 
 
@@ -1069,6 +1257,32 @@ def _reply_from_row(row: dict[str, Any]) -> Reply:
         post_url=row["post_url"],
         error=row["error"],
         send_after=_parse(row.get("send_after")),
+        part=row.get("part") or 1,
+        parts=row.get("parts") or 1,
+        parent_id=row.get("parent_id"),
+        approved_by=row.get("approved_by"),
+    )
+
+
+def _approval_from_row(row: dict[str, Any]) -> Approval:
+    return Approval(
+        id=row["id"],
+        key=row["key"],
+        case_id=row["case_id"],
+        mention_id=row["mention_id"],
+        agent_id=row["agent_id"],
+        body=row["body"] or "",
+        parts=tuple(json.loads(row["parts"])),
+        template=row["template"],
+        state=ApprovalState(row["state"]),
+        reason=row["reason"] or "",
+        requested_at=_parse(row["requested_at"]) or _epoch(),
+        decided_by=row["decided_by"],
+        decided_at=_parse(row["decided_at"]),
+        note=row["note"] or "",
+        channel_id=row["channel_id"],
+        message_ts=row["message_ts"],
+        reply_id=row["reply_id"],
     )
 
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import cards, commands, errors, modals, routing, storms
+from handlers import approvals, cards, commands, errors, modals, notes, routing, storms
 
 
 def register(app: App, services: Services) -> None:
     errors.register(app, services)
     cards.register(app, services)
     modals.register(app, services)
+    approvals.register(app, services)
+    notes.register(app, services)
     routing.register(app, services)
     storms.register(app, services)
     commands.register(app, services)

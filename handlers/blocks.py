@@ -14,6 +14,8 @@ from typing import Any
 
 from bot.models import (
     Agent,
+    Approval,
+    ApprovalState,
     Case,
     CaseState,
     Mention,
@@ -128,6 +130,8 @@ class CardView:
     joined: Linked | None = None  # the case whose conversation this third party joined
     storm: Linked | None = None  # the storm this case is part of
     move_to: tuple[str, ...] = ()  # channels the case can be moved to
+    approval: Approval | None = None  # a reply waiting for a lead
+    notes: int = 0  # internal notes in the card's thread
 
     def name(self, user_id: str | None) -> str:
         """Mrkdwn for a person: the agent's (escaped) name, else a Slack mention of the id."""
@@ -206,8 +210,13 @@ def _state_blocks(view: CardView) -> list[Block]:
         who = view.name(reply.agent_id)
         if reply.error:
             return [context(f"⏳ {who}'s reply will be retried: {escape(reply.error)}")]
-        return [context(f"⏳ Sending {who}'s reply…")]
+        part = f" (part {reply.part} of {reply.parts})" if reply.parts > 1 else ""
+        return [context(f"⏳ Sending {who}'s reply{part}…")]
+    if view.approval is not None:
+        who = view.name(view.approval.agent_id)
+        return [context(f"🛡 {who}'s reply is waiting for a lead's approval", _internal(view))]
     blocks = _open_actions(view)
+    blocks.append(context(_internal(view)))
     if reply and reply.state is OutboxState.CANCELLED:
         who = view.name(reply.agent_id)
         blocks.append(section(f"⚠️ {who}'s reply was not sent: {escape(reply.error or '')}"))
@@ -217,6 +226,11 @@ def _state_blocks(view: CardView) -> list[Block]:
         failed = f"⚠️ Reply by {who} was not sent: {escape(reply.error or '')}"
         blocks += [section(failed), {"type": "actions", "elements": [retry]}]
     return blocks
+
+
+def _internal(view: CardView) -> str:
+    notes = f" · {view.notes} note{'s' if view.notes != 1 else ''}" if view.notes else ""
+    return f"🔒 Thread replies are internal notes{notes}; only *Post publicly* reaches the customer"
 
 
 def _replied(view: CardView) -> Block:
@@ -397,10 +411,41 @@ class ComposeView:
     body: str
     meter: str  # "Signed ^JK · 212 characters left"
     network_label: str = "X"
+    slots: tuple[str, ...] = ()  # fields to fill in, one input each
+    approval: str = ""  # why a lead approves it first, or ""
+
+
+SLOT_BLOCK = "slot_"  # + slot name
+SLOT_INPUT = "earshot_slot"  # + _<slot name>: action ids are unique within a view
+
+
+def slot_label(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def _slot_input(name: str) -> Block:
+    return {
+        "type": "input",
+        "block_id": f"{SLOT_BLOCK}{name}",
+        "optional": True,
+        "label": plain(f"{slot_label(name)} — fills {{{name}?}}", 2000),
+        "element": {"type": "plain_text_input", "action_id": f"{SLOT_INPUT}_{name}"},
+    }
+
+
+def slot_values(view: Mapping[str, Any]) -> dict[str, str]:
+    """What the agent typed into each slot field of a submitted compose modal."""
+    values = view.get("state", {}).get("values", {})
+    return {
+        name: str((fields.get(f"{SLOT_INPUT}_{name}") or {}).get("value") or "")
+        for block, fields in values.items()
+        if block.startswith(SLOT_BLOCK) and (name := block[len(SLOT_BLOCK) :])
+    }
 
 
 def compose_modal(view: ComposeView) -> dict[str, Any]:
-    """Step 1: edit the reply. Shows what it answers, the signature and the characters left."""
+    """Step 1: edit the reply. Shows what it answers, the signature and the characters left;
+    one field per slot the template leaves for the agent to fill in."""
     m = view.mention
     meta = {"case": view.case_id, "template": view.template or ""}
     element = {
@@ -427,8 +472,22 @@ def compose_modal(view: ComposeView) -> dict[str, Any]:
                 "element": element,
             },
             {**context(view.meter), "block_id": METER_BLOCK},
+            *(_slot_input(name) for name in view.slots),
+            *_approval_note(view.approval),
+            context(INTERNAL_NOTE),
         ],
     }
+
+
+def _approval_note(reason: str) -> list[Block]:
+    if not reason:
+        return []
+    return [context(f"🛡 A lead approves this reply before it goes public: {escape(reason)}.")]
+
+
+INTERNAL_NOTE = (
+    "🔒 Only *Post publicly* reaches the customer. Messages in a card's thread are internal notes."
+)
 
 
 _VIEW_KEYS = ("type", "callback_id", "private_metadata", "title", "submit", "close", "blocks")
@@ -463,10 +522,32 @@ class PreviewView:
     length: int
     limit: int
     network_label: str = "X"
+    parts: tuple[str, ...] = ()  # a thread when more than one
+    warnings: tuple[str, ...] = ()
+    approval: str = ""  # why a lead approves it first, or ""
+
+
+def _public_parts(view: PreviewView) -> list[Block]:
+    parts = view.parts or (view.public_text,)
+    if len(parts) == 1:
+        return [
+            section(quote(parts[0])),
+            context(f"{view.length}/{view.limit} characters · signature included"),
+        ]
+    blocks: list[Block] = [
+        context(
+            f"🧵 Too long for one post: it goes out as a thread of {len(parts)} replies, "
+            "numbered, your signature on the last."
+        )
+    ]
+    for number, part in enumerate(parts, start=1):
+        blocks.append(section(f"*{number}/{len(parts)}*\n{quote(part)}"))
+    return blocks
 
 
 def preview_modal(view: PreviewView) -> dict[str, Any]:
-    """Step 2: exactly what goes public, signed; the agent confirms or goes back to edit."""
+    """Step 2: exactly what goes public, signed (one post or a numbered thread), what to look
+    at again; the agent confirms, or goes back to edit."""
     meta = {
         "case": view.case_id,
         "template": view.template or "",
@@ -478,18 +559,23 @@ def preview_modal(view: PreviewView) -> dict[str, Any]:
         f"This will be posted *publicly* on {view.network_label} as *@{escape(view.brand_handle)}*,"
         f" replying to @{escape(view.mention.author.handle)}:"
     )
+    if view.approval:
+        where = f"🛡 A lead approves it first ({escape(view.approval)}). Then t" + where[1:]
     edit = button("✏️ Edit", EDIT_ACTION, str(view.case_id))
+    warnings = (
+        [section("\n".join(f"⚠️ {escape(w)}" for w in view.warnings))] if view.warnings else []
+    )
     return {
         "type": "modal",
         "callback_id": CONFIRM_VIEW,
         "private_metadata": json.dumps(meta, ensure_ascii=False),
         "title": plain("Confirm public reply", 24),
-        "submit": plain("Post publicly", 24),
+        "submit": plain("Send for approval" if view.approval else "Post publicly", 24),
         "close": plain("Cancel", 24),
         "blocks": [
             section(where),
-            section(quote(view.public_text)),
-            context(f"{view.length}/{view.limit} characters · signature included"),
+            *_public_parts(view),
+            *warnings,
             {"type": "actions", "elements": [edit]},
         ],
     }
@@ -505,6 +591,108 @@ def notice_modal(title: str, text: str) -> dict[str, Any]:
     }
 
 
+# ---- approvals ----------------------------------------------------------------------------------
+
+APPROVE_ACTION = "earshot_approve"
+APPROVE_EDIT_ACTION = "earshot_approve_edit"
+REJECT_ACTION = "earshot_reject"
+APPROVE_EDIT_VIEW = "earshot_approve_edit_view"
+REJECT_VIEW = "earshot_reject_view"
+NOTE_BLOCK = "note"
+NOTE_INPUT = "earshot_note"
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalView:
+    approval: Approval
+    mention: Mention
+    agent: str  # display name
+    decided_by: str = ""  # display name
+    card: str | None = None  # the case card's permalink
+
+
+def approval_message(view: ApprovalView) -> tuple[str, list[Block]]:
+    """The request a lead sees: who wants to say what to whom, and why it needs approval."""
+    a, m = view.approval, view.mention
+    case = f"<{view.card}|case #{a.case_id}>" if view.card else f"case #{a.case_id}"
+    head = f"🛡 *Approval needed* · {case} · {escape(a.reason)}"
+    asks = f"*{escape(view.agent)}* wants to reply publicly to @{escape(m.author.handle)}:"
+    reply = "\n".join(quote(p, 2800 // max(1, len(a.parts))) for p in a.parts)
+    blocks: list[Block] = [section(head), section(f"{asks}\n{quote(m.text, 600)}")]
+    blocks.append(section(f"*Their reply*{' (a thread)' if len(a.parts) > 1 else ''}:\n{reply}"))
+    blocks.append(_approval_outcome(view))
+    text = f"Approval needed: {view.agent}'s reply to case #{a.case_id}"
+    return escape(text), blocks
+
+
+def _approval_outcome(view: ApprovalView) -> Block:
+    a, who = view.approval, escape(view.decided_by)
+    if a.state is ApprovalState.APPROVED:
+        return context(f"✅ Approved by {who}; sent through the outbox")
+    if a.state is ApprovalState.REJECTED:
+        return context(f"↩ Sent back by {who}: “{escape(a.note)}”")
+    value = str(a.id)
+    return {
+        "type": "actions",
+        "elements": [
+            button("Approve", APPROVE_ACTION, value, style="primary"),
+            button("Edit…", APPROVE_EDIT_ACTION, value),
+            button("Reject…", REJECT_ACTION, value, style="danger"),
+        ],
+    }
+
+
+def approve_edit_modal(approval: Approval) -> dict[str, Any]:
+    """A lead changes the reply's text, then approves it in one step (it is checked again)."""
+    element = {
+        "type": "plain_text_input",
+        "action_id": REPLY_INPUT,
+        "multiline": True,
+        "initial_value": approval.body,
+    }
+    return {
+        "type": "modal",
+        "callback_id": APPROVE_EDIT_VIEW,
+        "private_metadata": json.dumps({"approval": approval.id}),
+        "title": plain("Edit and approve", 24),
+        "submit": plain("Approve and post", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [
+            context("The agent's signature is added as before. Approving posts it publicly."),
+            {
+                "type": "input",
+                "block_id": REPLY_BLOCK,
+                "label": plain("Reply", 2000),
+                "element": element,
+            },
+        ],
+    }
+
+
+def reject_modal(approval: Approval) -> dict[str, Any]:
+    """Send the reply back with a note the agent will see."""
+    return {
+        "type": "modal",
+        "callback_id": REJECT_VIEW,
+        "private_metadata": json.dumps({"approval": approval.id}),
+        "title": plain("Send back", 24),
+        "submit": plain("Send back", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": NOTE_BLOCK,
+                "label": plain("What should change?", 2000),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": NOTE_INPUT,
+                    "multiline": True,
+                },
+            },
+        ],
+    }
+
+
 # ---- /mentions --------------------------------------------------------------------------------
 
 HELP = (
@@ -516,10 +704,14 @@ HELP = (
     "• `/mentions route history` — every change: who, when, what\n"
     "• `/mentions route undo` — put the rules back as before the last change (leads)\n"
     "• `/mentions tag @handle +vip -press` — tag a customer (rules can route on tags)\n"
+    "• `/mentions playbooks` — the reply templates in use; `/mentions playbooks reload` "
+    "picks up edited playbook files now (leads; saved files are also picked up by themselves)\n"
     "• `/mentions help` — this help\n"
     "On a card: pick a suggested reply or *Write reply*, check the preview (your signature is "
-    "added), then *Post publicly*. *Move to…* re-routes a case and teaches routing. Only "
-    "configured agents can post."
+    "added), then *Post publicly*. Long replies go out as a numbered thread. Replies of "
+    "trainees, and on cases a rule protects, wait for a lead's approval. Messages in a card's "
+    "thread are internal notes: they never go public. *Move to…* re-routes a case and teaches "
+    "routing. Only configured agents can post."
 )
 
 

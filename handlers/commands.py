@@ -9,13 +9,14 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.access import Refused
+from bot.library import playbook_problems_text
 from bot.problems import did_you_mean
 from bot.services import Services
 from handlers import blocks
 from handlers import rule_blocks as rb
 from handlers.routing import dry_run_view, history_lines
 
-SUBCOMMANDS = ("help", "queue", "route", "tag")
+SUBCOMMANDS = ("help", "queue", "route", "tag", "playbooks")
 ROUTE_SUBCOMMANDS = ("test", "history", "undo")
 
 
@@ -47,6 +48,8 @@ def _dispatch(ack: Ack, services: Services, command: dict[str, Any], open_view: 
         _route(ack, services, user=user, words=words[1:], text=text, open_view=open_view)
     elif sub == "tag":
         ack(text=_tag(services, user=user, words=words[1:]))
+    elif sub == "playbooks":
+        ack(text=_playbooks(services, user=user, words=words[1:]))
     else:
         hint = did_you_mean(sub, SUBCOMMANDS)
         ack(text=f"I don't know `/mentions {sub}`. {hint}\n\n{blocks.HELP}")
@@ -105,3 +108,34 @@ def _tag(services: Services, *, user: str, words: list[str]) -> str:
     tags = services.desk.tag_customer(user, network="x", handle=handle, changes=changes)
     shown = ", ".join(sorted(tags)) or "no tags"
     return f"@{handle} now has {shown}."
+
+
+def _playbooks(services: Services, *, user: str, words: list[str]) -> str:
+    """`/mentions playbooks [reload]`: what is loaded; leads reload after editing a file."""
+    library = services.directory.library
+    if not words:
+        ids = sorted({t.id for t in library.templates})
+        shown = ", ".join(f"`{i}`" for i in ids[:40]) + (" …" if len(ids) > 40 else "")
+        return (
+            f"{len(library.templates)} templates ({len(ids)} ids) from `{library.folder}`: "
+            f"{shown}\nSaved files are picked up within seconds; `/mentions playbooks reload` "
+            "does it now."
+        )
+    if words[0].lower() != "reload":
+        return "Usage: `/mentions playbooks` or `/mentions playbooks reload` (leads)."
+    verdict = services.access.may_steer(user, action="reload the playbooks")
+    if not verdict.allowed:
+        now = services.clock.now()
+        services.store.audit(actor=user, action="refused", now=now, attempted="playbooks reload")
+        raise Refused(verdict.reason)
+    result = library.reload()
+    services.store.audit(
+        actor=user,
+        action="playbooks.reloaded" if result.ok else "playbooks.refused",
+        now=services.clock.now(),
+        templates=result.templates,
+        problems=len(result.problems),
+    )
+    if result.ok:
+        return f"✅ Reloaded: {result.templates} templates in use now."
+    return playbook_problems_text(result.problems, kept=result.templates)

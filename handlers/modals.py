@@ -13,6 +13,8 @@ from slack_sdk.errors import SlackApiError
 from bot import voice
 from bot.access import Refused
 from bot.desk import Draft
+from bot.models import Approval
+from bot.playbooks import fill_slots
 from bot.services import Services
 from handlers import blocks
 
@@ -27,7 +29,23 @@ def compose_view(draft: Draft, body: str | None = None) -> blocks.ComposeView:
         agent=draft.agent,
         body=text,
         meter=blocks.meter(signature=draft.agent.signature, left=left),
+        slots=draft.slots if body is None else (),
+        approval=draft.approval,
     )
+
+
+def _slot_errors(text: str, view: dict[str, Any]) -> dict[str, str]:
+    """Each slot field whose slot is still unfilled in the text, as an error on that field."""
+    fields = [
+        b["block_id"]
+        for b in view.get("blocks", [])
+        if b.get("block_id", "").startswith(blocks.SLOT_BLOCK)
+    ]
+    return {
+        block: f"Fill in {blocks.slot_label(name).lower()}."
+        for block in fields
+        if f"{{{(name := block[len(blocks.SLOT_BLOCK) :])}?}}" in text
+    }
 
 
 def _typed(view: dict[str, Any]) -> str:
@@ -55,10 +73,12 @@ def register(app: App, services: Services) -> None:
 
     @app.view(blocks.COMPOSE_VIEW)
     def compose_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        meta, text = json.loads(view["private_metadata"]), _typed(view)
+        meta, filled = json.loads(view["private_metadata"]), blocks.slot_values(view)
+        text = fill_slots(_typed(view), filled)
         preview = desk.preview(body["user"]["id"], text, case_id=int(meta["case"]))
         if preview.problems or preview.answering is None:
-            ack(response_action="errors", errors={blocks.REPLY_BLOCK: " ".join(preview.problems)})
+            errors = _slot_errors(text, view) or {blocks.REPLY_BLOCK: " ".join(preview.problems)}
+            ack(response_action="errors", errors=errors)
             return
         shown = blocks.PreviewView(
             case_id=int(meta["case"]),
@@ -70,6 +90,9 @@ def register(app: App, services: Services) -> None:
             brand_handle=brand.handle,
             length=preview.length,
             limit=voice.X_LIMIT,
+            parts=preview.parts,
+            warnings=preview.warnings,
+            approval=preview.approval,
         )
         ack(response_action="update", view=blocks.preview_modal(shown))
 
@@ -87,6 +110,10 @@ def register(app: App, services: Services) -> None:
             )
         except Refused as exc:
             ack(response_action="update", view=blocks.notice_modal("Not sent", str(exc)))
+            return
+        if isinstance(reply, Approval):
+            text = "Your reply is with the leads. It goes public once a lead approves it."
+            ack(response_action="update", view=blocks.notice_modal("Sent for approval", text))
             return
         ack()  # the reply is safe in the outbox; the modal closes, the outbox worker sends it
         desk.send_soon(reply.id)

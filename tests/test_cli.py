@@ -50,7 +50,7 @@ signature = "^JK"
 def test_check_accepts_the_example_config(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "--config", str(EXAMPLE)]) == 0
     out = capsys.readouterr().out
-    assert "OK" in out and "7 routing rule(s)" in out and "2 agent(s)" in out
+    assert "OK" in out and "7 routing rule(s)" in out and "3 agent(s)" in out
 
 
 def test_check_lists_every_problem_at_once_and_exits_2(
@@ -188,9 +188,11 @@ def test_demo_once_runs_the_whole_loop_and_exits_0() -> None:
     )
     assert done.returncode == 0, done.stderr
     public = [line for line in done.stdout.splitlines() if "posted publicly" in line]
-    assert len(public) == 2
+    assert len(public) == 3
     assert public[0].rstrip("”").endswith("today. ^JK") and public[1].rstrip("”").endswith("^MP")
+    assert public[2].rstrip("”").endswith("^TL")  # the trainee's, once a lead approved it
     assert "Only agents configured for Skylark Air" in done.stdout
+    assert "internal note" in done.stdout and "Send for approval" in done.stdout
 
 
 def test_run_serves_slack_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:

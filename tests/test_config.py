@@ -355,3 +355,56 @@ def test_line_index_maps_tables_arrays_and_keys_to_lines() -> None:
     assert lines["earshot.database"] == 3
     assert lines["routing.rules[2]"] == 19
     assert lines["agents[2].signature"] == 31
+
+
+# ---- the brand's voice and agents ---------------------------------------------------------------
+
+TEAM = """
+[[agents]]
+slack_id = "U0JANEKIM1"
+name = "Jane Kim"
+
+[[agents]]
+slack_id = "U0THEOTRN1"
+name = "Theo Lane"
+trainee = true
+
+[[agents]]
+slack_id = "U0MINJUN01"
+name = "Min-jun Park"
+signature = "~MJ"
+"""
+
+
+@pytest.mark.parametrize(
+    ("fmt", "expected"),
+    [("^{initials}", "^JK"), ("-{first_name}", "-Jane"), ("/{initials}", "/JK"), ("", "")],
+)
+def test_agents_sign_in_the_brands_format_unless_they_sign_their_own(
+    fmt: str, expected: str
+) -> None:
+    text = MINIMAL.replace("[routing]", f'[brand.voice]\nsignature = "{fmt}"\n\n[routing]') + TEAM
+    jane, theo, minjun = _parse(text).agents
+    assert jane.signature == expected
+    assert minjun.signature == "~MJ" and not jane.trainee and theo.trainee
+
+
+def test_the_brand_voice_is_read_with_its_defaults() -> None:
+    text = MINIMAL.replace(
+        "[routing]", '[brand.voice]\nbanned = ["calm down"]\nwarn_links = false\n\n[routing]'
+    )
+    voice = _parse(text).brand.voice
+    assert voice.banned == ("calm down",) and voice.warn_links is False
+    assert voice.signature == "^{initials}" and voice.greetings == ()
+
+
+def test_an_unknown_signature_format_names_the_allowed_ones() -> None:
+    text = MINIMAL.replace("[routing]", '[brand.voice]\nsignature = "{initials}!"\n\n[routing]')
+    [problem] = _problems(text)
+    assert problem.where == "brand.voice.signature" and "^{initials}" in problem.fix
+
+
+def test_two_agents_whose_derived_signatures_clash_are_told_to_set_initials() -> None:
+    text = MINIMAL + TEAM.replace("Theo Lane", "Jenna Kowalski")
+    [problem] = _problems(text)
+    assert problem.where == "agents[2].signature" and "initials" in problem.fix

@@ -93,14 +93,15 @@ def test_typing_updates_the_character_meter(bot: Sandbox) -> None:
     assert "24 characters over" in meter()  # 300 + space + ^JK = 304
 
 
-def test_a_reply_over_the_limit_is_refused_in_the_modal(bot: Sandbox) -> None:
+def test_a_reply_too_long_even_for_a_thread_is_refused_in_the_modal(bot: Sandbox) -> None:
     assert bot.driver is not None
     post(bot, "@SkylarkAir my flight is delayed again", handle="dana")
     modal = open_modal(bot, user=JANE, card=card_for(bot, "dana"), action_id=blocks.WRITE_ACTION)
-    values = {blocks.REPLY_BLOCK: {blocks.REPLY_INPUT: "환불" * 140}}  # Korean weighs double
+    text = "환불 " * 700  # Korean weighs double: far more than 9 posts
+    values = {blocks.REPLY_BLOCK: {blocks.REPLY_INPUT: text}}
     answer, view = bot.driver.submit(user=JANE, view_id=modal["id"], values=values)
     assert answer.json()["response_action"] == "errors"
-    assert "over X's limit" in answer.json()["errors"][blocks.REPLY_BLOCK]
+    assert "thread of 9" in answer.json()["errors"][blocks.REPLY_BLOCK]
     assert view is not None and view["callback_id"] == blocks.COMPOSE_VIEW
     assert bot.x.replies() == []
 

@@ -7,7 +7,16 @@ import json
 from typing import Any
 
 import pytest
-from support import card_for, card_text, cards_for, eventually, fresh, open_modal, post
+from support import (
+    card_for,
+    card_text,
+    cards_for,
+    eventually,
+    fresh,
+    open_modal,
+    post,
+    reply_through_slack,
+)
 
 from bot.models import CaseState
 from bot.sandbox.harness import JANE, KAI, ROSA, Sandbox
@@ -309,16 +318,24 @@ def test_a_rule_can_require_a_leads_approval_and_notify_a_group(bot: Sandbox) ->
     assert "replies need a lead's approval" in card_text(card)
     ping = eventually(lambda: [m for m in bot.slack.messages() if m.get("thread_ts") == card["ts"]])
     assert "<!subteam^S0CARELEAD>" in ping[0]["text"]
-    bot.driver.click(user=JANE, message=card, action_id=blocks.WRITE_ACTION)
-    refusal = eventually(lambda: bot.slack.ephemerals(JANE))[0]
-    assert "need a lead's approval" in refusal["text"]
-    assert bot.x.replies() == []
-    from support import reply_through_slack  # a lead who is also an agent can send it
-
-    body = "Marta, we're on it. DM us your booking code, please."
-    reply_through_slack(
-        bot, user=ROSA, card=fresh(bot, card), action_id=blocks.WRITE_ACTION, body=body
+    reply_through_slack(bot, user=JANE, card=card)  # an agent's reply waits for a lead
+    request = eventually(
+        lambda: [m for m in bot.slack.messages("#care-leads") if "Approval needed" in m["text"]]
     )
+    assert "rule “vip”" in card_text(request[0])
+    assert bot.x.replies() == []
+    bot.driver.click(user=ROSA, message=request[0], action_id=blocks.APPROVE_ACTION)
+    sent = eventually(bot.x.replies)
+    assert sent[0]["requested_text"].endswith("^JK")
+
+
+def test_a_lead_answering_a_case_that_needs_approval_posts_at_once(bot: Sandbox) -> None:
+    assert bot.driver is not None
+    bot.driver.command(user=JANE, text="tag @marta +vip")
+    post(bot, "@SkylarkAir my flight is delayed again", handle="marta")
+    card = card_for(bot, "marta")
+    body = "Marta, we're on it. DM us your booking code, please."
+    reply_through_slack(bot, user=ROSA, card=card, action_id=blocks.WRITE_ACTION, body=body)
     sent = eventually(bot.x.replies)
     assert sent[0]["requested_text"].endswith("^RD")
 

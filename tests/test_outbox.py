@@ -126,3 +126,37 @@ def test_a_refused_reply_shows_on_the_card_and_can_be_retried(bot: Sandbox) -> N
     bot.driver.click(user=JANE, message=shown, action_id=blocks.RETRY_ACTION)
     bot.slack.wait_for(lambda: "Replied by Jane Kim" in card_text(fresh(bot, card)))
     assert len(bot.x.replies()) == 1
+
+
+LONG = (
+    "We're so sorry about the delay, Dana. The aircraft for SK212 is held in Porto by the storm "
+    "and the new departure is 18:40. Your connection to Madrid is protected: we have moved you to "
+    "the 21:05 flight at no cost. Meal vouchers are at the service desk next to gate 14, and the "
+    "lounge is open to you while you wait. DM us if the new times do not work for you."
+)
+
+
+def test_a_thread_crashed_after_its_first_part_is_finished_once_after_restart(
+    bot: Sandbox,
+) -> None:
+    """Part 1 went public, then the process died: part 1 is reconciled (not re-posted) and part
+    2 goes out once, replying to part 1."""
+    assert bot.runtime is not None
+    tweet = post(bot, "@SkylarkAir my flight is delayed again", handle="dana")
+    card_for(bot, "dana")
+    services = bot.runtime.services
+    case_id = services.store.open_cases()[0].id
+    services.desk.draft(case_id, JANE, template_id=None)
+    first = services.desk.confirm(key="t1", case_id=case_id, user_id=JANE, body=LONG, template=None)
+    assert isinstance(first, Reply) and first.parts == 2
+    assert services.store.start_sending(first.id, now=services.clock.now())
+    _publish_directly(bot, text=first.text, tweet=tweet)  # X took part 1; the process died
+    bot.stop_bot()
+    bot.start_bot()
+    replies = bot.x.wait_for(lambda: len(bot.x.replies()) == 2 and bot.x.replies(), timeout=10)
+    one, two = sorted(replies, key=lambda r: int(r["id"]))
+    assert one["requested_text"] == first.text and "1/2" in one["requested_text"]
+    assert two["referenced_tweets"] == [{"type": "replied_to", "id": one["id"]}]
+    assert two["requested_text"].endswith("^JK 2/2")
+    store = bot.runtime.services.store  # type: ignore[union-attr]
+    assert [p.state for p in store.thread_parts(first)] == [OutboxState.SENT] * 2

@@ -8,8 +8,9 @@ import pytest
 
 from bot import voice
 from bot.config import BUNDLED_PLAYBOOKS, load_playbooks
+from bot.library import check_playbooks
 from bot.models import Author, Mention
-from bot.playbooks import Template, parse_playbook, placeholder_values, render
+from bot.playbooks import Template, fill_slots, parse_playbook, placeholder_values, render
 
 BUNDLED_FILES = sorted(BUNDLED_PLAYBOOKS.glob("*.toml"))
 
@@ -51,10 +52,11 @@ def test_every_bundled_playbook_file_loads_with_zero_problems(path: Path) -> Non
     assert templates
 
 
-def test_the_bundled_folder_loads_as_a_whole_with_unique_ids() -> None:
-    templates, problems = load_playbooks(BUNDLED_PLAYBOOKS, brand="Skylark Air")
+def test_the_bundled_folder_loads_as_a_whole_with_unique_ids_per_language() -> None:
+    templates, problems = check_playbooks(BUNDLED_PLAYBOOKS, brand="Skylark Air")
     assert [str(p) for p in problems] == []
-    assert len({t.id for t in templates}) == len(templates)
+    assert len({(t.id, t.lang) for t in templates}) == len(templates)
+    assert any(t.lang == "ko" for t in templates)  # translations share the English ids
 
 
 def _bundled_templates() -> list[Template]:
@@ -65,8 +67,11 @@ def _bundled_templates() -> list[Template]:
 @pytest.mark.parametrize("template", _bundled_templates(), ids=lambda t: t.id)
 def test_every_bundled_template_renders_within_x_limit_for_a_long_name(template: Template) -> None:
     mention = _mention(name="Wolfeschlegelsteinhausenberger Smith", handle="a_very_long_hand")
-    values = placeholder_values(mention, brand="Skylark Air", agent="Maximiliana")
-    public = voice.sign(render(template.text, values), "^MP")
+    values = placeholder_values(
+        mention, brand="Skylark Air", agent="Maximiliana", link=template.link
+    )
+    filled = fill_slots(render(template.text, values), {s: "x" * 20 for s in template.slots})
+    public = voice.sign(filled, "^MP")
     assert voice.weighted_length(public) <= voice.X_LIMIT
     assert "{" not in public
 

@@ -12,6 +12,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -93,6 +94,27 @@ class SlackDriver:
 
     def _user(self, user: str) -> dict[str, str]:
         return {"id": user, "username": user.lower(), "name": user.lower(), "team_id": self._team}
+
+    # ---- events ------------------------------------------------------------------------------
+
+    def event(self, event: Mapping[str, Any], *, event_id: str | None = None) -> Answer:
+        """Deliver an Events API ``event_callback`` (a replay with the same ``event_id`` is what
+        Slack sends when it retries)."""
+        body = {
+            "token": "sandbox",
+            "team_id": self._team,
+            "api_app_id": "A0EARSHOT",
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
+            "event_time": int(time.time()),
+            "event": dict(event),
+        }
+        return self.send(json.dumps(body), content_type="application/json")
+
+    def say_in_thread(self, *, user: str, channel: str, thread_ts: str, text: str) -> Answer:
+        """A person writes in a message's thread; Slack tells the app."""
+        event = self._slack.user_says(user=user, channel=channel, text=text, thread_ts=thread_ts)
+        return self.event(event)
 
     # ---- slash commands ----------------------------------------------------------------------
 

@@ -20,7 +20,8 @@ from bot.sandbox.x import XEmulator
 
 BRAND_USER_ID = "1500000000000000001"
 JANE = "U0JANEKIM1"  # agent Jane Kim ^JK
-MINJUN = "U0MINJUN01"  # agent Min-jun Park ^MP
+MINJUN = "U0MINJUN01"  # agent Min-jun Park ^MP (both signatures from the brand's format)
+THEO = "U0THEOTRN1"  # trainee agent Theo Lane ^TL: a lead approves his replies
 SAM = "U0SAMGUEST"  # a workspace member who is not an agent
 ROSA = "U0ROSALEAD"  # a lead (steers routing; not an agent)
 KAI = "U0KAILEAD1"  # a lead through the leads' user group S0CARELEAD
@@ -99,6 +100,7 @@ def open_sandbox(
         users={
             JANE: "Jane Kim",
             MINJUN: "Min-jun Park",
+            THEO: "Theo Lane",
             SAM: "Sam Guest",
             ROSA: "Rosa Diaz",
             KAI: "Kai Moana",

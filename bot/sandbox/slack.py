@@ -495,6 +495,7 @@ class SlackEmulator(EmulatorServer):
         self._channel_names: dict[str, str] = {v: k for k, v in self._channel_ids.items()}
         self._users: dict[str, str] = dict(self._initial_users)
         self._messages: list[dict[str, Any]] = []
+        self._user_messages: list[dict[str, Any]] = []
         self._ephemerals: list[dict[str, Any]] = []
         self._views: dict[str, dict[str, Any]] = {}
         self._used_triggers: set[str] = set()
@@ -625,6 +626,31 @@ class SlackEmulator(EmulatorServer):
         now_us = int(time.time() * 1_000_000)
         self._last_ts_us = max(now_us, self._last_ts_us + 1)
         return f"{self._last_ts_us // 1_000_000}.{self._last_ts_us % 1_000_000:06d}"
+
+    def user_says(
+        self, *, user: str, channel: str, text: str, thread_ts: str | None = None
+    ) -> dict[str, Any]:
+        """A person posts a message (not through the API): returns the ``message`` event Slack
+        would deliver to the app. Kept apart from the bot's own messages."""
+        with self._changing():
+            channel_id = self._channel(channel, create=True) or channel
+            event = {
+                "type": "message",
+                "channel": channel_id,
+                "channel_type": "channel",
+                "user": user,
+                "text": text,
+                "ts": self._next_ts(),
+                "team": self.team_id,
+            }
+            if thread_ts:
+                event["thread_ts"] = thread_ts
+            self._user_messages.append(copy.deepcopy(event))
+            return event
+
+    def user_messages(self) -> list[dict[str, Any]]:
+        with self._cond:
+            return copy.deepcopy(self._user_messages)
 
     def _new_hash(self) -> str:
         return f"{int(time.time())}.{uuid.uuid4().hex[:8]}"
