@@ -409,6 +409,8 @@ class Desk:
             return f"{self._directory.name(case.claimed_by)} is on it"
         if self._approval_reason(case, user_id):
             return "needs a lead's approval"
+        if self._store.pending_approval(case.id) is not None:
+            return "a reply to it is waiting for a lead's approval"
         return ""
 
     def _queue_storm_reply(

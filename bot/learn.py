@@ -399,10 +399,16 @@ def _best_leaders(
 
 
 def _unique_ids(made: Sequence[tuple[Template, _Cluster]]) -> list[tuple[Template, _Cluster]]:
-    """Most used first; a repeated id gets -2, -3 in that order."""
+    """Most used first; ids start with the brand (ids are unique across every playbook file,
+    and several brands learn the same "thanks" reply); a repeated id gets -2, -3 in order."""
     ranked = sorted(made, key=lambda tc: (-len(tc[1].members), tc[0].id))
     used: set[str] = set()
-    return [(replace(t, id=_unique_id(t.id, used)), c) for t, c in ranked]
+    return [(replace(t, id=_unique_id(_branded(t), used)), c) for t, c in ranked]
+
+
+def _branded(template: Template) -> str:
+    brand = _file_slug(template.brands[0]) if template.brands else ""
+    return f"{brand}-{template.id}"[:58].strip("-") if brand else template.id
 
 
 def _template(

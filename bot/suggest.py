@@ -232,12 +232,29 @@ class _Scored:
 
 
 @dataclass(frozen=True, slots=True)
-class _Prior:
-    """Popularity for one brand and channel, per template id (group)."""
+class _Popularity:
+    """Past replies per template id (group) for one brand: template uses plus sends."""
 
-    brand: dict[int, int]  # template uses plus sends for the brand: the padding order and why
-    lift: dict[int, float]  # usage bonus: from the same plus the sends in the case's channel
-    ranked: list[int]  # groups of ``brand``, most used first, ties to the lower template id
+    counts: dict[int, int]
+    most: int  # the largest count (0 when none)
+    ranked: list[int]  # groups, most used first, ties to the lower template id
+
+
+@dataclass(frozen=True, slots=True)
+class _Prior:
+    """Popularity for one brand and channel: the brand's, plus the channel's sends once more
+    for the usage bonus, log-scaled so that the most used template here gets ``USAGE_BONUS``."""
+
+    brand: _Popularity
+    team: dict[int, int]  # sends in the case's channel
+    scale: float
+
+    def lift(self, group: int) -> float:
+        """The usage bonus of a template id."""
+        if not self.scale:
+            return 0.0
+        used = self.brand.counts.get(group, 0) + self.team.get(group, 0)
+        return self.scale * math.log1p(used) if used else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,7 +399,8 @@ class Suggester:
         self._seen: set[tuple[int, str]] = set()  # (group, form) of the past mentions kept
         self._uses: dict[tuple[str, str], dict[int, int]] = {}  # (brand, team) -> group -> sends
         self._everywhere, self._static = self._template_uses()
-        self._priors: dict[tuple[str, str], _Prior] = {}  # (brand, team), cleared by ``learn``
+        self._popularity: dict[str, _Popularity] = {}  # brand -> its popularity, until ``learn``
+        self._priors: dict[tuple[str, str], _Prior] = {}  # (brand, team) -> prior, until ``learn``
         self._flags: dict[tuple[str, str, str], bytearray] = {}
         self._languages: dict[str, bytearray] = {}
         self._scoped = [i for i, t in enumerate(self._templates) if t.brands]
@@ -470,7 +488,7 @@ class Suggester:
         words = _words(sent.text)
         with self._lock:
             self._count_use(sent, group)
-            self._priors.clear()
+            self._forget_prior(sent.brand.casefold())
             form = " ".join(words)
             if not words or (group, form) in self._seen:
                 return
@@ -494,28 +512,40 @@ class Suggester:
             counts = self._uses.setdefault(key, {})
             counts[group] = counts.get(group, 0) + 1
 
+    def _forget_prior(self, brand: str) -> None:
+        """A send for ``brand`` changed its popularity (and no other brand's)."""
+        self._popularity.pop(brand, None)
+        self._priors = {key: prior for key, prior in self._priors.items() if key[0] != brand}
+
     def _prior(self, brand: str, team: str) -> _Prior:
-        """Popularity here: template uses and sends for the brand, plus the channel's sends
-        for the bonus. Cached until the next ``learn``."""
+        """Popularity for the brand and channel; cached until a send for the brand."""
         key = (brand.casefold(), team)
         if (prior := self._priors.get(key)) is None:
-            popular = dict(self._everywhere) if key[0] else {}
-            for found in (self._static.get(key[0], {}), self._uses.get((key[0], ""), {})):
-                for group, n in found.items():
-                    popular[group] = popular.get(group, 0) + n
-            counts = popular
-            if team and (here := self._uses.get(key)):
-                counts = dict(popular)
-                for group, n in here.items():
-                    counts[group] = counts.get(group, 0) + n
-            scale = USAGE_BONUS / math.log1p(max(counts.values(), default=1))
-            lift = {group: scale * math.log1p(n) for group, n in counts.items()}
-            ranked = sorted(popular, key=lambda g: (-popular[g], self._id_order[g]))
-            prior = _Prior(popular, lift, ranked)
+            popular = self._brand_popularity(key[0])
+            here = self._uses.get(key, {}) if team else {}
+            most = max((popular.counts.get(g, 0) + n for g, n in here.items()), default=0)
+            most = max(most, popular.most)
+            prior = _Prior(popular, here, USAGE_BONUS / math.log1p(most) if most else 0.0)
             if len(self._priors) >= _ELIGIBLE_LIMIT:
                 self._priors.clear()
             self._priors[key] = prior
         return prior
+
+    def _brand_popularity(self, brand: str) -> _Popularity:
+        """Uses of the templates for every brand (unless ``brand`` is ""), of the brand's own
+        templates, and sends for the brand."""
+        if (found := self._popularity.get(brand)) is None:
+            counts = dict(self._everywhere) if brand else {}
+            for more in (self._static.get(brand, {}), self._uses.get((brand, ""), {})):
+                for group, n in more.items():
+                    counts[group] = counts.get(group, 0) + n
+            order = self._id_order
+            ranked = [g for _, _, g in sorted((-n, order[g], g) for g, n in counts.items())]
+            found = _Popularity(counts, max(counts.values(), default=0), ranked)
+            if len(self._popularity) >= _ELIGIBLE_LIMIT:
+                self._popularity.clear()
+            self._popularity[brand] = found
+        return found
 
     # ---- suggesting ----------------------------------------------------------------------------
 
@@ -542,12 +572,12 @@ class Suggester:
                 self._ranked(total, index, doc_id, fits=flags[index] == 2, team=team)
                 for total, index, doc_id in chosen
             ]
-            if len(ranked) < limit and prior.ranked:
+            if len(ranked) < limit and prior.brand.ranked:
                 taken = {self._group_of[index] for _, index, _ in chosen}
                 ranked += self._popular(
                     prior,
                     flags,
-                    taken,
+                    taken=taken,
                     limit=limit - len(ranked),
                     lang=lang,
                     brand=brand,
@@ -563,8 +593,10 @@ class Suggester:
         if not words:
             return []
         query = self._query(words)
-        bonus = (TEAM_BONUS if team in self._teamed else 0.0) + (USAGE_BONUS if prior.lift else 0.0)
-        best = self._shortlist(query, flags, limit=limit, lift=prior.lift, bonus=bonus)
+        bonus = (TEAM_BONUS if team in self._teamed else 0.0) + (
+            USAGE_BONUS if prior.scale else 0.0
+        )
+        best = self._shortlist(query, flags, limit=limit, prior=prior, bonus=bonus)
         totals = [
             self._total(found, lang=lang, flags=flags, prior=prior)
             for found in best.values()
@@ -576,19 +608,19 @@ class Suggester:
         self,
         prior: _Prior,
         flags: bytearray,
-        taken: set[int],
         *,
+        taken: set[int],
         limit: int,
         lang: str,
         brand: str,
         team: str,
     ) -> list[Ranked]:
         """Up to ``limit`` eligible templates not ``taken``, by popularity: those made for
-        ``team`` first, then the rest, most used first (``prior.ranked``)."""
+        ``team`` first, then the rest, most used for the brand first."""
         ids = len(self._templates)
         picks: list[Ranked] = []
         for wanted in (2, 1) if team in self._teamed else (1,):
-            for group in prior.ranked:
+            for group in prior.brand.ranked:
                 if len(picks) == limit:
                     return picks
                 if flags[ids + group] != wanted or group in taken:
@@ -597,9 +629,8 @@ class Suggester:
                 template = self._templates[index]
                 name = next((b for b in template.brands if b.casefold() == brand.casefold()), brand)
                 made_for = team if flags[index] == 2 else ""
-                picks.append(
-                    Ranked(template, 0.0, "", Via.POPULAR, made_for, prior.brand[group], name)
-                )
+                uses = prior.brand.counts[group]
+                picks.append(Ranked(template, 0.0, "", Via.POPULAR, made_for, uses, name))
         return picks
 
     def _query(self, words: list[str]) -> _Query:
@@ -661,13 +692,13 @@ class Suggester:
         return flags
 
     def _shortlist(
-        self, query: _Query, flags: bytearray, *, limit: int, lift: dict[int, float], bonus: float
+        self, query: _Query, flags: bytearray, *, limit: int, prior: _Prior, bonus: float
     ) -> dict[int, _Scored]:
         """Re-score documents, best estimate first, ties to the lower template id, and keep each
         template id's best. Once ``candidates`` are re-scored, a document is skipped when its
-        estimate (plus the estimate's error, and ``bonus`` if its template can get one) cannot
-        beat the ``limit``-th best score so far (or the cutoff); never more than ``_WIDEN``
-        times ``candidates`` are re-scored."""
+        estimate (plus the estimate's error and the bonuses its template can get, at most
+        ``bonus``) cannot beat the ``limit``-th best score so far (or the cutoff); never more
+        than ``_WIDEN`` times ``candidates`` are re-scored."""
         found = self._index.count(query.terms)
         best: dict[int, _Scored] = {}
         per_group: dict[int, int] = {}
@@ -680,10 +711,7 @@ class Suggester:
                 doc, flag = self._docs[doc_id], flags[self._slot[doc_id]]
                 if not flag or per_group.get(doc.group, 0) >= PER_TEMPLATE:
                     continue
-                if (
-                    plain <= bar
-                    and plain + (flag == 2) * TEAM_BONUS + lift.get(doc.group, 0) <= bar
-                ):
+                if plain <= bar and plain + self._bonus(doc.group, flag, prior) <= bar:
                     continue  # only a bonus could lift it, and its bonus is too small
                 per_group[doc.group] = per_group.get(doc.group, 0) + 1
                 score = _similarity(query, doc)
@@ -713,6 +741,12 @@ class Suggester:
             best[doc.group] = _Scored(doc_id, _similarity(query, doc))
             budget -= 1
 
+    @staticmethod
+    def _bonus(group: int, flag: int, prior: _Prior) -> float:
+        """The most a template id's bonuses can add (the usage bonus, and the team bonus when
+        one of its translations is made for the case's channel)."""
+        return prior.lift(group) + (TEAM_BONUS if flag == 2 else 0.0)
+
     def _bar(self, best: dict[int, _Scored], limit: int) -> float:
         """The score to beat: the ``limit``-th best so far, or the cutoff while there are fewer."""
         scores = heapq.nlargest(limit, (s.score for s in best.values()))
@@ -725,7 +759,7 @@ class Suggester:
         doc = self._docs[found.doc_id]
         index = self._variant(doc.group, lang, flags) if doc.via is Via.HISTORY else doc.slot
         total = found.score + (TEAM_BONUS if flags[index] == 2 else 0.0)
-        return total + prior.lift.get(doc.group, 0.0), index, found.doc_id
+        return total + prior.lift(doc.group), index, found.doc_id
 
     def _ranked(self, total: float, index: int, doc_id: int, *, fits: bool, team: str) -> Ranked:
         """The suggestion, showing its score with bonuses capped at 100."""

@@ -24,6 +24,7 @@ from bot.learn import (
     read_pairs,
     write_playbooks,
 )
+from bot.library import check_playbooks
 from bot.models import Author, Mention
 from bot.playbooks import Template, parse_playbook, worst_case_length
 
@@ -311,7 +312,7 @@ def test_ids_are_slugs_unique_per_brand() -> None:
     templates = _templates(pairs, similarity=95)[SKYLARK]
     ids = [t.id for t in templates]
     assert len(ids) == 2 == len(set(ids))
-    assert all(i.startswith("dm-bag-tag") for i in ids)
+    assert all(i.startswith("skylark-air-dm-bag-tag") for i in ids)  # brand first: unique
 
 
 def test_mention_language_decides_the_template_language() -> None:
@@ -501,3 +502,16 @@ def test_bad_lines_are_reported_with_line_numbers_and_good_ones_kept() -> None:
     assert problems[2].where == "reply.created_at"
     assert problems[3].where == "mention" and '"text" is missing' in problems[3].message
     assert str(problems[0]).startswith("history.jsonl:2:")
+
+
+# Regression: two brands learning the same reply wrote the same id, so the folder failed lint.
+def test_two_brands_learning_the_same_reply_write_a_folder_that_lints_clean(
+    tmp_path: Path,
+) -> None:
+    thanks = "@x You're welcome, have a great day! ^JK"
+    pairs = [
+        _pair(brand, f"@{brand} thanks {i}", thanks) for brand in (SKYLARK, NIMBUS) for i in (1, 2)
+    ]
+    write_playbooks(learn_playbooks(pairs), tmp_path)
+    _, problems = check_playbooks(tmp_path)
+    assert problems == []
