@@ -166,12 +166,7 @@ def test_a_lead_can_edit_the_reply_before_approving_it(bot: Sandbox) -> None:
     card = card_for(bot, "dana")
     reply_through_slack(bot, user=THEO, card=card)
     request = _approval_message(bot)
-    assert bot.driver is not None
-    before = {v["id"] for v in bot.slack.views()}
-    bot.driver.click(user=ROSA, message=request, action_id=blocks.APPROVE_EDIT_ACTION)
-    modal = bot.slack.wait_for(
-        lambda: next((v for v in bot.slack.views() if v["id"] not in before), None)
-    )
+    modal = open_modal(bot, user=ROSA, card=request, action_id=blocks.APPROVE_EDIT_ACTION)  # type: ignore[arg-type]
     edited = "Dana, we're so sorry about the delay. DM us your booking reference for options."
     values = {blocks.REPLY_BLOCK: {blocks.REPLY_INPUT: edited}}
     answer, after = _submit(bot, user=ROSA, view_id=modal["id"], values=values)
@@ -185,12 +180,7 @@ def test_a_lead_can_send_a_reply_back_with_a_note(bot: Sandbox) -> None:
     card = card_for(bot, "dana")
     reply_through_slack(bot, user=THEO, card=card)
     request = _approval_message(bot)
-    assert bot.driver is not None
-    before = {v["id"] for v in bot.slack.views()}
-    bot.driver.click(user=ROSA, message=request, action_id=blocks.REJECT_ACTION)
-    modal = bot.slack.wait_for(
-        lambda: next((v for v in bot.slack.views() if v["id"] not in before), None)
-    )
+    modal = open_modal(bot, user=ROSA, card=request, action_id=blocks.REJECT_ACTION)  # type: ignore[arg-type]
     values = {blocks.NOTE_BLOCK: {blocks.NOTE_INPUT: "Offer the lounge voucher too"}}
     answer, after = _submit(bot, user=ROSA, view_id=modal["id"], values=values)
     assert answer.status == 200 and after is None, answer.body
