@@ -71,13 +71,6 @@ def build_services(
         pacing=timedelta(seconds=config.storms.reply_interval_seconds),
         on_sent=[_teacher(base.store, base.directory.library)],
     )
-    approvals = Approvals(
-        store=base.store,
-        directory=base.directory,
-        board=base.board,
-        clock=base.clock,
-        access=base.access,
-    )
     steering = Steering(
         store=base.store,
         rulebook=base.rulebook,
@@ -85,6 +78,13 @@ def build_services(
         clock=base.clock,
         triage=base.triage,
         dry_run_size=config.dry_run_mentions,
+    )
+    approvals = Approvals(
+        store=base.store,
+        directory=base.directory,
+        board=base.board,
+        clock=base.clock,
+        require_lead=steering.require_lead,
     )
     return Services(
         config=config,

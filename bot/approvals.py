@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol
 
 from bot import voice
-from bot.access import Access, Refused
+from bot.access import Refused
 from bot.clock import Clock
 from bot.directory import Directory
 from bot.models import Approval, ApprovalState, Case, CaseState, Mention, Reply
@@ -20,15 +21,27 @@ from bot.slack import Board
 from bot.store import ReplyInFlightError, Store
 
 
+class LeadGate(Protocol):
+    """Refuses (and audits) anyone who is not a lead: ``Steering.require_lead``."""
+
+    def __call__(self, user: str, *, attempted: str, action: str) -> None: ...
+
+
 class Approvals:
     def __init__(
-        self, *, store: Store, directory: Directory, board: Board, clock: Clock, access: Access
+        self,
+        *,
+        store: Store,
+        directory: Directory,
+        board: Board,
+        clock: Clock,
+        require_lead: LeadGate,
     ) -> None:
         self._store = store
         self._directory = directory
         self._board = board
         self._clock = clock
-        self._access = access
+        self._require_lead = require_lead
 
     def request(
         self,
@@ -65,7 +78,11 @@ class Approvals:
 
     def pending(self, approval_id: int, lead_id: str) -> Approval:
         """The request, for a lead about to decide on it (refused for anyone else)."""
-        self._ensure_lead(lead_id, approval_id)
+        self._require_lead(
+            lead_id,
+            attempted=f"decide on approval #{approval_id}",
+            action="approve, edit or reject replies waiting for approval",
+        )
         approval = self._store.find_approval(approval_id)
         if approval is None:
             raise Refused(f"There is no approval request #{approval_id}.")
@@ -116,13 +133,11 @@ class Approvals:
 
     def _checked_parts(self, approval: Approval, body: str) -> tuple[str, ...]:
         agent = self._directory.agents.get(approval.agent_id)
-        mention = self._store.mention(approval.mention_id)
-        check = voice.check_reply(
+        check = voice.check_answer(
             body,
             signature=agent.signature if agent else "",
             voice=self._directory.brand.voice,
-            customer_text=mention.text,
-            customer_name=mention.author.name,
+            mention=self._store.mention(approval.mention_id),
         )
         if check.blocks:
             raise Refused(" ".join(check.blocks))
@@ -144,17 +159,6 @@ class Approvals:
         except ReplyInFlightError as exc:
             raise Refused(f"A reply to case #{case.id} is already on its way ({exc}).") from None
         return reply
-
-    def _ensure_lead(self, user_id: str, approval_id: int) -> None:
-        if not self._access.is_lead(user_id):
-            self._store.audit(
-                actor=user_id,
-                action="refused",
-                now=self._now(),
-                attempted="decide on a reply",
-                approval=approval_id,
-            )
-            raise Refused("Only a lead can approve, edit or reject a reply waiting for approval.")
 
     def _audit(self, actor: str, action: str, approval: Approval, **detail: object) -> None:
         self._store.audit(

@@ -191,12 +191,9 @@ class Desk:
         )
 
     def _check(self, body: str, *, agent: Agent, mention: Mention | None) -> voice.Check:
-        return voice.check_reply(
-            body,
-            signature=agent.signature,
-            voice=self._directory.brand.voice,
-            customer_text=mention.text if mention else "",
-            customer_name=mention.author.name if mention else "",
+        brand_voice = self._directory.brand.voice
+        return voice.check_answer(
+            body, signature=agent.signature, voice=brand_voice, mention=mention
         )
 
     def confirm(

@@ -129,7 +129,7 @@ class SlackBoard:
             storm=self._linked_storm(case.storm_id),
             move_to=self._channels(),
             approval=store.pending_approval(case_id),
-            notes=len(store.notes(case_id)),
+            notes=store.count_notes(case_id),
         )
 
     def _linked_case(self, case_id: int | None) -> Linked | None:

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from bot.access import Access, Refused
 from bot.clock import Clock
+from bot.library import Library, Reloaded
 from bot.models import Author, Mention, RouteDecision, Triage
 from bot.routing import Facts
 from bot.rulebook import RuleBook
@@ -231,12 +232,25 @@ class Steering:
 
     # ---- helpers -----------------------------------------------------------------------------
 
-    def require_lead(self, user: str, *, attempted: str) -> None:
-        """Refuse (and audit) anyone who is not a lead."""
-        self._lead(user, attempted=attempted)
+    def require_lead(self, user: str, *, attempted: str, action: str = "change routing") -> None:
+        """Refuse (and audit) anyone who is not a lead: the one gate for what only leads do."""
+        self._lead(user, attempted=attempted, action=action)
 
-    def _lead(self, user: str, *, attempted: str) -> None:
-        verdict = self._access.may_steer(user)
+    def reload_playbooks(self, user: str, library: Library) -> Reloaded:
+        """A lead asks for edited playbook files now (they are also picked up on their own)."""
+        self._lead(user, attempted="reload the playbooks", action="reload the playbooks")
+        result = library.reload()
+        self._store.audit(
+            actor=user,
+            action="playbooks.reloaded" if result.ok else "playbooks.refused",
+            now=self._clock.now(),
+            templates=result.templates,
+            problems=len(result.problems),
+        )
+        return result
+
+    def _lead(self, user: str, *, attempted: str, action: str = "change routing") -> None:
+        verdict = self._access.may_steer(user, action=action)
         if not verdict.allowed:
             self._store.audit(
                 actor=user,

@@ -942,6 +942,10 @@ class Store:
             for r in rows
         ]
 
+    def count_notes(self, case_id: int) -> int:
+        row = self.db.execute("select count(*) from notes where case_id = ?", [case_id]).fetchone()
+        return int(row[0])
+
     def case_by_card(self, *, channel_id: str, ts: str) -> Case | None:
         """The case whose card is this Slack message (its thread holds the case's notes)."""
         rows = _table(self.db, "cases").rows_where(

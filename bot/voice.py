@@ -27,6 +27,8 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from bot.models import Mention
+
 X_LIMIT = 280
 URL_WEIGHT = 23
 MAX_PARTS = 9
@@ -489,6 +491,18 @@ class Check:
 
 _PLAIN_VOICE = Voice()
 _Found = tuple[str, str]  # ("phone number", "020 7946 0958")
+
+
+def check_answer(body: str, *, signature: str, voice: Voice, mention: Mention | None) -> Check:
+    """``check_reply`` for a reply to ``mention``: its text and author's name are what the
+    privacy and greeting checks compare against."""
+    return check_reply(
+        body,
+        signature=signature,
+        voice=voice,
+        customer_text=mention.text if mention else "",
+        customer_name=mention.author.name if mention else "",
+    )
 
 
 def check_reply(

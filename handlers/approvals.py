@@ -41,7 +41,7 @@ def register(app: App, services: Services) -> None:
     @app.view(blocks.APPROVE_EDIT_VIEW)
     def edited(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         approval_id = json.loads(view["private_metadata"])["approval"]
-        text = _value(view, blocks.REPLY_BLOCK, blocks.REPLY_INPUT)
+        text = blocks.input_value(view, blocks.REPLY_BLOCK, blocks.REPLY_INPUT)
         try:
             reply = approvals.approve(approval_id, body["user"]["id"], body=text)
         except Refused as exc:
@@ -53,15 +53,10 @@ def register(app: App, services: Services) -> None:
     @app.view(blocks.REJECT_VIEW)
     def rejected(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         approval_id = json.loads(view["private_metadata"])["approval"]
-        note = _value(view, blocks.NOTE_BLOCK, blocks.NOTE_INPUT)
+        note = blocks.input_value(view, blocks.NOTE_BLOCK, blocks.NOTE_INPUT)
         try:
             approvals.reject(approval_id, body["user"]["id"], note=note)
         except Refused as exc:
             ack(response_action="errors", errors={blocks.NOTE_BLOCK: str(exc)})
             return
         ack()
-
-
-def _value(view: dict[str, Any], block: str, action: str) -> str:
-    state = view["state"]["values"].get(block, {}).get(action, {})
-    return str(state.get("value") or "")

@@ -433,6 +433,12 @@ def _slot_input(name: str) -> Block:
     }
 
 
+def input_value(view: Mapping[str, Any], block: str, action: str) -> str:
+    """What was typed into one input of a submitted modal ("" if nothing)."""
+    state = view.get("state", {}).get("values", {}).get(block, {}).get(action, {})
+    return str(state.get("value") or "")
+
+
 def slot_values(view: Mapping[str, Any]) -> dict[str, str]:
     """What the agent typed into each slot field of a submitted compose modal."""
     values = view.get("state", {}).get("values", {})

@@ -123,19 +123,7 @@ def _playbooks(services: Services, *, user: str, words: list[str]) -> str:
         )
     if words[0].lower() != "reload":
         return "Usage: `/mentions playbooks` or `/mentions playbooks reload` (leads)."
-    verdict = services.access.may_steer(user, action="reload the playbooks")
-    if not verdict.allowed:
-        now = services.clock.now()
-        services.store.audit(actor=user, action="refused", now=now, attempted="playbooks reload")
-        raise Refused(verdict.reason)
-    result = library.reload()
-    services.store.audit(
-        actor=user,
-        action="playbooks.reloaded" if result.ok else "playbooks.refused",
-        now=services.clock.now(),
-        templates=result.templates,
-        problems=len(result.problems),
-    )
+    result = services.steering.reload_playbooks(user, library)
     if result.ok:
         return f"✅ Reloaded: {result.templates} templates in use now."
     return playbook_problems_text(result.problems, kept=result.templates)

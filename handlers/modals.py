@@ -48,11 +48,6 @@ def _slot_errors(text: str, view: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def _typed(view: dict[str, Any]) -> str:
-    state = view["state"]["values"].get(blocks.REPLY_BLOCK, {}).get(blocks.REPLY_INPUT, {})
-    return str(state.get("value") or "")
-
-
 def register(app: App, services: Services) -> None:
     desk, brand = services.desk, services.directory.brand
 
@@ -74,7 +69,7 @@ def register(app: App, services: Services) -> None:
     @app.view(blocks.COMPOSE_VIEW)
     def compose_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         meta, filled = json.loads(view["private_metadata"]), blocks.slot_values(view)
-        text = fill_slots(_typed(view), filled)
+        text = fill_slots(blocks.input_value(view, blocks.REPLY_BLOCK, blocks.REPLY_INPUT), filled)
         preview = desk.preview(body["user"]["id"], text, case_id=int(meta["case"]))
         if preview.problems or preview.answering is None:
             errors = _slot_errors(text, view) or {blocks.REPLY_BLOCK: " ".join(preview.problems)}
