@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import requests
 import tweepy
@@ -19,10 +20,14 @@ from bot.access import Access
 from bot.alerts import Alerts
 from bot.approvals import Approvals
 from bot.assess import TriageFn, routing_clock, triage_with
+from bot.assign import Assigner
+from bot.audit import PostRecord
 from bot.clock import Clock, SystemClock
+from bot.config import Brand as BrandConfig
 from bot.config import Config, Secrets
 from bot.desk import Desk
 from bot.directory import Directory
+from bot.health import Health
 from bot.inbound import Brand, Inbound
 from bot.learned import Example, LearnedRouter
 from bot.library import Answered, Library, playbook_problems_text
@@ -30,11 +35,14 @@ from bot.models import Reply
 from bot.outbox import Outbox
 from bot.problems import Problem, ProblemsError
 from bot.rulebook import RuleBook, Trainer
-from bot.scheduler import build_scheduler
+from bot.scheduler import DIGEST_SECONDS, SILENCE_SECONDS, SLA_SECONDS, Job, build_scheduler
 from bot.services import Services
+from bot.sla_watch import SlaWatch
 from bot.slack import SlackBoard, make_web_client, usergroup_members
+from bot.sources import Publisher
 from bot.sources.x import XPublisher, XSource, resolve_user_id
 from bot.sources.xclient import make_x_client
+from bot.stats import Digest, Stats
 from bot.steering import Steering
 from bot.store import Store
 from bot.storms import Storms
@@ -59,17 +67,31 @@ class _Base:
 
 
 def build_services(
-    config: Config, secrets: Secrets, *, clock: Clock | None = None, sender: ThreadPoolExecutor
+    config: Config,
+    secrets: Secrets,
+    *,
+    clock: Clock | None = None,
+    sender: ThreadPoolExecutor,
+    digest_dir: Path | None = None,
 ) -> Services:
     base = _base(config, secrets, clock=clock or SystemClock())
-    source, publisher = _x(config, secrets, store=base.store, clock=base.clock)
+    accounts = [
+        _x(config, secrets, brand=b, store=base.store, clock=base.clock) for b in config.brands
+    ]
+    publishers: dict[str, Publisher] = {"x": accounts[0][1]}
+    publishers |= {f"x:{b.name}": pub for b, (_, pub) in zip(config.brands, accounts, strict=True)}
+    ops = _operations(base, digest_dir=digest_dir)
     outbox = Outbox(
         store=base.store,
-        publishers={"x": publisher},
+        publishers=publishers,
         board=base.board,
         clock=base.clock,
         pacing=timedelta(seconds=config.storms.reply_interval_seconds),
-        on_sent=[_teacher(base.store, base.directory.library)],
+        on_sent=[
+            _teacher(base.store, base.directory.library),
+            PostRecord(store=base.store, directory=base.directory),
+            ops.health.posted,
+        ],
     )
     steering = Steering(
         store=base.store,
@@ -95,11 +117,66 @@ def build_services(
         outbox=outbox,
         desk=_desk(base, outbox=outbox, sender=sender, approvals=approvals),
         approvals=approvals,
-        inbound=_inbound(base, source),
-        sources=(source,),
+        inbound=_inbound(base, [source for source, _ in accounts], ops),
+        sources=tuple(source for source, _ in accounts),
         access=base.access,
         steering=steering,
         rulebook=base.rulebook,
+        sla=ops.sla,
+        assigner=ops.assigner,
+        health=ops.health,
+        stats=ops.stats,
+        digest=ops.digest,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Operations:
+    sla: SlaWatch
+    assigner: Assigner
+    health: Health
+    stats: Stats
+    digest: Digest
+
+
+def _operations(base: _Base, *, digest_dir: Path | None) -> _Operations:
+    config, leads = base.config, base.config.leads.channel
+    stats = Stats(store=base.store, directory=base.directory, clock=base.clock)
+    return _Operations(
+        sla=SlaWatch(
+            store=base.store,
+            board=base.board,
+            directory=base.directory,
+            clock=base.clock,
+            leads_channel=leads,
+            escalate_to=config.escalation.to,
+        ),
+        assigner=Assigner(
+            store=base.store,
+            board=base.board,
+            directory=base.directory,
+            clock=base.clock,
+            settings=config.assignment,
+        ),
+        health=Health(
+            store=base.store,
+            board=base.board,
+            directory=base.directory,
+            clock=base.clock,
+            settings=config.health,
+            costs=config.x_costs,
+            leads_channel=leads,
+        ),
+        stats=stats,
+        digest=Digest(
+            stats=stats,
+            store=base.store,
+            board=base.board,
+            clock=base.clock,
+            settings=config.reports,
+            channel=leads,
+            out_dir=digest_dir or config.database.parent / "digests",
+        ),
     )
 
 
@@ -114,7 +191,7 @@ def _base(config: Config, secrets: Secrets, *, clock: Clock) -> _Base:
         history=lambda: [Answered(*row) for row in store.answered()],
     )
     store.sync_agents(config.agents, now=clock.now())
-    directory = Directory.of(config.brand, config.agents, library)
+    directory = Directory.of(config.brand, config.agents, library, others=config.more_brands)
     slack_client = make_web_client(token=secrets.slack_bot_token, base_url=config.slack.api_url)
     rulebook = RuleBook(
         store=store,
@@ -155,16 +232,22 @@ def _desk(base: _Base, *, outbox: Outbox, sender: ThreadPoolExecutor, approvals:
     )
 
 
-def _inbound(base: _Base, source: XSource) -> Inbound:
+def _inbound(base: _Base, sources: Sequence[XSource], ops: _Operations) -> Inbound:
     config = base.config
     return Inbound(
+        clocks=ops.sla,
+        fallbacks={b.name: b.fallback_channel for b in config.brands if b.fallback_channel},
+        assigner=ops.assigner,
+        health=ops.health,
         store=base.store,
         rulebook=base.rulebook,
         board=base.board,
         clock=base.clock,
         library=base.directory.library,
         triage=base.triage,
-        brand=Brand(config.brand.handle, source.user_id, config.quotes),
+        brands=tuple(
+            Brand(s.brand_handle, s.user_id, config.quotes, name=s.brand) for s in sources
+        ),
         storms=Storms(base.store, config.storms, base.clock),
         alerts=Alerts(
             store=base.store,
@@ -222,43 +305,46 @@ def _team_channels(rulebook: RuleBook, store: Store) -> tuple[str, ...]:
 
 
 def _x(
-    config: Config, secrets: Secrets, *, store: Store, clock: Clock
+    config: Config, secrets: Secrets, *, brand: BrandConfig, store: Store, clock: Clock
 ) -> tuple[XSource, XPublisher]:
+    """One brand's X account: a source reading its mentions, a publisher posting as it."""
+    keys = secrets.x_keys("" if brand is config.brand else brand.name)
     client = make_x_client(
         api_url=config.x.api_url,
-        bearer_token=secrets.x_bearer_token or None,
-        consumer_key=secrets.x_consumer_key,
-        consumer_secret=secrets.x_consumer_secret,
-        access_token=secrets.x_access_token,
-        access_token_secret=secrets.x_access_token_secret,
+        bearer_token=keys.bearer_token or None,
+        consumer_key=keys.consumer_key,
+        consumer_secret=keys.consumer_secret,
+        access_token=keys.access_token,
+        access_token_secret=keys.access_token_secret,
     )
-    user_id = _brand_user_id(config, store=store, client=client, clock=clock)
+    user_id = _brand_user_id(brand, store=store, client=client, clock=clock)
     source = XSource(
         client=client,
         user_id=user_id,
-        brand=config.brand.name,
+        brand=brand.name,
+        brand_handle=brand.handle,
         clock=clock,
-        queries=config.x.search_queries,
+        queries=brand.x.search_queries,
         page_size=config.x.page_size,
         interval=timedelta(seconds=config.x.poll_interval_seconds),
-        user_auth=not secrets.x_bearer_token,
+        user_auth=not keys.bearer_token,
     )
-    return source, XPublisher(client=client, user_id=user_id, handle=config.brand.handle)
+    return source, XPublisher(client=client, user_id=user_id, handle=brand.handle)
 
 
-def _brand_user_id(config: Config, *, store: Store, client: tweepy.Client, clock: Clock) -> str:
+def _brand_user_id(brand: BrandConfig, *, store: Store, client: tweepy.Client, clock: Clock) -> str:
     """The brand account's numeric id: from config, from an earlier lookup, or asked of X once."""
-    if config.x.user_id:
-        return config.x.user_id
-    key = f"meta:x_user_id:{config.brand.handle.lower()}"
+    if brand.x.user_id:
+        return brand.x.user_id
+    key = f"meta:x_user_id:{brand.handle.lower()}"
     if cached := store.cursor(key):
         return cached
     try:
-        user_id = resolve_user_id(client, config.brand.handle)
+        user_id = resolve_user_id(client, brand.handle)
     except (tweepy.TweepyException, requests.RequestException) as exc:
-        fix = "check brand.handle, x.api_url and the X credentials, or set x.user_id"
-        message = f"cannot look up @{config.brand.handle} on X ({exc})"
-        raise ProblemsError([Problem("X API", "brand.handle", message, fix)]) from None
+        fix = "check the brand's handle, x.api_url and its X credentials, or set its x.user_id"
+        message = f"cannot look up @{brand.handle} on X ({exc})"
+        raise ProblemsError([Problem("X API", f"brand {brand.name}", message, fix)]) from None
     store.set_cursor(key, user_id, now=clock.now())
     return user_id
 
@@ -281,6 +367,18 @@ def create_bolt_app(
     return app
 
 
+def operations_jobs(s: Services) -> list[Job]:
+    """SLA reminders and escalations, snoozes that end, round-robin assignment, silent sources
+    and the daily digest: each reads its state from the database, so restarts lose nothing."""
+    return [
+        Job("sla", s.sla.check, SLA_SECONDS),
+        Job("snoozes", s.desk.wake_snoozed, SLA_SECONDS),
+        Job("assign", s.assigner.sweep, SLA_SECONDS),
+        Job("silence", s.health.check_silence, SILENCE_SECONDS),
+        Job("digest", s.digest.run, DIGEST_SECONDS),
+    ]
+
+
 class Runtime:
     """A running Earshot: Slack (Socket Mode or HTTP) plus scheduler jobs. Start once, stop once."""
 
@@ -301,6 +399,7 @@ class Runtime:
             sources=s.sources,
             poll_seconds=config.x.poll_interval_seconds,
             playbooks=self._reload_playbooks,
+            jobs=operations_jobs(s),
         )
         self._http: HttpServer | None = None
         self._socket: SocketModeHandler | None = None

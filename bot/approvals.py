@@ -133,11 +133,12 @@ class Approvals:
 
     def _checked_parts(self, approval: Approval, body: str) -> tuple[str, ...]:
         agent = self._directory.agents.get(approval.agent_id)
+        mention = self._store.mention(approval.mention_id)
         check = voice.check_answer(
             body,
-            signature=agent.signature if agent else "",
-            voice=self._directory.brand.voice,
-            mention=self._store.mention(approval.mention_id),
+            signature=self._directory.signature(agent, mention.brand) if agent else "",
+            voice=self._directory.brand_of(mention.brand).voice,
+            mention=mention,
         )
         if check.blocks:
             raise Refused(" ".join(check.blocks))

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot import cli_playbooks
+from bot import cli_playbooks, cli_reports
 from bot.app import Runtime
 from bot.config import BUNDLED_PLAYBOOKS, Config, load_config, load_playbooks, resolve_secrets
 from bot.demo import run_demo
@@ -88,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     triage.set_defaults(handler=_triage)
     _routing_parser(sub)
     cli_playbooks.add_parser(sub)
+    cli_reports.add_parsers(sub, store_for=_store_for)
     return parser
 
 

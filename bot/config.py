@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot import config_ops as ops
 from bot import voice
 from bot.models import Agent
 from bot.playbooks import Template, duplicate_ids, parse_playbook
@@ -30,6 +31,7 @@ from bot.schema import (
     pattern,
     validate,
 )
+from bot.sla import DEFAULT_POLICY, Policy
 from bot.voice import Voice
 
 BUNDLED_PLAYBOOKS = Path(__file__).resolve().parent.parent / "playbooks"
@@ -76,6 +78,7 @@ AGENT = {
     ),
     "initials": Key("str", "", check=pattern(re.compile(r"^\S{0,4}$"), "initials", 'e.g. "JK"')),
     "trainee": Key("bool", False),
+    "capacity": Key("int", 0, check=between(0, 500)),
 }
 VOICE = {
     "signature": Key("str", "^{initials}", check=one_of(*voice.SIGNATURE_FORMATS)),
@@ -85,6 +88,21 @@ VOICE = {
     "warn_links": Key("bool", True),
 }
 _LANG_CODE = pattern(re.compile(r"^[a-z]{2,3}$"), "a language code", 'e.g. "en" or "ko"')
+BRAND = {
+    "name": Key("str", check=not_blank),
+    "handle": Key("str", check=pattern(_HANDLE, "an X handle", "write it without @")),
+    "timezone": Key("str", "UTC", check=_timezone),
+    "business_hours": Key("str", "Mon-Fri 09:00-17:30", check=_hours),
+    "holidays": Key("str_list", (), check=each(ops.iso_date)),
+    "languages": Key("str_list", (), check=each(_LANG_CODE)),
+    "voice": Key("table", {}, schema=VOICE),
+}
+EXTRA_BRAND = {
+    **BRAND,
+    "fallback_channel": Key("str", "", check=_optional_channel),
+    "x": Key("table", schema=ops.brand_x_schema(_env)),
+    "sla": Key("table", {}, schema=ops.BRAND_SLA),
+}
 SCHEMA: dict[str, Key] = {
     "earshot": Key(
         "table",
@@ -95,17 +113,8 @@ SCHEMA: dict[str, Key] = {
             "log_level": Key("str", "INFO", check=one_of(*_LOG_LEVELS)),
         },
     ),
-    "brand": Key(
-        "table",
-        schema={
-            "name": Key("str", check=not_blank),
-            "handle": Key("str", check=pattern(_HANDLE, "an X handle", "write it without @")),
-            "timezone": Key("str", "UTC", check=_timezone),
-            "business_hours": Key("str", "Mon-Fri 09:00-17:30", check=_hours),
-            "languages": Key("str_list", (), check=each(_LANG_CODE)),
-            "voice": Key("table", {}, schema=VOICE),
-        },
-    ),
+    "brand": Key("table", schema=BRAND),
+    "brands": Key("tables", (), schema=EXTRA_BRAND),
     "leads": Key(
         "table",
         {},
@@ -152,8 +161,13 @@ SCHEMA: dict[str, Key] = {
             "poll_interval_seconds": Key("float", 60.0, check=between(1, 3600)),
             "page_size": Key("int", 100, check=between(5, 100)),
             "search_queries": Key("str_list", (), check=each(not_blank)),
+            **ops.X_COSTS,
         },
     ),
+    "sla": Key("table", {}, schema=ops.SLA),
+    "assignment": Key("table", {}, schema=ops.ASSIGNMENT),
+    "health": Key("table", {}, schema=ops.HEALTH),
+    "reports": Key("table", {}, schema=ops.REPORTS),
     "routing": Key(
         "table",
         schema={
@@ -209,6 +223,10 @@ class Brand:
     business_hours: str = "Mon-Fri 09:00-17:30"
     languages: tuple[str, ...] = ()  # every template should be translated into these
     voice: Voice = field(default_factory=Voice)
+    holidays: tuple[str, ...] = ()  # ISO dates without business hours (SLAs pause)
+    fallback_channel: str = ""  # "" = routing.fallback_channel
+    x: ops.XAccount = field(default_factory=ops.XAccount)
+    sla: Policy = DEFAULT_POLICY
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +303,17 @@ class Config:
     quotes: str = "case"
     storms: StormSettings = StormSettings()
     alerts: AlertSettings = AlertSettings()
+    more_brands: tuple[Brand, ...] = ()  # [[brands]]: each with its own X account
+    escalation: ops.Escalation = field(default_factory=ops.Escalation)
+    assignment: ops.Assignment = field(default_factory=ops.Assignment)
+    health: ops.HealthSettings = field(default_factory=ops.HealthSettings)
+    reports: ops.ReportSettings = field(default_factory=ops.ReportSettings)
+    x_costs: ops.XCosts = field(default_factory=ops.XCosts)
+
+    @property
+    def brands(self) -> tuple[Brand, ...]:
+        """Every brand of this install; the first is [brand]."""
+        return (self.brand, *self.more_brands)
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,9 +329,34 @@ class Secrets:
     x_access_token: str = field(repr=False)
     x_access_token_secret: str = field(repr=False)
 
+    more_x: Mapping[str, XKeys] = field(default_factory=dict, repr=False)  # by brand name
+
     @property
     def socket_mode(self) -> bool:
         return bool(self.slack_app_token)
+
+    def x_keys(self, brand: str = "") -> XKeys:
+        """The X keys of ``brand`` ([brand]'s are the [x] ones)."""
+        if brand in self.more_x:
+            return self.more_x[brand]
+        return XKeys(
+            self.x_bearer_token,
+            self.x_consumer_key,
+            self.x_consumer_secret,
+            self.x_access_token,
+            self.x_access_token_secret,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class XKeys:
+    """One X account's keys. Never printed."""
+
+    bearer_token: str = field(repr=False)
+    consumer_key: str = field(repr=False)
+    consumer_secret: str = field(repr=False)
+    access_token: str = field(repr=False)
+    access_token_secret: str = field(repr=False)
 
 
 # ---- loading ----------------------------------------------------------------------------------
@@ -361,6 +415,11 @@ def _cross_checks(values: Mapping[str, Any]) -> list[Problem]:
     signatures = [{"signature": _signature(a, values)} for a in agents]
     fix = 'give each agent a distinct signature (or initials = "…")'
     problems += _duplicates(signatures, "signature", where="agents", fix=fix)
+    brands = [values.get("brand") or {}, *(values.get("brands") or [])]
+    named = [{"name": str(b.get("name", "")).casefold()} for b in brands]
+    problems += _duplicates(named, "name", where="brands", fix="give each brand its own name")
+    handles = [{"handle": str(b.get("handle", "")).casefold()} for b in brands]
+    problems += _duplicates(handles, "handle", where="brands", fix="each brand has its own handle")
     return problems
 
 
@@ -378,7 +437,15 @@ def _signature(agent: Mapping[str, Any], values: Mapping[str, Any]) -> str | Non
 
 def _agent(agent: Mapping[str, Any], values: Mapping[str, Any]) -> Agent:
     signature = _signature(agent, values) or ""
-    return Agent(agent["slack_id"], agent["name"], signature, trainee=agent["trainee"])
+    return Agent(
+        agent["slack_id"],
+        agent["name"],
+        signature,
+        trainee=agent["trainee"],
+        capacity=agent["capacity"],
+        initials=agent["initials"],
+        own_signature=agent["signature"],
+    )
 
 
 def _duplicates(items: list[dict[str, Any]], key: str, *, where: str, fix: str) -> list[Problem]:
@@ -400,14 +467,31 @@ def _build(values: Mapping[str, Any], *, source: str, base_dir: Path) -> Config:
     playbooks = core["playbooks"]
     slack = dict(values["slack"])
     slack["api_url"] = slack["api_url"].rstrip("/") + "/"  # slack-sdk needs the trailing slash
+    x = {**values["x"], "api_url": values["x"]["api_url"].rstrip("/")}
+    policy = ops.build_policy(values["sla"])
     return Config(
         source=source,
         database=base_dir / core["database"],
         playbooks_dir=(base_dir / playbooks) if playbooks else BUNDLED_PLAYBOOKS,
         log_level=core["log_level"],
-        brand=_brand(values["brand"]),
+        brand=_brand(values["brand"], x=_primary_x(x), policy=policy),
+        more_brands=tuple(
+            _brand(b, x=ops.XAccount(**b["x"]), policy=ops.build_policy(b["sla"], base=policy))
+            for b in values["brands"]
+        ),
+        escalation=ops.Escalation(values["sla"]["escalate_to"]),
+        assignment=ops.Assignment(**values["assignment"]),
+        health=ops.HealthSettings(**values["health"]),
+        reports=ops.ReportSettings(**values["reports"]),
+        x_costs=ops.XCosts(
+            budget_alert_at=x["budget_alert_at"],
+            per_read=x["cost_per_read"],
+            per_user_read=x["cost_per_user_read"],
+            per_post=x["cost_per_post"],
+            per_post_with_link=x["cost_per_post_with_link"],
+        ),
         slack=SlackSettings(**slack),
-        x=XSettings(**{**values["x"], "api_url": values["x"]["api_url"].rstrip("/")}),
+        x=XSettings(**{k: v for k, v in x.items() if k not in ops.X_COSTS}),
         fallback_channel=routing["fallback_channel"],
         rules=tuple(RuleSpec(**rule) for rule in routing["rules"]),
         top_suggestions=suggest["top"],
@@ -423,7 +507,13 @@ def _build(values: Mapping[str, Any], *, source: str, base_dir: Path) -> Config:
     )
 
 
-def _brand(values: Mapping[str, Any]) -> Brand:
+def _primary_x(x: Mapping[str, Any]) -> ops.XAccount:
+    """[brand]'s X account is the [x] section (kept for installs with one brand)."""
+    fields = ops.XAccount.__dataclass_fields__
+    return ops.XAccount(**{k: v for k, v in x.items() if k in fields})
+
+
+def _brand(values: Mapping[str, Any], *, x: ops.XAccount, policy: Policy) -> Brand:
     v = values["voice"]
     brand_voice = Voice(
         signature=v["signature"],
@@ -433,7 +523,15 @@ def _brand(values: Mapping[str, Any]) -> Brand:
         warn_links=v["warn_links"],
     )
     fields = {k: values[k] for k in ("name", "handle", "timezone", "business_hours")}
-    return Brand(**fields, languages=tuple(values["languages"]), voice=brand_voice)
+    return Brand(
+        **fields,
+        languages=tuple(values["languages"]),
+        voice=brand_voice,
+        holidays=tuple(values["holidays"]),
+        fallback_channel=values.get("fallback_channel", ""),
+        x=x,
+        sla=policy,
+    )
 
 
 def resolve_secrets(config: Config, environ: Mapping[str, str] | None = None) -> Secrets:
@@ -450,6 +548,10 @@ def resolve_secrets(config: Config, environ: Mapping[str, str] | None = None) ->
     ]
     if not socket_mode:
         needed.insert(1, ("slack.signing_secret_env", s.signing_secret_env))
+    for i, brand in enumerate(config.more_brands, start=1):
+        a = brand.x
+        for key in ("consumer_key", "consumer_secret", "access_token", "access_token_secret"):
+            needed.append((f"brands[{i}].x.{key}_env", getattr(a, f"{key}_env")))
     problems = [
         Problem("environment", key, f"variable {name} is not set", f"export {name}=...")
         for key, name in needed
@@ -457,6 +559,16 @@ def resolve_secrets(config: Config, environ: Mapping[str, str] | None = None) ->
     ]
     if problems:
         raise ProblemsError(problems)
+    more_x = {
+        b.name: XKeys(
+            env.get(b.x.bearer_token_env, "") if b.x.bearer_token_env else "",
+            env[b.x.consumer_key_env],
+            env[b.x.consumer_secret_env],
+            env[b.x.access_token_env],
+            env[b.x.access_token_secret_env],
+        )
+        for b in config.more_brands
+    }
     return Secrets(
         slack_bot_token=env[s.bot_token_env],
         slack_signing_secret=env.get(s.signing_secret_env, ""),
@@ -466,6 +578,7 @@ def resolve_secrets(config: Config, environ: Mapping[str, str] | None = None) ->
         x_consumer_secret=env[x.consumer_secret_env],
         x_access_token=env[x.access_token_env],
         x_access_token_secret=env[x.access_token_secret_env],
+        more_x=more_x,
     )
 
 

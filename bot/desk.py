@@ -8,9 +8,10 @@ outbox. Refusals raise ``Refused`` with a message meant for the person, and are 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot import voice
@@ -122,6 +123,80 @@ class Desk:
         self._board.refresh_card(case_id)
         return self._store.case(case_id)
 
+    def resolve(self, case_id: int, user_id: str) -> Case:
+        """Handled without a public reply (by DM, phone, or nothing left to say): closed, the
+        SLA clock stops, nothing is posted."""
+        self.agent(user_id, action="resolve cases") if not self._access.is_lead(user_id) else None
+        case = self._open_case(case_id)
+        self._ensure_not_locked(case, user_id)
+        self._ensure_no_approval_pending(case)
+        if not self._store.close_case(
+            case_id, state=CaseState.RESOLVED, by=case.claimed_by or user_id, now=self._now()
+        ):
+            raise Refused(f"Case #{case_id} changed meanwhile; look at its card again.")
+        reason = f"the case was resolved by {self._directory.name(user_id)}"
+        self._store.cancel_pending(case_id, reason=reason, now=self._now())
+        self._audit(user_id, "case.resolved", case_id)
+        self._board.refresh_card(case_id)
+        return self._store.case(case_id)
+
+    def take_over(self, case_id: int, user_id: str) -> Case:
+        """A lead takes a claimed case over (the agent who had it is told in its thread)."""
+        if not self._access.is_lead(user_id):
+            self._audit(user_id, "refused", case_id, attempted="take over", reason="not a lead")
+            raise Refused("Only leads can take a case over. Ask the agent to release it.")
+        case = self._open_case(case_id)
+        before = case.claimed_by
+        if before == user_id:
+            raise Refused(f"Case #{case_id} is already yours.")
+        if not self._store.claim(case_id, user_id, now=self._now(), take_over=True):
+            raise Refused(f"Case #{case_id} changed meanwhile; look at its card again.")
+        self._audit(user_id, "case.taken_over", case_id, **{"from": before})
+        if before:
+            who = self._directory.name(user_id)
+            self._board.case_note(case_id, text=f"🔁 {who} took this case over from <@{before}>.")
+        self._board.refresh_card(case_id)
+        return self._store.case(case_id)
+
+    def snooze(self, case_id: int, user_id: str, *, until: datetime) -> Case:
+        """Put a case aside until ``until`` (waiting on the customer, say): it leaves the queue
+        and gets no reminders meanwhile; its SLA target does not move."""
+        self.agent(user_id, action="snooze cases") if not self._access.is_lead(user_id) else None
+        case = self._open_case(case_id)
+        self._ensure_not_locked(case, user_id)
+        if not self._store.snooze(case_id, until=until, now=self._now()):
+            raise Refused(f"Case #{case_id} changed meanwhile; look at its card again.")
+        self._audit(user_id, "case.snoozed", case_id, until=until.isoformat())
+        self._board.refresh_card(case_id)
+        return self._store.case(case_id)
+
+    def wake_snoozed(self) -> list[int]:
+        """Snoozes that are over: the case is back in the queue, with a note in its thread."""
+        woken: list[int] = []
+        for case in self._store.snoozes_over(self._now()):
+            if case.snoozed_until is None or not self._store.wake(
+                case.id, expect=case.snoozed_until
+            ):
+                continue
+            who = f"<@{case.claimed_by}> " if case.claimed_by else ""
+            self._board.case_note(case.id, text=f"⏰ {who}Snooze over: case #{case.id} is back.")
+            self._board.refresh_card(case.id)
+            woken.append(case.id)
+        return woken
+
+    def duty(self, user_id: str, *, on: bool) -> str:
+        """An agent comes on or goes off duty (automatic assignment gives cases only to those
+        on duty)."""
+        agent = self.agent(user_id, action="go on duty")
+        self._store.set_duty(agent.slack_id, on=on)
+        self._audit(user_id, "agent.duty", None, on=on)
+        load = len(self._store.mine(agent.slack_id))
+        state = "on duty: new cases can be assigned to you" if on else "off duty"
+        return f"{agent.name}, you are {state}. You hold {load} open case(s)."
+
+    def mine(self, user_id: str) -> list[tuple[Case, Mention]]:
+        return [(c, self._store.mention(c.mention_id)) for c in self._store.mine(user_id)]
+
     def release(self, case_id: int, user_id: str) -> Case:
         """Let go of a claimed case (its claimer, or a lead), so anyone can pick it up."""
         if not self._access.is_lead(user_id):
@@ -151,6 +226,7 @@ class Desk:
         if self._claim(case, agent):
             self._board.refresh_card(case_id)
         mention = self._store.latest_from_customer(case_id)
+        agent = replace(agent, signature=self._directory.signature(agent, mention.brand))
         template = self._directory.library.get(template_id, case.lang)
         body = self._body(template.id, mention, agent) if template else ""
         return Draft(
@@ -169,7 +245,10 @@ class Desk:
         if template is None:
             return ""
         values = placeholder_values(
-            mention, brand=self._directory.brand.name, agent=agent.first_name, link=template.link
+            mention,
+            brand=self._directory.brand_of(mention.brand).name,
+            agent=agent.first_name,
+            link=template.link,
         )
         return render(template.text, values)
 
@@ -191,9 +270,12 @@ class Desk:
         )
 
     def _check(self, body: str, *, agent: Agent, mention: Mention | None) -> voice.Check:
-        brand_voice = self._directory.brand.voice
+        brand = mention.brand if mention else None
         return voice.check_answer(
-            body, signature=agent.signature, voice=brand_voice, mention=mention
+            body,
+            signature=self._directory.signature(agent, brand),
+            voice=self._directory.brand_of(brand).voice,
+            mention=mention,
         )
 
     def confirm(
@@ -350,7 +432,8 @@ class Desk:
         sample = ""
         if todo and chosen in allowed:
             mention = self._store.latest_from_customer(todo[0].id)
-            sample = voice.sign(self._body(chosen, mention, agent), agent.signature)
+            signature = self._directory.signature(agent, mention.brand)
+            sample = voice.sign(self._body(chosen, mention, agent), signature)
         return StormPlan(
             storm_id=storm_id,
             total=len(members),
@@ -423,7 +506,7 @@ class Desk:
                 case=case,
                 mention=mention,
                 agent_id=agent.slack_id,
-                text=voice.sign(body, agent.signature),
+                text=voice.sign(body, self._directory.signature(agent, mention.brand)),
                 template=template_id,
                 now=self._now(),
                 send_after=send_after,
@@ -465,7 +548,10 @@ class Desk:
         return True
 
     def queue(self) -> list[tuple[Case, Mention]]:
-        return [(c, self._store.mention(c.mention_id)) for c in self._store.open_cases()]
+        """Open cases that are not snoozed."""
+        now = self._now()
+        cases = [c for c in self._store.open_cases() if not _asleep(c, now)]
+        return [(c, self._store.mention(c.mention_id)) for c in cases]
 
     # ---- helpers -----------------------------------------------------------------------------
 
@@ -532,6 +618,26 @@ class Desk:
 
     def _now(self) -> datetime:
         return self._clock.now()
+
+
+def _asleep(case: Case, now: datetime) -> bool:
+    return case.snoozed_until is not None and case.snoozed_until > now
+
+
+_UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> timedelta:
+    """ "30m", "2h", "1d", "1w" or "1h30m"; ``Refused`` with an example otherwise."""
+
+    parts = re.findall(r"(\d+)\s*(min|m|h|d|w)", text.strip().lower())
+    rebuilt = "".join(n + u for n, u in parts)
+    if not parts or rebuilt != re.sub(r"\s+", "", text.strip().lower()):
+        raise Refused(f"“{text}” is not a duration; write it like 30m, 2h, 1d or 1h30m.")
+    seconds = sum(int(n) * _UNITS[u] for n, u in parts)
+    if not 60 <= seconds <= 30 * 86400:
+        raise Refused("Snooze for at least a minute and at most 30 days.")
+    return timedelta(seconds=seconds)
 
 
 def _has_slots(library: Library, template_id: str) -> bool:

@@ -1,25 +1,61 @@
-"""Who and what the desk knows by id: the brand, its agents, its live reply templates."""
+"""Who and what the desk knows by id: the brands, their agents, the live reply templates."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from bot import voice
 from bot.config import Brand
+from bot.hours import Calendar
 from bot.library import Library
 from bot.models import Agent
 
 
 @dataclass(frozen=True, slots=True)
 class Directory:
-    brand: Brand
+    brand: Brand  # the first brand: the one a post without a known brand belongs to
     agents: Mapping[str, Agent]
     library: Library
+    others: tuple[Brand, ...] = ()
+    _calendars: dict[str, Calendar] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def of(cls, brand: Brand, agents: Sequence[Agent], library: Library) -> Directory:
-        return cls(brand, {a.slack_id: a for a in agents}, library)
+    def of(
+        cls,
+        brand: Brand,
+        agents: Sequence[Agent],
+        library: Library,
+        *,
+        others: Sequence[Brand] = (),
+    ) -> Directory:
+        return cls(brand, {a.slack_id: a for a in agents}, library, tuple(others))
+
+    @property
+    def brands(self) -> tuple[Brand, ...]:
+        return (self.brand, *self.others)
 
     def name(self, user_id: str | None) -> str:
         agent = self.agents.get(user_id or "")
         return agent.name if agent else (user_id or "someone")
+
+    def brand_of(self, name: str | None) -> Brand:
+        """The brand by name (any case); the first brand when unknown or empty."""
+        folded = (name or "").casefold()
+        return next((b for b in self.brands if b.name.casefold() == folded), self.brand)
+
+    def calendar(self, brand: str | None) -> Calendar:
+        """The brand's business hours, holidays and time zone (parsed once)."""
+        found = self.brand_of(brand)
+        if found.name not in self._calendars:
+            self._calendars[found.name] = Calendar.parse(
+                timezone=found.timezone, hours=found.business_hours, holidays=found.holidays
+            )
+        return self._calendars[found.name]
+
+    def signature(self, agent: Agent, brand: str | None) -> str:
+        """How ``agent`` signs for ``brand``: their own signature, else the brand's format."""
+        if agent.own_signature or len(self.brands) == 1:
+            return agent.signature
+        fmt = self.brand_of(brand).voice.signature
+        return voice.signature_for(fmt, name=agent.name, initials=agent.initials)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Protocol
 
 from bot.assess import Assessment, TriageFn, assess, skip_reason
@@ -38,6 +39,7 @@ class Brand:
     handle: str
     user_id: str | None
     quotes: str = "case"  # "case" | "skip"
+    name: str = ""
 
 
 class Grouping(Protocol):
@@ -52,6 +54,26 @@ class Watch(Protocol):
     def check(self, case: Case) -> object: ...
 
 
+class Clocks(Protocol):
+    """SLA clocks: started when a case opens, restarted when the customer writes again."""
+
+    def opened(self, case: Case) -> None: ...
+
+    def wrote_again(self, before: Case, *, at: datetime) -> None: ...
+
+
+class Assigning(Protocol):
+    """Automatic assignment: who a new case goes to, if anyone."""
+
+    def offer(self, case: Case) -> str | None: ...
+
+
+class PollWatch(Protocol):
+    """Ingestion health: every poll's outcome."""
+
+    def polled(self, source: Source, fetch: Fetch) -> None: ...
+
+
 class Inbound:
     def __init__(
         self,
@@ -61,17 +83,25 @@ class Inbound:
         library: Library,
         board: Board,
         clock: Clock,
-        brand: Brand,
+        brands: Sequence[Brand],
         triage: TriageFn,
         storms: Grouping | None = None,
         alerts: Watch | None = None,
+        clocks: Clocks | None = None,
+        assigner: Assigning | None = None,
+        health: PollWatch | None = None,
+        fallbacks: Mapping[str, str] | None = None,
     ) -> None:
+        self._fallbacks = dict(fallbacks or {})  # brand -> its own fallback channel
+        self._clocks = clocks
+        self._assigner = assigner
+        self._health = health
         self._store = store
         self._rulebook = rulebook
         self._library = library
         self._board = board
         self._clock = clock
-        self._brand = brand
+        self._brands = tuple(brands)
         self._triage = triage
         self._storms = storms
         self._alerts = alerts
@@ -86,6 +116,8 @@ class Inbound:
             )
             if new:
                 log.info("%s: %d new mention(s)", source.network, len(new))
+            if self._health is not None:
+                self._health.polled(source, fetch)
             return PollReport(fetch, tuple(new), tuple(self._process_pending()))
 
     def process_pending(self) -> list[Case]:
@@ -96,12 +128,7 @@ class Inbound:
     def _process_pending(self) -> list[Case]:
         cases: list[Case] = []
         for mention in self._store.pending_mentions():
-            reason = skip_reason(
-                mention,
-                brand_handle=self._brand.handle,
-                brand_user_id=self._brand.user_id,
-                quotes=self._brand.quotes,
-            )
+            reason = self._skip_reason(mention)
             if reason:
                 self._store.skip_mention(mention.id, reason)
                 continue
@@ -112,9 +139,26 @@ class Inbound:
             joined = thread.case if thread is not None and thread.direct else None
             case = self._open_or_quarantine(mention, joined=joined)
             if case is not None:
+                self._start(case)
                 self._place(case)
                 cases.append(self._store.case(case.id))
         return cases
+
+    def _skip_reason(self, mention: Mention) -> str | None:
+        """Retweets, and posts by any of our brands (brands never answer themselves or each
+        other), are stored but never become cases."""
+        reasons = (
+            skip_reason(mention, brand_handle=b.handle, brand_user_id=b.user_id, quotes=b.quotes)
+            for b in self._brands
+        )
+        return next((r for r in reasons if r), None)
+
+    def _start(self, case: Case) -> None:
+        """The SLA clock starts; automatic assignment (if on) picks an agent before the card."""
+        if self._clocks is not None:
+            self._clocks.opened(case)
+        if self._assigner is not None:
+            self._assigner.offer(case)
 
     def _same_customer(self, case: Case, mention: Mention) -> bool:
         opener = self._store.mention(case.mention_id).author
@@ -149,6 +193,8 @@ class Inbound:
             triage=result.triage if result else None,
         )
         log.info("mention %s joins case %s as a follow-up", mention.id, case.id)
+        if self._clocks is not None:
+            self._clocks.wrote_again(case, at=mention.created_at or self._clock.now())
         try:
             self._board.follow_up(case.id, mention, raised=raised)
         except BoardError as exc:
@@ -165,6 +211,10 @@ class Inbound:
             self._store.skip_mention(mention.id, reason)
             self._announce_quarantine(mention, reason)
             return None
+        decision = result.decision
+        own = self._fallbacks.get(mention.brand or "")
+        if decision.via == "fallback" and own:
+            decision = replace(decision, channel=own, why=f"{mention.brand}'s fallback channel")
         suggestions = [
             {"template": s.template.id, "score": round(s.score, 1), "why": s.why}
             for s in result.suggestions
@@ -172,7 +222,7 @@ class Inbound:
         return self._store.open_case(
             mention,
             triage=result.triage,
-            decision=result.decision,
+            decision=decision,
             suggestions=suggestions,
             now=self._clock.now(),
             joined_case=joined.id if joined else None,

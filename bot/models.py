@@ -27,6 +27,7 @@ class CaseState(StrEnum):
     OPEN = "open"
     REPLIED = "replied"
     DISMISSED = "dismissed"
+    RESOLVED = "resolved"  # handled without a public reply (say, by DM or phone)
 
 
 class OutboxState(StrEnum):
@@ -108,6 +109,9 @@ class Agent:
     name: str
     signature: str
     trainee: bool = False  # every public reply needs a lead's approval first
+    capacity: int = 0  # open cases auto-assignment may give them; 0 = the install's default
+    initials: str = ""  # to sign for brands whose format uses initials
+    own_signature: str = ""  # set in config: used for every brand
 
     @property
     def first_name(self) -> str:
@@ -141,6 +145,15 @@ class Case:
     storm_id: int | None = None
     noise: str | None = None  # why it looks like spam or a bot; shown, never dropped
     lang: str = ""  # as triaged
+    brand: str = ""
+    sla_kind: str = ""  # "first" or "next": which response the SLA clock is waiting for
+    sla_started: datetime | None = None
+    sla_remind: datetime | None = None
+    sla_due: datetime | None = None
+    sla_notified: str = ""  # "", "near" (reminded) or "breached" (escalated)
+    first_response_at: datetime | None = None
+    snoozed_until: datetime | None = None
+    assigned_by: str | None = None  # "auto" (round-robin), or who claimed it for whom
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
-from bot.models import CaseState, OutboxState, Reply
+from bot.models import CaseState, Mention, OutboxState, Reply
 from bot.slack import Board, BoardError
 from bot.sources import Publisher, PublishError
 from bot.store import Store
@@ -90,7 +90,7 @@ class Outbox:
     def _publish(self, reply: Reply) -> Reply:
         mention = self._store.mention(reply.mention_id)
         try:
-            posted = self._publishers[mention.network].publish(
+            posted = self._publisher(mention).publish(
                 text=reply.text, in_reply_to=self._parent_post(reply) or mention.native_id
             )
         except PublishError as exc:
@@ -105,6 +105,14 @@ class Outbox:
         )
         self._after_sent(done)
         return done
+
+    def _publisher(self, mention: Mention) -> Publisher:
+        """The brand's own account on the mention's network (several brands, several accounts);
+        the network's only publisher otherwise."""
+        return (
+            self._publishers.get(f"{mention.network}:{mention.brand}")
+            or self._publishers[mention.network]
+        )
 
     def _stale(self, reply: Reply) -> str:
         """Why this reply must not go out any more, or ""."""
@@ -256,7 +264,7 @@ class Outbox:
         now = self._clock.now()
         parent = self._parent_post(reply) or mention.native_id
         try:
-            found = self._publishers[mention.network].find_reply(in_reply_to=parent)
+            found = self._publisher(mention).find_reply(in_reply_to=parent)
         except PublishError as exc:
             if exc.retryable:  # X could not be read now: ask again on the next round
                 log.warning("cannot reconcile reply %s yet (%s); will try again", reply.id, exc)

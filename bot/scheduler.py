@@ -6,7 +6,8 @@ generous misfire grace, so a busy or suspended process catches up once instead o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -19,6 +20,18 @@ CARD_SWEEP_SECONDS = 30
 OUTBOX_SWEEP_SECONDS = 2  # paced storm replies go out on time; stragglers after 30 s
 PLAYBOOK_SECONDS = 5  # how often playbook files are checked for changes
 RECONCILE_SECONDS = 60  # replies whose fate is unknown are checked against X this often
+SLA_SECONDS = 20  # SLA reminders and escalations, snoozes ending, round-robin assignment
+SILENCE_SECONDS = 300  # sources that went quiet
+DIGEST_SECONDS = 60  # whether the daily digest is due
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A periodic job driven from stored state (safe to run late, twice, or after a restart)."""
+
+    id: str
+    run: Callable[[], object]
+    seconds: float
 
 
 def build_scheduler(
@@ -28,6 +41,7 @@ def build_scheduler(
     sources: tuple[Source, ...],
     poll_seconds: float,
     playbooks: Callable[[], object] | None = None,
+    jobs: Sequence[Job] = (),
 ) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         timezone=UTC,
@@ -44,7 +58,7 @@ def build_scheduler(
             "interval",
             seconds=poll_seconds,
             args=[source],
-            id=f"poll:{source.network}",
+            id=f"poll:{source.network}:{source.brand}",
             next_run_time=start,
         )
     scheduler.add_job(
@@ -60,4 +74,6 @@ def build_scheduler(
     )
     if playbooks is not None:  # a saved playbook file is live within seconds, no restart
         scheduler.add_job(playbooks, "interval", seconds=PLAYBOOK_SECONDS, id="playbooks")
+    for job in jobs:
+        scheduler.add_job(job.run, "interval", seconds=job.seconds, id=job.id)
     return scheduler

@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
@@ -20,6 +21,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from bot.clock import Clock
 from bot.directory import Directory
 from bot.models import Case, Mention
+from bot.sla_view import time_left, what
 from bot.store import Store, Storm
 from handlers.blocks import (
     ApprovalView,
@@ -32,6 +34,7 @@ from handlers.blocks import (
     escape,
     moved_card,
     quote,
+    slack_time,
     storm_card,
 )
 
@@ -117,10 +120,11 @@ class SlackBoard:
             for s in store.case_suggestions(case_id)
         )
         buttons = tuple(SuggestionButton(t.id, t.label, score) for t, score in templates if t)
+        mention = store.mention(case.mention_id)
         return CardView(
             case=case,
-            mention=store.mention(case.mention_id),
-            brand=directory.brand.name,
+            mention=mention,
+            brand=directory.brand_of(case.brand).name,
             suggestions=buttons,
             agents=directory.agents,
             reply=store.latest_reply(case_id),
@@ -130,7 +134,26 @@ class SlackBoard:
             move_to=self._channels(),
             approval=store.pending_approval(case_id),
             notes=store.count_notes(case_id),
+            sla=self._sla_text(case),
+            history=tuple(
+                store.customer_cases(
+                    network=mention.network,
+                    author_id=mention.author.id,
+                    handle=mention.author.handle,
+                    before=case.id,
+                )
+            ),
+            customer_tags=tuple(store.customer_tags(mention.network, mention.author.handle)),
+            now=self._clock.now(),
         )
+
+    def _sla_text(self, case: Case) -> str:
+        left = time_left(case, self._directory, self._clock.now())
+        if not left or case.sla_due is None:
+            return ""
+        due = slack_time(case.sla_due)
+        mark = "🚨 " if case.sla_notified == "breached" else ""
+        return f"{mark}{what(case).capitalize()}: {left} (due {due})"
 
     def _linked_case(self, case_id: int | None) -> Linked | None:
         if case_id is None:
@@ -235,6 +258,24 @@ class SlackBoard:
                 self._client.chat_postMessage(channel=user, text=text)
         except (SlackApiError, OSError) as exc:
             raise BoardError(f"Slack did not take a note for {user}: {_why(exc)}") from exc
+
+    def upload(self, channel: str, *, path: Path, text: str, title: str) -> str:
+        """Post ``text`` and then the file (files_upload_v2) to ``channel``; the file's id."""
+        channel_id, _, _ = self._send(channel, text=text, what="a report")
+        try:
+            answer = self._client.files_upload_v2(
+                channel=channel_id, file=str(path), filename=path.name, title=title
+            )
+        except (SlackApiError, OSError) as exc:
+            raise BoardError(f"Slack did not take the file {path.name}: {_why(exc)}") from exc
+        files = answer.get("files") or [answer.get("file") or {}]
+        return str(files[0].get("id", ""))
+
+    def publish_home(self, user: str, view: dict[str, Any]) -> None:
+        try:
+            self._client.views_publish(user_id=user, view=view)
+        except (SlackApiError, OSError) as exc:
+            raise BoardError(f"Slack did not take the Home tab for {user}: {_why(exc)}") from exc
 
     def case_note(self, case_id: int, *, text: str) -> None:
         """Earshot's own note in the card's thread (internal, like every thread message)."""

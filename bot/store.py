@@ -40,6 +40,7 @@ from bot.models import (
     Triage,
 )
 from bot.rules import Proposal, Ruleset, RuleSpec, StaleRulesError, parse_rules
+from bot.store_ops import Operations
 
 migrations = Migrations("earshot")
 
@@ -278,6 +279,53 @@ def _voice(db: Database) -> None:
     _table(db, "notes").create_index(["case_id"])
 
 
+@migrations(name="0004_operations")
+def _operations(db: Database) -> None:
+    cases = _table(db, "cases")
+    for column in (
+        "brand",
+        "sla_kind",
+        "sla_started",
+        "sla_remind",
+        "sla_due",
+        "sla_notified",
+        "first_due_at",
+        "first_response_at",
+        "responded_at",
+        "snoozed_until",
+        "assigned_by",
+    ):
+        cases.add_column(column, str)
+    db.execute(
+        "update cases set brand = (select brand from mentions where mentions.id = cases.mention_id)"
+    )
+    cases.create_index(["state", "sla_due"])
+    cases.create_index(["claimed_by", "state"])
+    agents = _table(db, "agents")
+    agents.add_column("on_duty", int)
+    agents.add_column("last_assigned_at", str)
+    _table(db, "source_health").create(
+        {
+            "source": str,
+            "brand": str,
+            "network": str,
+            "last_poll_at": str,
+            "last_ok_at": str,
+            "error": str,
+            "error_at": str,
+            "failures": int,
+            "rate_limited_until": str,
+            "lost": str,
+            "lost_at": str,
+        },
+        pk="source",
+    )
+    _table(db, "usage").create(
+        {"key": str, "month": str, "brand": str, "kind": str, "count": int}, pk="key"
+    )
+    _table(db, "audit").create_index(["at"])
+
+
 def _table(db: Database, name: str) -> Table:
     table = db[name]
     assert isinstance(table, Table)
@@ -300,7 +348,7 @@ def _create_private(path: Path) -> None:
     os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
-class Store:
+class Store(Operations):
     """The one gateway to SQLite. Safe to share between threads: each gets its own connection."""
 
     def __init__(self, path: Path) -> None:
@@ -446,6 +494,7 @@ class Store:
             "created_at": _iso(now),
             "updated_at": _iso(now),
             "activity_at": _iso(now),
+            "brand": mention.brand or "",
         }
         with self._write() as db:
             case_id = int(cast(int, _table(db, "cases").insert(row).last_pk))
@@ -456,6 +505,10 @@ class Store:
 
     def case(self, case_id: int) -> Case:
         return _case_from_row(_table(self.db, "cases").get(case_id))
+
+    def _cases(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[Case]:
+        args = params if isinstance(params, dict) else list(params)
+        return [_case_from_row(row) for row in self.db.query(sql, args)]
 
     def find_case(self, case_id: int) -> Case | None:
         rows = list(_table(self.db, "cases").rows_where("id = ?", [case_id]))
@@ -642,10 +695,10 @@ class Store:
     def reopen_case(self, case_id: int, *, now: datetime) -> bool:
         sql = (
             "update cases set state = ?, closed_by = null, closed_at = null, claimed_by = null, "
-            "updated_at = ? where id = ? and state = ?"
+            "updated_at = ? where id = ? and state in (?, ?)"
         )
-        params = [CaseState.OPEN.value, _iso(now), case_id, CaseState.DISMISSED.value]
-        return self._changed(sql, params)
+        closed = (CaseState.DISMISSED.value, CaseState.RESOLVED.value)
+        return self._changed(sql, [CaseState.OPEN.value, _iso(now), case_id, *closed])
 
     def record_reply(
         self, case_id: int, *, agent_id: str, url: str, now: datetime, closes: bool = True
@@ -659,7 +712,13 @@ class Store:
                 "closed_by": agent_id,
                 "closed_at": _iso(now),
             }
-        _table(self.db, "cases").update(case_id, update)
+        with self._write() as db:
+            _table(db, "cases").update(case_id, update)
+            db.execute(
+                "update cases set first_response_at = coalesce(first_response_at, ?), "
+                "responded_at = ? where id = ?",
+                [_iso(now), _iso(now), case_id],
+            )
 
     def _changed(self, sql: str, params: Sequence[Any]) -> bool:
         with self._write() as db:
@@ -738,6 +797,15 @@ class Store:
     def reply_by_key(self, key: str) -> Reply | None:
         rows = _table(self.db, "outbox").rows_where("key = ?", [key], limit=1)
         return next((_reply_from_row(row) for row in rows), None)
+
+    def reply_times(self, reply_id: int) -> dict[str, Any]:
+        """When a reply was confirmed (written to the outbox) and sent (its last part)."""
+        row = _table(self.db, "outbox").get(reply_id)
+        last = self.db.execute(
+            "select max(sent_at) from outbox where case_id = ? and (key = ? or key like ?)",
+            [row["case_id"], row["key"], row["key"] + "#%"],
+        ).fetchone()
+        return {"created_at": row["created_at"], "sent_at": _parse(last[0] if last else None)}
 
     def reply(self, reply_id: int) -> Reply:
         return _reply_from_row(_table(self.db, "outbox").get(reply_id))
@@ -1243,6 +1311,15 @@ def _case_from_row(row: dict[str, Any]) -> Case:
         storm_id=row.get("storm_id"),
         noise=row.get("noise"),
         lang=row.get("lang") or "",
+        brand=row.get("brand") or "",
+        sla_kind=row.get("sla_kind") or "",
+        sla_started=_parse(row.get("sla_started")),
+        sla_remind=_parse(row.get("sla_remind")),
+        sla_due=_parse(row.get("sla_due")),
+        sla_notified=row.get("sla_notified") or "",
+        first_response_at=_parse(row.get("first_response_at")),
+        snoozed_until=_parse(row.get("snoozed_until")),
+        assigned_by=row.get("assigned_by"),
     )
 
 

@@ -96,6 +96,11 @@ def _plain_weight(text: str) -> int:
     return weight
 
 
+def has_link(text: str) -> bool:
+    """Whether X would count a link in ``text`` (a post with a link costs more to send)."""
+    return bool(_link_spans(_normalise(text)))
+
+
 def _link_spans(text: str) -> list[tuple[int, int]]:
     """Where the links that X shortens to t.co are, as (start, end) indexes into ``text``. A link
     holds a dot and no space, so only such runs are searched: most words cost nothing."""

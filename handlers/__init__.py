@@ -8,7 +8,17 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import approvals, cards, commands, errors, modals, notes, routing, storms
+from handlers import (
+    approvals,
+    cards,
+    commands,
+    errors,
+    modals,
+    notes,
+    operations,
+    routing,
+    storms,
+)
 
 
 def register(app: App, services: Services) -> None:
@@ -19,4 +29,5 @@ def register(app: App, services: Services) -> None:
     notes.register(app, services)
     routing.register(app, services)
     storms.register(app, services)
+    operations.register(app, services)
     commands.register(app, services)

@@ -26,6 +26,7 @@ from bot.models import (
     StormAnswer,
     StormPlan,
 )
+from bot.store_ops import PastCase
 
 Block = dict[str, Any]
 
@@ -37,6 +38,7 @@ DISMISS_ACTION = "earshot_dismiss"
 REOPEN_ACTION = "earshot_reopen"
 RETRY_ACTION = "earshot_retry"
 RELEASE_ACTION = "earshot_release"
+TAKE_OVER_ACTION = "earshot_take_over"
 MOVE_ACTION = "earshot_move"
 STORM_ANSWER_ACTION = "earshot_storm_answer"
 EDIT_ACTION = "earshot_edit"
@@ -57,6 +59,12 @@ _SENTIMENT = {
     Sentiment.POSITIVE: "🙂 positive",
 }
 _NETWORK = {"x": "X"}
+
+
+def slack_time(moment: datetime) -> str:
+    """A moment Slack shows each reader in their own time zone (UTC as the fallback)."""
+    stamp = int(moment.timestamp())
+    return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
 
 
 def escape(text: str) -> str:
@@ -132,6 +140,10 @@ class CardView:
     move_to: tuple[str, ...] = ()  # channels the case can be moved to
     approval: Approval | None = None  # a reply waiting for a lead
     notes: int = 0  # internal notes in the card's thread
+    sla: str = ""  # "First response: 2h 05m left (due …)", "" when no clock runs
+    history: tuple[PastCase, ...] = ()  # the customer's earlier cases with us, newest first
+    customer_tags: tuple[str, ...] = ()
+    now: datetime | None = None
 
     def name(self, user_id: str | None) -> str:
         """Mrkdwn for a person: the agent's (escaped) name, else a Slack mention of the id."""
@@ -149,7 +161,49 @@ def case_card(view: CardView) -> tuple[str, list[Block]]:
     blocks = [_headline(view), _author_and_text(m), *_follow_up(view), _where(view)]
     if badges := _badges(view):
         blocks.append(context(" · ".join(badges)))
+    if customer := customer_context(view):
+        blocks.append(context(customer))
+    if view.sla and view.case.state is CaseState.OPEN:
+        blocks.append(context(f"⏱ {view.sla}"))
     return escape(text), [*blocks, *_state_blocks(view)]
+
+
+_TREND = {"negative": "😠", "neutral": "😐", "positive": "🙂"}
+
+
+def customer_context(view: CardView) -> str:
+    """The customer's history with us: earlier cases (linked), last contact, sentiment trend,
+    tags and internal notes. "" for a first contact without tags."""
+    history, tags = view.history, view.customer_tags
+    parts: list[str] = []
+    if history:
+        count = len(history)
+        latest = history[0]
+        ago = _age(latest.created_at, view.now or latest.created_at)
+        parts.append(f"👤 {count} earlier case{'s' if count > 1 else ''} · last contact {ago} ago")
+        oldest_first = list(reversed(history[:5]))
+        trend = "→".join(_TREND.get(c.sentiment, "•") for c in oldest_first)
+        parts.append(f"mood {trend}{_direction(oldest_first)}")
+        links = [f"<{c.permalink}|#{c.id}>" if c.permalink else f"#{c.id}" for c in history[:5]]
+        parts.append(" ".join(links))
+        notes = sum(c.notes for c in history)
+        if notes:
+            parts.append(f"🗒 {notes} note{'s' if notes > 1 else ''} on them")
+        past_tags = sorted({t for c in history for t in c.tags})
+        if past_tags:
+            parts.append("earlier tags " + escape(", ".join(past_tags[:6])))
+    elif tags:
+        parts.append("👤 first case with us")
+    if tags:
+        parts.append("customer " + escape(", ".join(sorted(tags))))
+    return " · ".join(parts)
+
+
+def _direction(cases: Sequence[PastCase]) -> str:
+    if len(cases) < 2:
+        return ""
+    change = cases[-1].sentiment_score - cases[0].sentiment_score
+    return " (improving)" if change > 0.2 else (" (worsening)" if change < -0.2 else "")
 
 
 def _follow_up(view: CardView) -> list[Block]:
@@ -202,10 +256,11 @@ def _state_blocks(view: CardView) -> list[Block]:
     case, reply = view.case, view.reply
     if case.state is CaseState.REPLIED:
         return [_replied(view)]
-    if case.state is CaseState.DISMISSED:
+    if case.state in (CaseState.DISMISSED, CaseState.RESOLVED):
         by = view.name(case.closed_by)
         reopen = button("Reopen", REOPEN_ACTION, str(case.id))
-        return [context(f"🗂 Dismissed by {by}"), {"type": "actions", "elements": [reopen]}]
+        verb = "🗂 Dismissed" if case.state is CaseState.DISMISSED else "☑️ Resolved without a reply"
+        return [context(f"{verb} by {by}"), {"type": "actions", "elements": [reopen]}]
     if reply and reply.state in {OutboxState.PENDING, OutboxState.SENDING}:
         who = view.name(reply.agent_id)
         if reply.error:
@@ -260,8 +315,12 @@ def _open_actions(view: CardView) -> list[Block]:
     blocks.append({"type": "actions", "elements": controls})
     if case.claimed_by:
         release = button("Release", RELEASE_ACTION, str(case.id))
-        blocks.append(context(f"🔒 {view.name(case.claimed_by)} is on it"))
-        blocks.append({"type": "actions", "elements": [release]})
+        take = button("Take over", TAKE_OVER_ACTION, str(case.id))
+        how = " (assigned round-robin)" if case.assigned_by == "auto" else ""
+        blocks.append(context(f"🔒 {view.name(case.claimed_by)} is replying{how}"))
+        blocks.append({"type": "actions", "elements": [release, take]})
+    if case.snoozed_until and view.now and case.snoozed_until > view.now:
+        blocks.append(context(f"💤 Snoozed until {slack_time(case.snoozed_until)}"))
     if case.replied_by:
         earlier = f"Answered earlier by {view.name(case.replied_by)}; the customer wrote again."
         blocks.append(context(f"💬 {earlier}"))
@@ -712,6 +771,17 @@ HELP = (
     "• `/mentions tag @handle +vip -press` — tag a customer (rules can route on tags)\n"
     "• `/mentions playbooks` — the reply templates in use; `/mentions playbooks reload` "
     "picks up edited playbook files now (leads; saved files are also picked up by themselves)\n"
+    "• `/mentions mine` — your open cases, most urgent SLA first\n"
+    "• `/mentions claim <id>` — take a case (the card shows you are replying); "
+    "`/mentions release <id>` lets it go; `/mentions take <id>` — a lead takes it over\n"
+    "• `/mentions snooze <id> 2h` — out of the queue and without reminders until then "
+    "(30m, 2h, 1d…; the SLA target does not move)\n"
+    "• `/mentions resolve <id>` — handled without a public reply (DM, phone…)\n"
+    "• `/mentions duty on|off` — whether round-robin assignment gives you cases\n"
+    "• `/mentions status` — each source's last poll, mentions today, errors, rate limits, "
+    "X reads and posts this month against the budget\n"
+    "• `/mentions stats [today|7d|30d]` — volume, first-response median and p90, SLA met, "
+    "per team and agent, sentiment, top tags\n"
     "• `/mentions help` — this help\n"
     "On a card: pick a suggested reply or *Write reply*, check the preview (your signature is "
     "added), then *Post publicly*. Long replies go out as a numbered thread. Replies of "

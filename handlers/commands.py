@@ -1,4 +1,5 @@
-"""``/mentions``: help, the open-case queue, routing (`route …`) and customer tags (`tag …`)."""
+"""``/mentions``: help, the open-case queue, routing (`route …`), customer tags (`tag …`),
+playbooks, and the operations subcommands in ``handlers.operations``."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from bot.access import Refused
 from bot.library import playbook_problems_text
 from bot.problems import did_you_mean
 from bot.services import Services
-from handlers import blocks
+from handlers import blocks, operations
 from handlers import rule_blocks as rb
 from handlers.routing import dry_run_view, history_lines
 
-SUBCOMMANDS = ("help", "queue", "route", "tag", "playbooks")
+SUBCOMMANDS = ("help", "queue", "route", "tag", "playbooks", *operations.SUBCOMMANDS)
 ROUTE_SUBCOMMANDS = ("test", "history", "undo")
 
 
@@ -50,6 +51,8 @@ def _dispatch(ack: Ack, services: Services, command: dict[str, Any], open_view: 
         ack(text=_tag(services, user=user, words=words[1:]))
     elif sub == "playbooks":
         ack(text=_playbooks(services, user=user, words=words[1:]))
+    elif (answer := operations.dispatch(services, sub=sub, user=user, words=words[1:])) is not None:
+        ack(text=answer)
     else:
         hint = did_you_mean(sub, SUBCOMMANDS)
         ack(text=f"I don't know `/mentions {sub}`. {hint}\n\n{blocks.HELP}")

@@ -198,7 +198,7 @@ def test_claimed_card_has_no_claim_button_and_says_who_is_on_it() -> None:
     _, card = case_card(CARD_STATES["claimed"])
     assert blocks.CLAIM_ACTION not in _actions(card)
     assert blocks.WRITE_ACTION in _actions(card)
-    assert "🔒 Jane Kim is on it" in _mrkdwn(card)
+    assert "🔒 Jane Kim is replying" in _mrkdwn(card)
 
 
 # Regression (fixed): CardView.name() returned '<@U…>' for people not in agents (e.g. an agent

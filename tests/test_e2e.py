@@ -126,7 +126,7 @@ def test_a_case_claimed_by_one_agent_is_locked_for_another(bot: Sandbox) -> None
     post(bot, "@SkylarkAir my flight is delayed again", handle="dana")
     card = card_for(bot, "dana")
     bot.driver.click(user=JANE, message=card, action_id=blocks.CLAIM_ACTION)
-    bot.slack.wait_for(lambda: "Jane Kim is on it" in card_text(fresh(bot, card)), timeout=10)
+    bot.slack.wait_for(lambda: "Jane Kim is replying" in card_text(fresh(bot, card)), timeout=10)
     bot.driver.click(user=MINJUN, message=fresh(bot, card), action_id=blocks.WRITE_ACTION)
     refusal = bot.slack.wait_for(lambda: bot.slack.ephemerals(MINJUN), timeout=10)[0]
     assert "Jane Kim is already on case" in refusal["text"]
@@ -160,7 +160,7 @@ def test_regression_a_click_racing_the_first_post_never_duplicates_the_card(
     card = card_for(sandbox, "dana")  # visible in Slack, not yet recorded by the bot
     sandbox.driver.click(user=JANE, message=card, action_id=blocks.CLAIM_ACTION)
     sandbox.slack.wait_for(
-        lambda: "Jane Kim is on it" in card_text(fresh(sandbox, card)), timeout=10
+        lambda: "Jane Kim is replying" in card_text(fresh(sandbox, card)), timeout=10
     )
     assert len(cards_for(sandbox, "dana")) == 1
 

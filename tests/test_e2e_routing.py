@@ -419,11 +419,11 @@ def test_a_lead_can_step_in_on_a_claimed_case_and_anyone_can_release_their_own(
     post(bot, "@SkylarkAir my flight is delayed again", handle="dana")
     card = card_for(bot, "dana")
     bot.driver.click(user=JANE, message=card, action_id=blocks.CLAIM_ACTION)
-    claimed = eventually(lambda: "Jane Kim is on it" in card_text(m := fresh(bot, card)) and m)
+    claimed = eventually(lambda: "Jane Kim is replying" in card_text(m := fresh(bot, card)) and m)
     bot.driver.click(user=JANE, message=claimed, action_id=blocks.RELEASE_ACTION)
     eventually(lambda: "is on it" not in card_text(fresh(bot, card)))
     bot.driver.click(user=JANE, message=fresh(bot, card), action_id=blocks.CLAIM_ACTION)
-    eventually(lambda: "Jane Kim is on it" in card_text(fresh(bot, card)))
+    eventually(lambda: "Jane Kim is replying" in card_text(fresh(bot, card)))
     from support import reply_through_slack
 
     reply_through_slack(

@@ -8,7 +8,7 @@ from support import card_for, card_text, fresh, post
 
 from bot.models import OutboxState, Reply
 from bot.sandbox import Fault
-from bot.sandbox.harness import JANE, Sandbox
+from bot.sandbox.harness import JANE, SANDBOX_ENV, Sandbox
 from bot.sources.x import XPublisher
 from bot.sources.xclient import make_x_client
 from handlers import blocks
@@ -32,7 +32,7 @@ def _publish_directly(bot: Sandbox, *, text: str, tweet: str) -> None:
         api_url=bot.x.url,
         consumer_key="k",
         consumer_secret="s",
-        access_token="t",
+        access_token=SANDBOX_ENV["EARSHOT_SANDBOX_X_ACCESS_TOKEN"],  # the brand's own account
         access_token_secret="ts",
     )
     XPublisher(client=client, user_id=bot.x.brand_user_id, handle="SkylarkAir").publish(

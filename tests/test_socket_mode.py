@@ -66,4 +66,4 @@ def test_a_card_button_works_over_the_socket(socket_bot: Sandbox) -> None:
             "actions": [{**button, "block_id": ""}],
         },
     )
-    eventually(lambda: "Jane Kim is on it" in card_text(fresh(socket_bot, card)))
+    eventually(lambda: "Jane Kim is replying" in card_text(fresh(socket_bot, card)))

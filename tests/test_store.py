@@ -81,6 +81,7 @@ def test_migrations_are_applied_and_recorded(store: Store) -> None:
         ("earshot", "0001_initial"),
         ("earshot", "0002_routing_conversations_storms"),
         ("earshot", "0003_voice_approvals_notes"),
+        ("earshot", "0004_operations"),
     ]
 
 
@@ -123,7 +124,7 @@ def test_a_database_from_the_first_version_is_upgraded_in_place(tmp_path: Path) 
 def test_reopening_a_database_applies_nothing_twice(tmp_path: Path) -> None:
     Store(tmp_path / "e.db").close()
     again = Store(tmp_path / "e.db")
-    assert again.db["_sqlite_migrations"].count == 3  # one row per migration, never repeated
+    assert again.db["_sqlite_migrations"].count == 4  # one row per migration, never repeated
     again.close()
 
 

@@ -111,6 +111,26 @@ class SlackDriver:
         }
         return self.send(json.dumps(body), content_type="application/json")
 
+    def app_home_opened_event(self, user: str, *, tab: str = "home") -> dict[str, Any]:
+        """The ``app_home_opened`` event Slack sends when ``user`` opens the app's ``home`` or
+        ``messages`` tab: ``channel`` is the user's DM with the bot, and ``view`` (the Home tab
+        last published for the user) is included once there is one."""
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": self._slack.dm_channel(user),
+            "tab": tab,
+            "event_ts": f"{time.time():.6f}",
+        }
+        view = self._slack.home(user) if tab == "home" else None
+        if view is not None:
+            event["view"] = view
+        return event
+
+    def app_home_opened(self, user: str, *, tab: str = "home") -> Answer:
+        """``user`` opens the app's Home (or Messages) tab; Slack tells the app."""
+        return self.event(self.app_home_opened_event(user, tab=tab))
+
     def say_in_thread(self, *, user: str, channel: str, thread_ts: str, text: str) -> Answer:
         """A person writes in a message's thread; Slack tells the app."""
         event = self._slack.user_says(user=user, channel=channel, text=text, thread_ts=thread_ts)

@@ -6,6 +6,7 @@ URLs point at the emulators and the secrets are sandbox values that never leave 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -89,9 +90,11 @@ def open_sandbox(
     playbooks: Path | None = None,
     socket_mode: bool = False,
     reply_interval: float = 1.0,
+    extra_config: str = "",
+    extra_env: Mapping[str, str] | None = None,
 ) -> Sandbox:
     """Start both emulators and write a sandbox config; the bot starts with ``start_bot()``."""
-    env = dict(SANDBOX_ENV)
+    env = dict(SANDBOX_ENV) | dict(extra_env or {})
     if socket_mode:
         env["EARSHOT_SANDBOX_SLACK_APP_TOKEN"] = APP_TOKEN
     slack = SlackEmulator(
@@ -112,6 +115,7 @@ def open_sandbox(
         brand_username="SkylarkAir",
         brand_name="Skylark Air",
         bearer_token=env["EARSHOT_SANDBOX_X_BEARER_TOKEN"],
+        brand_access_token=env["EARSHOT_SANDBOX_X_ACCESS_TOKEN"],
     ).start()
     text = Template(resources.files("bot.sandbox").joinpath("demo.toml").read_text("utf-8"))
     path = workdir / "earshot.toml"
@@ -124,7 +128,8 @@ def open_sandbox(
             brand_user_id=BRAND_USER_ID,
             poll_seconds=poll_seconds,
             reply_interval=reply_interval,
-        ),
+        )
+        + extra_config,
         encoding="utf-8",
     )
     config = load_config(path)

@@ -454,7 +454,11 @@ def _parse_body(content_type: str, raw: bytes) -> dict[str, Any]:
         return {}
     kind = content_type.split(";", maxsplit=1)[0].strip().lower()
     if kind == "application/x-www-form-urlencoded":
-        return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:  # raw bytes (urllib labels any POST body a form); see raw_body
+            return {}
+        return dict(parse_qsl(text, keep_blank_values=True))
     if kind == "multipart/form-data":
         return _parse_multipart(content_type, raw)
     try:

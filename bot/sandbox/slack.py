@@ -11,11 +11,13 @@ from __future__ import annotations
 import copy
 import json
 import math
+import mimetypes
 import re
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import PurePosixPath
 from typing import Any, Self
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -30,6 +32,11 @@ MAX_VIEW_STACK = 3
 # Frequent server pings (real Slack pings too, less often) keep that wait short.
 SOCKET_MODE_PING_INTERVAL = 0.2
 RESPONSE_PATH = "/_sandbox/respond"
+# files.getUploadURLExternal hands out ``<base_url>/upload/v1/<file id>`` (Slack: files.slack.com).
+UPLOAD_PATH = "/upload/v1/"
+MAX_VIEW_BYTES = 250 * 1024  # views.publish: "view_too_large" above 250kb
+MAX_SHARE_CHANNELS = 100  # files.completeUploadExternal: "channels_limit_exceeded"
+MAX_ALT_TXT = 1000
 
 _ID_PATTERN = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 _JSON_FIELDS = ("blocks", "attachments", "metadata", "view")
@@ -368,6 +375,18 @@ class BlockKitValidator:
         if has_input and view.get("submit") is None:
             self._fail("must provide `submit` when the view has input blocks", f"{pointer}/submit")
 
+    def home_view(self, view: Any, pointer: str = "/view") -> None:
+        """An App Home view: type ``home``, metadata limits and its blocks (no title or buttons)."""
+        if not isinstance(view, dict):
+            self._fail("must provide an object", pointer)
+            return
+        if view.get("type") != "home":
+            self._fail("must be `home`", f"{pointer}/type")
+        self._length(view.get("private_metadata"), f"{pointer}/private_metadata", 3000)
+        self._length(view.get("callback_id"), f"{pointer}/callback_id", 255)
+        self._length(view.get("external_id"), f"{pointer}/external_id", 255)
+        self.blocks(view.get("blocks"), f"{pointer}/blocks", limit=MAX_VIEW_BLOCKS)
+
 
 def validate_message_blocks(blocks: Any) -> list[str]:
     """Slack-style errors for a message's ``blocks`` (empty list = valid)."""
@@ -380,6 +399,13 @@ def validate_view(view: Any) -> list[str]:
     """Slack-style errors for a modal view (empty list = valid)."""
     validator = BlockKitValidator()
     validator.view(view)
+    return validator.errors
+
+
+def validate_home_view(view: Any) -> list[str]:
+    """Slack-style errors for an App Home view (empty list = valid)."""
+    validator = BlockKitValidator()
+    validator.home_view(view)
     return validator.errors
 
 
@@ -443,6 +469,37 @@ def _token(request: Request) -> str | None:
     return str(token) if token else None
 
 
+def _upload_content(request: Request) -> bytes:
+    """The uploaded bytes: the raw body, or the ``file`` part of a multipart form."""
+    if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        part = request.body.get("file")
+        if part is None:
+            part = next((v for v in request.body.values() if isinstance(v, bytes)), None)
+        if isinstance(part, str):
+            return part.encode("utf-8")
+        if isinstance(part, bytes):
+            return part
+    return request.raw_body
+
+
+def _file_list(value: Any) -> list[dict[str, Any]] | Reply:
+    """files.completeUploadExternal's ``files``: a JSON array of ``{"id", "title"?}``."""
+    if value in (None, ""):
+        return _invalid_arguments(["missing required field: files"])
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return _invalid_arguments(["files must be a JSON array [json-pointer:/files]"])
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(f, dict) and f.get("id") for f in value)
+    ):
+        return _invalid_arguments(["files must be an array of {id, title} [json-pointer:/files]"])
+    return [dict(f) for f in value]
+
+
 def _public_view(record: Mapping[str, Any]) -> dict[str, Any]:
     return {k: copy.deepcopy(v) for k, v in record.items() if k not in _VIEW_BOOKKEEPING}
 
@@ -451,8 +508,8 @@ class SlackEmulator(EmulatorServer):
     """An in-memory Slack workspace with one bot, served over HTTP and Socket Mode on loopback.
 
     Events: ``message.posted``, ``message.updated``, ``ephemeral.posted``, ``view.opened``,
-    ``view.updated``, ``view.errors``, ``view.closed``, ``response.posted``,
-    ``socket_mode.connected``, ``socket_mode.disconnected``.
+    ``view.updated``, ``view.errors``, ``view.closed``, ``response.posted``, ``file.uploaded``,
+    ``file.shared``, ``home.published``, ``socket_mode.connected``, ``socket_mode.disconnected``.
     """
 
     def __init__(
@@ -504,6 +561,12 @@ class SlackEmulator(EmulatorServer):
         self._last_ts_us = 0
         self._recent_posts: dict[str, deque[float]] = {}
         self._responses: list[dict[str, Any]] = []
+        self._ims: dict[str, str] = {}  # user id -> D… id
+        self._im_users: dict[str, str] = {}  # D… id -> user id
+        self._files: dict[str, dict[str, Any]] = {}
+        self._file_seq = 0
+        self._homes: dict[str, dict[str, Any]] = {}
+        self._home_publishes: dict[str, int] = {}
         self._acks.clear()
 
     def _method_table(self) -> dict[str, Callable[[Request], Reply]]:
@@ -516,6 +579,9 @@ class SlackEmulator(EmulatorServer):
             "views.open": self._views_open,
             "views.update": self._views_update,
             "views.push": self._views_push,
+            "views.publish": self._views_publish,
+            "files.getUploadURLExternal": self._get_upload_url,
+            "files.completeUploadExternal": self._complete_upload,
             "users.info": self._users_info,
             "usergroups.users.list": self._usergroup_users,
             "conversations.info": self._conversations_info,
@@ -546,6 +612,8 @@ class SlackEmulator(EmulatorServer):
     def _resolve(self, request: Request) -> tuple[str, Route]:
         if request.path.rstrip("/").endswith(RESPONSE_PATH):
             return "response_url", self._respond
+        if request.path.startswith(UPLOAD_PATH):  # pre-signed, like files.slack.com: no token
+            return "upload", self._receive_upload
         if request.path.startswith("/api/"):
             method = request.path[len("/api/") :].strip("/")
             handler = self._methods.get(method, self._unknown_method)
@@ -589,11 +657,23 @@ class SlackEmulator(EmulatorServer):
             return self._channel(name, create=True) or name
 
     def channel_name(self, channel_id: str) -> str:
-        """The name of a known channel id; ``KeyError`` if unknown."""
+        """The name of a known channel id (``"directmessage"`` for a DM, as Slack names it in
+        interaction payloads); ``KeyError`` if unknown."""
         with self._cond:
+            if channel_id in self._im_users:
+                return "directmessage"
             if channel_id not in self._channel_names:
                 raise KeyError(f"unknown channel id {channel_id!r}")
             return self._channel_names[channel_id]
+
+    def dm_channel(self, user: str) -> str:
+        """The id (``D…``) of the bot's direct-message channel with ``user``, opening it on first
+        use; the bot can then post there like any channel."""
+        with self._changing():
+            if user not in self._ims:
+                im_id = f"D{len(self._ims) + 1:07d}"
+                self._ims[user], self._im_users[im_id] = im_id, user
+            return self._ims[user]
 
     def add_user(self, user_id: str, name: str) -> None:
         """Make ``users.info`` know a user."""
@@ -603,7 +683,7 @@ class SlackEmulator(EmulatorServer):
     def _channel(self, value: Any, *, create: bool) -> str | None:
         if not isinstance(value, str) or not value.strip():
             return None
-        if value in self._channel_names:
+        if value in self._channel_names or value in self._im_users:
             return value
         name = value.removeprefix("#")
         if name in self._channel_ids:
@@ -703,6 +783,14 @@ class SlackEmulator(EmulatorServer):
         }
 
     def _conversation(self, channel_id: str) -> dict[str, Any]:
+        if channel_id in self._im_users:
+            return {
+                "id": channel_id,
+                "is_im": True,
+                "user": self._im_users[channel_id],
+                "is_user_deleted": False,
+                "is_org_shared": False,
+            }
         return {
             "id": channel_id,
             "name": self._channel_names[channel_id],
@@ -795,6 +883,8 @@ class SlackEmulator(EmulatorServer):
             message["thread_ts"] = record["thread_ts"]
         if record.get("metadata") is not None:
             message["metadata"] = copy.deepcopy(record["metadata"])
+        if record.get("files"):
+            message.update(files=copy.deepcopy(record["files"]), upload=True)
         return message
 
     def _find(self, channel: str | None, ts: Any) -> dict[str, Any] | None:
@@ -881,6 +971,181 @@ class SlackEmulator(EmulatorServer):
                 if record is not None:
                     return Reply(200, self._public_message(record))
         return Reply(404, {"ok": False, "error": "message_not_found"})
+
+    # -- Web API: files (the files_upload_v2 flow) ----------------------------------------------
+
+    def _get_upload_url(self, request: Request) -> Reply:
+        """Step 1: reserve a file id and hand out a pre-signed upload URL for ``length`` bytes."""
+        params = request.params
+        missing = [f for f in ("filename", "length") if params.get(f) in (None, "")]
+        if missing:
+            return _invalid_arguments([f"missing required field: {f}" for f in missing])
+        try:
+            length = int(str(params["length"]))
+        except ValueError:
+            return _invalid_arguments(["invalid type for field: length"])
+        if length == 0:
+            return _error("missing_argument")  # Slack's answer for length=0
+        if length < 0:
+            return _invalid_arguments(["invalid value for field: length"])
+        alt_txt = params.get("alt_txt")
+        if isinstance(alt_txt, str) and len(alt_txt) > MAX_ALT_TXT:
+            return _error("alt_txt_too_large")
+        with self._changing():
+            self._file_seq += 1
+            file_id = f"F{self._file_seq:010d}"
+            self._files[file_id] = {
+                "id": file_id,
+                "name": str(params["filename"]),
+                "title": None,
+                "declared_length": length,
+                "content": None,
+                "alt_txt": alt_txt,
+                "snippet_type": params.get("snippet_type"),
+                "created": int(time.time()),
+                "completed": False,
+                "channels": [],
+                "initial_comment": None,
+                "thread_ts": None,
+                "ts": None,
+                "shares": {},
+            }
+            return _ok(upload_url=f"{self.base_url}{UPLOAD_PATH}{file_id}", file_id=file_id)
+
+    def _receive_upload(self, request: Request) -> Reply:
+        """Step 2: the bytes, POSTed raw (what slack-sdk sends) or as a multipart ``file`` field."""
+        file_id = request.path[len(UPLOAD_PATH) :].strip("/")
+        if request.method != "POST":
+            return Reply(405, "Method Not Allowed", {"Allow": "POST"})
+        content = _upload_content(request)
+        with self._changing() as events:
+            record = self._files.get(file_id)
+            if record is None or record["completed"]:
+                return Reply(404, "Not Found")
+            record["content"] = content
+            events.append(("file.uploaded", self._file_entry(record)))
+        return Reply(200, f"OK - {len(content)}")
+
+    def _complete_upload(self, request: Request) -> Reply:
+        """Step 3: title the uploaded files and share them (one message per channel)."""
+        params = _slack_params(request)
+        with self._changing() as events:
+            entries = _file_list(params.get("files"))
+            if isinstance(entries, Reply):
+                return entries
+            channels = self._share_channels(params)
+            if isinstance(channels, Reply):
+                return channels
+            records = [self._files.get(str(entry.get("id") or "")) for entry in entries]
+            if any(r is None or r["content"] is None or r["completed"] for r in records):
+                return _error("file_not_found")
+            comment = params.get("initial_comment") or None
+            blocks = None if comment else params.get("blocks")
+            if isinstance(blocks, _Unparseable):
+                return _error("invalid_blocks")
+            if blocks is not None and (errors := validate_message_blocks(blocks)):
+                return _invalid_blocks(errors)
+            thread_ts = str(params["thread_ts"]) if params.get("thread_ts") else None
+            shared = [r for r in records if r is not None]
+            for record, entry in zip(shared, entries, strict=True):
+                record.update(
+                    title=str(entry.get("title") or record["name"]),
+                    completed=True,
+                    channels=list(channels),
+                    initial_comment=comment,
+                    thread_ts=thread_ts if channels else None,
+                )
+            content = {"text": comment or "", "blocks": blocks, "thread_ts": thread_ts}
+            for channel in channels:
+                message = self._new_message(channel, content)
+                for record in shared:
+                    record["ts"] = record["ts"] or message["ts"]
+                    record["shares"][channel] = message["ts"]
+                message["files"] = [self._file_object(r) for r in shared]
+                self._messages.append(message)
+                events.append(("message.posted", copy.deepcopy(message)))
+            events.extend(("file.shared", self._file_entry(r)) for r in shared)
+            return _ok(files=[self._file_object(r) for r in shared])
+
+    def _share_channels(self, params: Mapping[str, Any]) -> list[str] | Reply:
+        """``channel_id`` and/or comma-separated ``channels``, resolved like chat.postMessage."""
+        wanted: list[str] = []
+        if params.get("channel_id"):
+            wanted.append(str(params["channel_id"]))
+        if params.get("channels"):
+            wanted += [c.strip() for c in str(params["channels"]).split(",") if c.strip()]
+        if len(wanted) > MAX_SHARE_CHANNELS:
+            return _error("channels_limit_exceeded")
+        resolved: list[str] = []
+        for value in wanted:
+            channel = self._channel(value, create=True)
+            if channel is None:
+                return _error("channel_not_found")
+            if channel not in resolved:
+                resolved.append(channel)
+        return resolved
+
+    def _file_object(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """The file as Slack describes it in API answers and in the share message."""
+        name = record["name"]
+        filetype = PurePosixPath(name).suffix.lstrip(".").lower() or "binary"
+        shares = record.get("shares") or {}
+        return {
+            "id": record["id"],
+            "created": record["created"],
+            "timestamp": record["created"],
+            "name": name,
+            "title": record["title"],
+            "mimetype": mimetypes.guess_type(name)[0] or "application/octet-stream",
+            "filetype": filetype,
+            "pretty_type": filetype.upper(),
+            "user": self.bot_user_id,
+            "user_team": self.team_id,
+            "editable": False,
+            "size": len(record["content"] or b""),
+            "mode": "hosted",
+            "is_external": False,
+            "external_type": "",
+            "is_public": any(c not in self._im_users for c in record["channels"]),
+            "public_url_shared": False,
+            "display_as_bot": False,
+            "username": "",
+            **({"alt_txt": record["alt_txt"]} if record.get("alt_txt") else {}),
+            "channels": [c for c in record["channels"] if c not in self._im_users],
+            "groups": [],
+            "ims": [c for c in record["channels"] if c in self._im_users],
+            "comments_count": 0,
+            "shares": self._shares(shares),
+        }
+
+    def _shares(self, shares: Mapping[str, str]) -> dict[str, Any]:
+        grouped: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        for channel, ts in shares.items():
+            kind = "private" if channel in self._im_users else "public"
+            share = {"ts": ts, "share_user_id": self.bot_user_id, "team_id": self.team_id}
+            if channel in self._channel_names:
+                share["channel_name"] = self._channel_names[channel]
+            grouped.setdefault(kind, {})[channel] = [share]
+        return grouped
+
+    def _file_entry(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """What ``files()`` shows: Slack's view of the file plus the bytes and where it went."""
+        content = record["content"]
+        channels = list(record["channels"])
+        return {
+            "id": record["id"],
+            "name": record["name"],
+            "title": record["title"],
+            "length": record["declared_length"] if content is None else len(content),
+            "content": b"" if content is None else bytes(content),
+            "uploaded": content is not None,
+            "completed": record["completed"],
+            "channel": channels[0] if channels else None,
+            "channels": channels,
+            "initial_comment": record["initial_comment"],
+            "thread_ts": record["thread_ts"],
+            "ts": record["ts"],
+        }
 
     # -- response_url --------------------------------------------------------------------------
 
@@ -1079,6 +1344,45 @@ class SlackEmulator(EmulatorServer):
             1 for v in self._views.values() if v["root_view_id"] == root_view_id and not v["closed"]
         )
 
+    # -- Web API: App Home -----------------------------------------------------------------------
+
+    def _views_publish(self, request: Request) -> Reply:
+        """Publish (or replace) a user's Home tab; it keeps its view id, with a new hash."""
+        params = _slack_params(request)
+        with self._changing() as events:
+            user_id = params.get("user_id")
+            if not user_id:
+                return _invalid_arguments(["missing required field: user_id"])
+            view = params.get("view")
+            if isinstance(view, _Unparseable) or view is None:
+                return _invalid_arguments(["must provide an object [json-pointer:/view]"])
+            if errors := validate_home_view(view):
+                return _invalid_arguments(errors)
+            if len(json.dumps(view).encode("utf-8")) > MAX_VIEW_BYTES:
+                return _error("view_too_large")
+            current = self._homes.get(str(user_id))
+            if current is not None and params.get("hash") and params["hash"] != current["hash"]:
+                return _error("hash_conflict")
+            if current is None:
+                self._view_seq += 1
+            view_id = current["id"] if current else f"V{self._view_seq:08d}"
+            record: dict[str, Any] = {
+                "id": view_id,
+                "team_id": self.team_id,
+                **self._view_content(view),
+                "state": {"values": {}},
+                "hash": self._new_hash(),
+                "root_view_id": view_id,
+                "previous_view_id": None,
+                "app_id": self.app_id,
+                "app_installed_team_id": self.team_id,
+                "bot_id": self.bot_id,
+            }
+            self._homes[str(user_id)] = record
+            self._home_publishes[str(user_id)] = self._home_publishes.get(str(user_id), 0) + 1
+            events.append(("home.published", {"user_id": str(user_id), **copy.deepcopy(record)}))
+            return _ok(view=copy.deepcopy(record))
+
     # -- the "Slack side" of modals --------------------------------------------------------
 
     @staticmethod
@@ -1202,6 +1506,31 @@ class SlackEmulator(EmulatorServer):
         """One view by id; ``KeyError`` if unknown."""
         with self._cond:
             return copy.deepcopy(self._require_view(view_id))
+
+    def files(self) -> list[dict[str, Any]]:
+        """Every file the bot started uploading, oldest first: ``{"id", "name", "title", "length",
+        "content" (bytes), "uploaded", "completed", "channel" (first share, None if private),
+        "channels", "initial_comment", "thread_ts", "ts" (of the share message)}``."""
+        with self._cond:
+            return [self._file_entry(record) for record in self._files.values()]
+
+    def file_bytes(self, file_id: str) -> bytes:
+        """The bytes uploaded for ``file_id`` (``b""`` until uploaded); ``KeyError`` if unknown."""
+        with self._cond:
+            if file_id not in self._files:
+                raise KeyError(f"unknown file id {file_id!r}")
+            return bytes(self._files[file_id]["content"] or b"")
+
+    def home(self, user_id: str) -> dict[str, Any] | None:
+        """The Home tab view last published for ``user_id`` (Slack's view fields), or None."""
+        with self._cond:
+            record = self._homes.get(user_id)
+            return copy.deepcopy(record) if record is not None else None
+
+    def home_publishes(self, user_id: str) -> int:
+        """How many times ``views.publish`` succeeded for ``user_id``."""
+        with self._cond:
+            return self._home_publishes.get(user_id, 0)
 
     # -- Socket Mode --------------------------------------------------------------------------
 

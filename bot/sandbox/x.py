@@ -226,6 +226,16 @@ def _not_found(resource: str, parameter: str, value: str, detail: str) -> dict[s
 
 
 @dataclass(frozen=True)
+class _Brand:
+    """A brand account: a user whose OAuth 1.0a access token posts as it."""
+
+    user_id: str
+    username: str
+    name: str
+    access_token: str | None  # None: any unregistered OAuth token (the default brand only)
+
+
+@dataclass(frozen=True)
 class _Auth:
     kind: str  # "bearer" | "oauth1" | "none"
     token: str | None = None
@@ -424,10 +434,16 @@ def _ref_types(tweet: Mapping[str, Any]) -> set[str]:
 
 
 class XEmulator(EmulatorServer):
-    """An in-memory X with one brand account, served as API v2 on loopback.
+    """An in-memory X with brand accounts, served as API v2 on loopback.
+
+    The constructor's brand is the default; :meth:`add_brand` registers more, each with its own
+    OAuth 1.0a access token. A user-context request acts as the brand whose access token is in
+    its ``oauth_token``; a token no brand owns acts as the default brand when that one has no
+    ``brand_access_token``, and is refused with 401 otherwise. Brands survive :meth:`reset`.
 
     Events: ``post.added`` (every new post, payload = tweet) and ``reply.created`` (posts made
-    through ``POST /2/tweets``, payload = tweet + ``auth`` + ``requested_text``).
+    through ``POST /2/tweets``, payload = tweet + ``auth``, ``requested_text``, ``author_id``
+    and ``username`` of the posting brand).
     """
 
     def __init__(
@@ -439,6 +455,7 @@ class XEmulator(EmulatorServer):
         bearer_token: str | None = None,
         rate_limits: Mapping[str, tuple[int, float]] | None = None,
         clock: Callable[[], float] = time.time,
+        brand_access_token: str | None = None,
     ) -> None:
         super().__init__()
         self.brand_user_id, self.brand_username, self.brand_name = (
@@ -446,6 +463,9 @@ class XEmulator(EmulatorServer):
             brand_username,
             brand_name,
         )
+        self._brands: dict[str, _Brand] = {
+            brand_user_id: _Brand(brand_user_id, brand_username, brand_name, brand_access_token)
+        }
         self.bearer_token = bearer_token
         self._limits = dict(rate_limits or {})
         self._clock = clock
@@ -460,9 +480,8 @@ class XEmulator(EmulatorServer):
         self._windows: dict[str, tuple[float, int]] = {}
         self._next_tweet = FIRST_TWEET_ID
         self._next_user = FIRST_USER_ID
-        self._add_user(
-            username=self.brand_username, name=self.brand_name, user_id=self.brand_user_id
-        )
+        for brand in self._brands.values():
+            self._add_user(username=brand.username, name=brand.name, user_id=brand.user_id)
 
     def _route_table(self) -> list[tuple[str, re.Pattern[str], str, XRoute]]:
         table: list[tuple[str, str, str, XRoute]] = [
@@ -479,6 +498,11 @@ class XEmulator(EmulatorServer):
             ("GET", r"/_sandbox/state", CONTROL_STATE, self._control_state),
         ]
         return [(m, re.compile(f"^{p}/?$"), name, route) for m, p, name, route in table]
+
+    @property
+    def brand_access_token(self) -> str | None:
+        """The default brand's access token (None: any token no brand owns posts as it)."""
+        return self._brands[self.brand_user_id].access_token
 
     # -- routing, auth, rate limits --------------------------------------------------------
 
@@ -513,6 +537,8 @@ class XEmulator(EmulatorServer):
     def _auth_problem(self, endpoint: str, auth: _Auth) -> Reply | None:
         if auth.kind == "none":
             return Reply(401, UNAUTHORIZED)
+        if auth.kind == "oauth1" and self._account(auth) is None:
+            return Reply(401, UNAUTHORIZED)  # X's answer to an access token it does not know
         if auth.kind == "bearer":
             if self.bearer_token is not None and auth.token != self.bearer_token:
                 return Reply(401, UNAUTHORIZED)
@@ -561,6 +587,74 @@ class XEmulator(EmulatorServer):
             429: TOO_MANY_REQUESTS,
         }
         return Reply(fault.status, bodies.get(fault.status) or _problem(fault.status), headers)
+
+    # -- brands ------------------------------------------------------------------------------
+
+    def add_brand(self, *, user_id: str, username: str, name: str, access_token: str) -> None:
+        """Register another brand account; OAuth 1.0a requests with ``access_token`` act as it.
+
+        Raises ``ValueError`` if the id, username or access token belongs to another brand, or
+        the id or username to a different user.
+        """
+        username = username.lstrip("@")
+        if not _ID.match(user_id) or not _USERNAME.match(username):
+            raise ValueError(f"not a valid X user id and username: {user_id!r}, {username!r}")
+        if not access_token:
+            raise ValueError("a brand needs a non-empty access token")
+        with self._changing():
+            for brand in self._brands.values():
+                if brand.user_id == user_id or brand.username.lower() == username.lower():
+                    raise ValueError(
+                        f"@{username} ({user_id}) clashes with brand @{brand.username}"
+                    )
+                if brand.access_token == access_token:
+                    raise ValueError(f"that access token already belongs to @{brand.username}")
+            if self._add_user(username=username, name=name, user_id=user_id) != user_id or (
+                self._users[user_id]["username"].lower() != username.lower()
+            ):
+                raise ValueError(f"@{username} or id {user_id} is already a different user")
+            self._brands[user_id] = _Brand(user_id, username, name, access_token)
+
+    def brands(self) -> list[dict[str, str]]:
+        """The brand accounts, default first: ``id``, ``username`` and ``name``."""
+        with self._cond:
+            return [
+                {"id": b.user_id, "username": b.username, "name": b.name}
+                for b in self._brands.values()
+            ]
+
+    def _account(self, auth: _Auth) -> str | None:
+        """The brand a user-context request acts as, by its access token (None: unknown)."""
+        with self._cond:
+            for brand in self._brands.values():
+                if brand.access_token is not None and brand.access_token == auth.token:
+                    return brand.user_id
+            default = self._brands[self.brand_user_id]
+            return default.user_id if default.access_token is None else None
+
+    def _acting_brand(self, ctx: _Ctx) -> str:
+        user_id = self._account(ctx.auth) if ctx.auth.kind == "oauth1" else None
+        if user_id is None:
+            raise _Problem(Reply(401, UNAUTHORIZED))
+        return user_id
+
+    def _brand_ref(self, ref: str) -> str | None:
+        """A brand's user id from its id or username (``@`` optional), or None."""
+        user_id = self._user_ref(ref)
+        return user_id if user_id in self._brands else None
+
+    def _addressed(self, text: str, to: str | None) -> str:
+        """``text`` as a mention of brand ``to`` (default: the default brand), with a leading
+        ``@handle`` unless it already mentions that brand (or, without ``to``, any brand)."""
+        if to is None:
+            if any(mentions_username(text, b.username) for b in self._brands.values()):
+                return text
+            return f"@{self.brand_username} {text}"
+        user_id = self._brand_ref(to)
+        if user_id is None:
+            raise ValueError(f"to={to!r} is not a registered brand")
+        handle = self._brands[user_id].username
+        return text if mentions_username(text, handle) else f"@{handle} {text}"
 
     # -- users -------------------------------------------------------------------------------
 
@@ -645,11 +739,16 @@ class XEmulator(EmulatorServer):
         quote_of: str | None = None,
         retweet_of: str | None = None,
         created_at: datetime | None = None,
+        to: str | None = None,
     ) -> str:
-        """Add a post by anyone and return its id (see :meth:`_insert` for the reply rules)."""
+        """Add a post by anyone and return its id (see :meth:`_insert` for the reply rules).
+
+        ``to`` (a brand's username or id) makes it a mention of that brand: ``@handle`` is
+        prepended unless the text already mentions it. Without ``to`` the text is kept as is.
+        """
         with self._changing() as events:
             tweet = self._insert(
-                text=text,
+                text=text if to is None else self._addressed(text, to),
                 author_id=self._author_id(author),
                 lang=lang,
                 in_reply_to=in_reply_to,
@@ -804,11 +903,18 @@ class XEmulator(EmulatorServer):
                 if author_id in (None, t["author_id"])
             ]
 
-    def replies(self) -> list[dict[str, Any]]:
-        """Posts created through ``POST /2/tweets`` with ``auth`` and ``requested_text``."""
+    def replies(self, *, brand: str | None = None) -> list[dict[str, Any]]:
+        """Posts created through ``POST /2/tweets`` with ``auth``, ``requested_text`` and the
+        posting brand's ``author_id`` and ``username``; optionally one brand's (username or id).
+        """
         with self._cond:
+            author_id = self._user_ref(brand) if brand is not None else None
+            if brand is not None and author_id is None:
+                return []
             return [
-                {**copy.deepcopy(self._tweets[r["id"]]), **copy.deepcopy(r)} for r in self._replies
+                {**copy.deepcopy(self._tweets[r["id"]]), **copy.deepcopy(r)}
+                for r in self._replies
+                if author_id in (None, r["author_id"])
             ]
 
     # -- rendering ---------------------------------------------------------------------------
@@ -1046,7 +1152,7 @@ class XEmulator(EmulatorServer):
         return self._render_user(self._path_user(ctx), request)
 
     def _users_me(self, request: Request, ctx: _Ctx) -> Reply:
-        return self._render_user(self.brand_user_id, request)
+        return self._render_user(self._acting_brand(ctx), request)
 
     def _create_tweet(self, request: Request, ctx: _Ctx) -> Reply:
         body = request.body
@@ -1061,28 +1167,34 @@ class XEmulator(EmulatorServer):
             raise _invalid("quote_tweet_id", quote, "The quoted Tweet could not be found")
         if weighted_length(text) > MAX_TWEET_LENGTH:
             raise _Problem(Reply(403, TOO_LONG))
-        tweet = self._new_brand_tweet(text, parent=parent, quote=quote)
-        record = {"id": tweet["id"], "auth": ctx.auth.kind, "requested_text": text}
+        author_id = self._acting_brand(ctx)
+        tweet = self._new_brand_tweet(text, author_id=author_id, parent=parent, quote=quote)
+        record = {
+            "id": tweet["id"],
+            "auth": ctx.auth.kind,
+            "requested_text": text,
+            "author_id": author_id,
+            "username": self._users[author_id]["username"],
+        }
         self._replies.append(record)
         ctx.events.append(("post.added", copy.deepcopy(tweet)))
         ctx.events.append(("reply.created", {**copy.deepcopy(tweet), **record}))
         data = {"id": tweet["id"], "text": text, "edit_history_tweet_ids": [tweet["id"]]}
         return Reply(201, {"data": data})
 
-    def _new_brand_tweet(self, text: str, *, parent: Any, quote: Any) -> dict[str, Any]:
+    def _new_brand_tweet(
+        self, text: str, *, author_id: str, parent: Any, quote: Any
+    ) -> dict[str, Any]:
         refs = self._references(
             in_reply_to=str(parent) if parent is not None else None,
             quote_of=str(quote) if quote is not None else None,
         )
-        final = self._post_text(text, self.brand_user_id, refs)
-        if any(
-            t["author_id"] == self.brand_user_id and t["text"] == final
-            for t in self._tweets.values()
-        ):
+        final = self._post_text(text, author_id, refs)
+        if any(t["author_id"] == author_id and t["text"] == final for t in self._tweets.values()):
             raise _Problem(Reply(403, DUPLICATE_CONTENT))
         return self._insert(
             text=text,
-            author_id=self.brand_user_id,
+            author_id=author_id,
             in_reply_to=str(parent) if parent is not None else None,
             quote_of=str(quote) if quote is not None else None,
         )
@@ -1090,15 +1202,17 @@ class XEmulator(EmulatorServer):
     # -- control endpoints (not part of X) ---------------------------------------------------------
 
     def _control_mention(self, request: Request, ctx: _Ctx) -> Reply:
+        """Add a mention: ``text`` (required), ``to`` (a brand; default: the default brand, and
+        no prefix when the text already mentions any brand), ``author``, ``lang``,
+        ``in_reply_to``, ``created_at``."""
         body = request.body
         if not isinstance(body.get("text"), str) or not body["text"].strip():
             raise _Problem(Reply(400, {**_problem(400), "detail": "`text` is required"}))
-        if not mentions_username(body["text"], self.brand_username):
-            body = {**body, "text": f"@{self.brand_username} {body['text']}"}
+        to = body.get("to")
         parent = body.get("in_reply_to")
         try:
             tweet = self._insert(
-                text=body["text"],
+                text=self._addressed(body["text"], str(to) if to is not None else None),
                 author_id=self._author_id(body.get("author") or self._anonymous_author()),
                 lang=body.get("lang"),
                 in_reply_to=str(parent) if parent is not None else None,
@@ -1110,21 +1224,46 @@ class XEmulator(EmulatorServer):
         return Reply(201, {"id": tweet["id"]})
 
     def _control_state(self, request: Request, ctx: _Ctx) -> Reply:
-        brand = self._users[self.brand_user_id]
-        mentions = [
-            t
-            for t in self._tweets.values()
-            if t["author_id"] != self.brand_user_id
-            and mentions_username(t["text"], self.brand_username)
+        """One brand's view (``?brand=`` username or id; default: the default brand): the
+        brand, counts (users and posts overall, its mentions and replies), its replies, and
+        ``brands`` with every brand's mention and reply counts."""
+        ref = request.params.get("brand")
+        brand_id = self._brand_ref(str(ref)) if ref else self.brand_user_id
+        if brand_id is None:
+            detail = f"Could not find brand: [{ref}]."
+            raise _Problem(Reply(404, {**_problem(404), "detail": detail}))
+        summaries = [
+            {
+                "id": b.user_id,
+                "username": b.username,
+                "name": b.name,
+                "mentions": self._mention_count(b.user_id),
+                "replies": sum(r["author_id"] == b.user_id for r in self._replies),
+            }
+            for b in self._brands.values()
         ]
+        [mine] = [s for s in summaries if s["id"] == brand_id]
         counts = {
             "users": len(self._users),
             "posts": len(self._tweets),
-            "mentions": len(mentions),
-            "replies": len(self._replies),
+            "mentions": mine["mentions"],
+            "replies": mine["replies"],
         }
         return Reply(
-            200, {"brand": copy.deepcopy(brand), "counts": counts, "replies": self.replies()}
+            200,
+            {
+                "brand": copy.deepcopy(self._users[brand_id]),
+                "counts": counts,
+                "replies": self.replies(brand=brand_id),
+                "brands": summaries,
+            },
+        )
+
+    def _mention_count(self, user_id: str) -> int:
+        username = self._users[user_id]["username"]
+        return sum(
+            t["author_id"] != user_id and mentions_username(t["text"], username)
+            for t in self._tweets.values()
         )
 
 

@@ -23,10 +23,16 @@ class Fetch:
     not_before: datetime | None = None  # rate limit or back-off: do not call again before this
     error: str | None = None
     skipped: bool = False  # the call was not made (still waiting for not_before)
+    lost: tuple[str, ...] = ()  # ranges that could not be fetched and never will be, in words
 
 
 class Source(Protocol):
     network: str
+
+    @property
+    def brand(self) -> str:
+        """The brand whose mentions this source reads."""
+        ...
 
     def fetch(self, cursors: Mapping[str, str]) -> Fetch:
         """New mentions since the given cursors. Never raises for network trouble."""

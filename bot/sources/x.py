@@ -131,6 +131,7 @@ class XSource:
         user_id: str,
         brand: str,
         clock: Clock,
+        brand_handle: str = "",
         queries: tuple[str, ...] = (),
         page_size: int = 100,
         interval: timedelta = timedelta(seconds=60),
@@ -140,6 +141,7 @@ class XSource:
         self._user_auth = user_auth  # read with the brand's user token when there is no bearer
         self._user_id = user_id
         self._brand = brand
+        self.brand_handle = brand_handle
         self._clock = clock
         self._queries = queries
         self._page_size = page_size
@@ -150,6 +152,10 @@ class XSource:
     @property
     def user_id(self) -> str:
         return self._user_id
+
+    @property
+    def brand(self) -> str:
+        return self._brand
 
     @property
     def not_before(self) -> datetime | None:
@@ -165,9 +171,10 @@ class XSource:
         mentions: list[Mention] = []
         updates: dict[str, str] = {}
         errors: list[str] = []
+        lost: list[str] = []
         active = [s for s in self._streams if not s.waiting(now)]
         for stream in active:
-            found, changed, error = self._poll_stream(stream, cursors)
+            found, changed, error = self._poll_stream(stream, cursors, lost=lost)
             mentions += found
             updates |= changed
             if error:
@@ -178,10 +185,11 @@ class XSource:
             not_before=self.not_before,
             error="; ".join(errors) or None,
             skipped=not active,
+            lost=tuple(lost),
         )
 
     def _poll_stream(
-        self, stream: _Stream, cursors: Mapping[str, str]
+        self, stream: _Stream, cursors: Mapping[str, str], *, lost: list[str]
     ) -> tuple[list[Mention], dict[str, str], str | None]:
         """Fill recorded gaps first (oldest data first), then read what is new since the cursor."""
         call, since = self._call_for(stream.key), cursors.get(stream.key)
@@ -192,7 +200,10 @@ class XSource:
             run = self._read(stream, call, since_id=gap_since, until_id=gap_until)
             found += run.mentions
             if _window_passed(stream, run.error):
-                return found, {_gap_key(stream.key): ""}, self._lost_window(stream, "gap")
+                lost.append(self._lost_window(stream, "gap"))
+                return found, {_gap_key(stream.key): ""}, lost[-1]
+            if run.complete and not run.mentions and run.error is None:
+                lost.append(self._unreachable(stream, gap_since, gap_until))
             if not run.complete:
                 left.append((gap_since, run.oldest or gap_until))
             if run.error or not run.complete:
@@ -202,7 +213,8 @@ class XSource:
         found += run.mentions
         if _window_passed(stream, run.error):
             reset = {stream.key: "", _gap_key(stream.key): ""}
-            return found, reset, self._lost_window(stream, "cursor")
+            lost.append(self._lost_window(stream, "cursor"))
+            return found, reset, lost[-1]
         updates: dict[str, str] = {}
         if run.newest:
             updates[stream.key] = run.newest
@@ -215,6 +227,17 @@ class XSource:
         message = (
             f"{stream.key}: the stored {what} is older than recent search's 7-day window; "
             "starting again from the latest posts (posts in between could not be fetched)"
+        )
+        log.error(message)
+        return message
+
+    def _unreachable(self, stream: _Stream, since: str, until: str) -> str:
+        """A gap X returned nothing for: on the mentions timeline it lies deeper than the about
+        800 posts the endpoint reaches back, so whatever was posted there cannot be fetched."""
+        message = (
+            f"{stream.key}: nothing could be fetched between post {since} and post {until} "
+            "(X's mentions timeline reaches back only about 800 posts); posts in between may "
+            "be missing"
         )
         log.error(message)
         return message

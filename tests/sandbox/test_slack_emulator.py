@@ -6,14 +6,19 @@ import json
 import threading
 import urllib.request
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
 from bot.sandbox import Fault, SlackEmulator
+from bot.sandbox.driver import SlackDriver
 
 TOKEN = "xoxb-sandbox"
 
@@ -504,3 +509,294 @@ def test_response_url_rejects_invalid_blocks(slack: SlackEmulator) -> None:
     response = webhook.send(text="x", blocks=[{"type": "header", "text": {"type": "mrkdwn"}}])
 
     assert (response.status_code, response.body) == (400, "invalid_blocks")
+
+
+# -- files_upload_v2 -----------------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe digest"  # not valid UTF-8, on purpose
+
+
+def test_files_upload_v2_keeps_the_bytes_and_shares_them(
+    slack: SlackEmulator, client: WebClient
+) -> None:
+    response = client.files_upload_v2(
+        channel="C0CASES01",
+        file=PNG,
+        filename="digest.png",
+        title="Digest",
+        initial_comment="Daily digest",
+    )
+
+    [uploaded] = slack.files()
+    assert uploaded["content"] == PNG == slack.file_bytes(uploaded["id"])
+    assert uploaded["id"].startswith("F")
+    assert (uploaded["name"], uploaded["title"], uploaded["length"]) == (
+        "digest.png",
+        "Digest",
+        len(PNG),
+    )
+    assert (uploaded["channel"], uploaded["initial_comment"], uploaded["thread_ts"]) == (
+        "C0CASES01",
+        "Daily digest",
+        None,
+    )
+    [message] = slack.messages("cases")
+    assert message["ts"] == uploaded["ts"]
+    assert (message["text"], message["user"]) == ("Daily digest", "U0EARSHOT")
+    [shown] = message["files"]
+    assert (shown["id"], shown["name"], shown["title"]) == (uploaded["id"], "digest.png", "Digest")
+    assert response["file"]["id"] == uploaded["id"]
+    [answered] = response["files"]
+    assert (answered["title"], answered["name"], answered["size"]) == (
+        "Digest",
+        "digest.png",
+        len(PNG),
+    )
+    assert answered["mimetype"] == "image/png"
+    assert answered["channels"] == ["C0CASES01"]
+
+
+def test_upload_flow_is_three_calls_and_the_upload_needs_no_token(
+    slack: SlackEmulator, client: WebClient
+) -> None:
+    client.files_upload_v2(channel="C0CASES01", content="hello", filename="note.txt")
+
+    [url_call] = slack.calls("files.getUploadURLExternal")
+    [upload] = slack.calls("upload")
+    [complete] = slack.calls("files.completeUploadExternal")
+    assert (url_call.params["filename"], url_call.params["length"]) == ("note.txt", "5")
+    assert upload.method == "POST" and upload.status == 200
+    assert "authorization" not in upload.headers
+    assert json.loads(complete.params["files"])[0]["title"] == "note.txt"  # title defaults
+    assert slack.files()[0]["content"] == b"hello"
+
+
+def test_upload_url_answers_like_slack(slack: SlackEmulator, client: WebClient) -> None:
+    ticket = client.files_getUploadURLExternal(filename="a.bin", length=3)
+
+    assert ticket["upload_url"].startswith(slack.base_url + "/")
+    request = urllib.request.Request(ticket["upload_url"], data=b"abc", method="POST")
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        body = answer.read().decode()
+
+    assert body == "OK - 3"
+    assert slack.file_bytes(ticket["file_id"]) == b"abc"
+
+
+def test_upload_as_multipart_form_keeps_the_file_part(
+    slack: SlackEmulator, client: WebClient
+) -> None:
+    ticket = client.files_getUploadURLExternal(filename="d.png", length=len(PNG))
+
+    answer = requests.post(ticket["upload_url"], files={"file": ("d.png", PNG)}, timeout=5)
+
+    assert (answer.status_code, answer.text) == (200, f"OK - {len(PNG)}")
+    assert slack.file_bytes(ticket["file_id"]) == PNG
+
+
+def test_files_upload_v2_from_a_path_to_a_channel_name(
+    slack: SlackEmulator, client: WebClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "digest.png"
+    path.write_bytes(PNG)
+
+    client.files_upload_v2(channel="#care-leads", file=str(path), initial_comment="Daily digest")
+
+    [uploaded] = slack.files()
+    assert uploaded["channel"] == slack.channel_id("care-leads")
+    assert (uploaded["name"], uploaded["title"], uploaded["content"]) == (
+        "digest.png",
+        "digest.png",
+        PNG,
+    )
+    assert [m["files"][0]["id"] for m in slack.messages("#care-leads")] == [uploaded["id"]]
+
+
+def test_files_upload_v2_into_a_thread(slack: SlackEmulator, client: WebClient) -> None:
+    parent = client.chat_postMessage(channel="cases", text="case")
+
+    client.files_upload_v2(
+        channel="C0CASES01", file=PNG, filename="d.png", thread_ts=parent["ts"], initial_comment="c"
+    )
+
+    reply = slack.messages("cases")[-1]
+    assert (reply["thread_ts"], reply["text"]) == (parent["ts"], "c")
+    assert slack.files()[0]["thread_ts"] == parent["ts"]
+
+
+def test_upload_without_a_channel_stays_private(slack: SlackEmulator, client: WebClient) -> None:
+    response = client.files_upload_v2(file=PNG, filename="private.png")
+
+    assert slack.messages() == []
+    assert slack.files()[0]["channel"] is None
+    assert slack.files()[0]["completed"] is True
+    assert response["file"]["channels"] == []
+
+
+def test_completing_an_unknown_file_is_file_not_found(
+    slack: SlackEmulator, client: WebClient
+) -> None:
+    with pytest.raises(SlackApiError) as error:
+        client.files_completeUploadExternal(
+            files=[{"id": "F0NEVER0001", "title": "x"}], channel_id="C0CASES01"
+        )
+
+    assert error.value.response["error"] == "file_not_found"
+    assert slack.messages() == []
+
+
+def test_completing_before_the_bytes_arrive_is_file_not_found(client: WebClient) -> None:
+    ticket = client.files_getUploadURLExternal(filename="late.png", length=10)
+
+    with pytest.raises(SlackApiError) as error:
+        client.files_completeUploadExternal(files=[{"id": ticket["file_id"]}])
+
+    assert error.value.response["error"] == "file_not_found"
+
+
+def test_completing_twice_is_file_not_found(client: WebClient) -> None:
+    done = client.files_upload_v2(file=PNG, filename="d.png", channel="C0CASES01")
+
+    with pytest.raises(SlackApiError) as error:
+        client.files_completeUploadExternal(files=[{"id": done["file"]["id"]}])
+
+    assert error.value.response["error"] == "file_not_found"
+
+
+def test_sharing_to_an_unknown_channel_id_is_channel_not_found(
+    slack: SlackEmulator, client: WebClient
+) -> None:
+    with pytest.raises(SlackApiError) as error:
+        client.files_upload_v2(channel="C0NOPE123", file=PNG, filename="d.png")
+
+    assert error.value.response["error"] == "channel_not_found"
+    assert slack.messages() == []
+    assert slack.files()[0]["completed"] is False
+
+
+def test_zero_length_upload_url_is_missing_argument(client: WebClient) -> None:
+    with pytest.raises(SlackApiError) as error:
+        client.files_getUploadURLExternal(filename="empty.txt", length=0)
+
+    assert error.value.response["error"] == "missing_argument"
+
+
+# -- App Home ------------------------------------------------------------------------------------
+
+HOME = {"type": "home", "blocks": [SECTION]}
+
+
+def test_views_publish_stores_the_home_view(slack: SlackEmulator, client: WebClient) -> None:
+    first = client.views_publish(user_id="U0AGENT01", view=HOME)["view"]
+    second = client.views_publish(
+        user_id="U0AGENT01", view={**HOME, "private_metadata": "v2"}, hash=first["hash"]
+    )["view"]
+
+    assert (first["type"], first["blocks"], first["id"][0]) == ("home", [SECTION], "V")
+    assert second["id"] == first["id"]
+    assert second["hash"] != first["hash"]
+    assert slack.home("U0AGENT01") == second
+    assert slack.home_publishes("U0AGENT01") == 2
+    assert slack.home("U0NOBODY1") is None
+    assert slack.home_publishes("U0NOBODY1") == 0
+    assert slack.views() == []  # the Home tab is not a modal
+
+
+def test_views_publish_with_a_stale_hash_conflicts(slack: SlackEmulator, client: WebClient) -> None:
+    first = client.views_publish(user_id="U0AGENT01", view=HOME)["view"]
+    client.views_publish(user_id="U0AGENT01", view=HOME)
+
+    with pytest.raises(SlackApiError) as error:
+        client.views_publish(user_id="U0AGENT01", view=HOME, hash=first["hash"])
+
+    assert error.value.response["error"] == "hash_conflict"
+    assert slack.home_publishes("U0AGENT01") == 2
+
+
+def test_views_publish_of_a_modal_is_invalid_arguments(
+    slack: SlackEmulator, client: WebClient
+) -> None:
+    with pytest.raises(SlackApiError) as error:
+        client.views_publish(user_id="U0AGENT01", view=_modal())
+
+    assert error.value.response["error"] == "invalid_arguments"
+    assert error.value.response["response_metadata"]["messages"] == [
+        "[ERROR] must be `home` [json-pointer:/view/type]"
+    ]
+    assert slack.home("U0AGENT01") is None
+
+
+def test_views_publish_checks_home_blocks(client: WebClient) -> None:
+    with pytest.raises(SlackApiError) as error:
+        client.views_publish(user_id="U0AGENT01", view={"type": "home", "blocks": [{"type": "x"}]})
+
+    assert error.value.response["error"] == "invalid_arguments"
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Stands in for the bot's /slack/events: records what the driver sends, answers 200."""
+
+    received: list[tuple[dict[str, str], bytes]]
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.received.append((dict(self.headers.items()), body))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
+    received: list[tuple[dict[str, str], bytes]] = []
+    handler = type("Recorder", (_Recorder,), {"received": received})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/slack/events", received
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def test_driver_sends_a_signed_app_home_opened_event(
+    slack: SlackEmulator,
+    client: WebClient,
+    receiver: tuple[str, list[tuple[dict[str, str], bytes]]],
+) -> None:
+    url, received = receiver
+    driver = SlackDriver(bot_url=url, signing_secret="s3cret", slack=slack)
+    client.views_publish(user_id="U0AGENT01", view=HOME)
+
+    answer = driver.app_home_opened("U0AGENT01")
+
+    assert answer.status == 200
+    [(headers, body)] = received
+    assert SignatureVerifier("s3cret").is_valid_request(body, headers)
+    envelope = json.loads(body)
+    assert envelope["type"] == "event_callback"
+    event = envelope["event"]
+    assert (event["type"], event["user"], event["tab"]) == ("app_home_opened", "U0AGENT01", "home")
+    assert event["channel"] == slack.dm_channel("U0AGENT01")
+    assert event["channel"].startswith("D")
+    assert float(event["event_ts"]) > 0
+    assert event["view"] == slack.home("U0AGENT01")
+
+
+def test_app_home_opened_on_messages_tab_and_the_dm_is_postable(
+    slack: SlackEmulator, client: WebClient
+) -> None:
+    driver = SlackDriver(bot_url="http://127.0.0.1:9/unused", signing_secret="s", slack=slack)
+
+    event = driver.app_home_opened_event("U0AGENT02", tab="messages")
+    client.chat_postMessage(channel=event["channel"], text="welcome")
+
+    assert event["tab"] == "messages"
+    assert "view" not in event
+    assert [m["text"] for m in slack.messages(event["channel"])] == ["welcome"]
+    assert slack.channel_name(event["channel"]) == "directmessage"
+    info = client.conversations_info(channel=event["channel"])["channel"]
+    assert (info["is_im"], info["user"]) == (True, "U0AGENT02")

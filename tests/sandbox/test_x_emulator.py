@@ -14,6 +14,7 @@ import pytest
 import tweepy
 
 from bot.sandbox import Fault, XEmulator
+from bot.sources.x import XPublisher
 from bot.sources.xclient import make_x_client
 
 MENTIONS = "GET /2/users/:id/mentions"
@@ -399,3 +400,207 @@ def test_created_at_override_is_rendered_in_x_format(x: XEmulator) -> None:
 
     assert x.posts(author="sam")[0]["id"] == post
     assert x.posts(author="sam")[0]["created_at"] == "2026-11-22T09:30:00.000Z"
+
+
+# -- several brands, each with its own OAuth 1.0a access token ----------------------------------
+
+NIMBUS = "1500000000000000002"
+
+
+@pytest.fixture
+def brands() -> Iterator[XEmulator]:
+    with XEmulator(bearer_token="b", brand_access_token="acme-at") as emulator:
+        emulator.add_brand(
+            user_id=NIMBUS, username="NimbusRail", name="Nimbus Rail", access_token="nimbus-at"
+        )
+        yield emulator
+
+
+def _as(x: XEmulator, access_token: str) -> tweepy.Client:
+    return make_x_client(
+        api_url=x.url,
+        bearer_token="b",
+        consumer_key="ck",
+        consumer_secret="cs",
+        access_token=access_token,
+        access_token_secret="ats",
+    )
+
+
+def test_each_brand_replies_as_the_owner_of_its_access_token(brands: XEmulator) -> None:
+    events: list[tuple[str, dict[str, object]]] = []
+    brands.subscribe(lambda kind, payload: events.append((kind, payload)))
+    to_acme = brands.add_post(text="@AcmeAir my bag is lost", author="frank")
+    to_nimbus = brands.add_post(text="@NimbusRail my train is late", author="frank")
+
+    _as(brands, "acme-at").create_tweet(text="Sorry, DM us", in_reply_to_tweet_id=to_acme)
+    _as(brands, "nimbus-at").create_tweet(text="Sorry, DM us", in_reply_to_tweet_id=to_nimbus)
+
+    acme, nimbus = brands.replies()
+    assert (acme["author_id"], acme["username"]) == (brands.brand_user_id, "AcmeAir")
+    assert (nimbus["author_id"], nimbus["username"]) == (NIMBUS, "NimbusRail")
+    assert nimbus["referenced_tweets"] == [{"type": "replied_to", "id": to_nimbus}]
+    assert nimbus["text"] == "@frank Sorry, DM us"
+    assert [r["id"] for r in brands.replies(brand="NimbusRail")] == [nimbus["id"]]
+    created = [p for kind, p in events if kind == "reply.created"]
+    assert [(p["author_id"], p["username"]) for p in created] == [
+        (brands.brand_user_id, "AcmeAir"),
+        (NIMBUS, "NimbusRail"),
+    ]
+    added = [p["author_id"] for kind, p in events if kind == "post.added"][2:]
+    assert added == [brands.brand_user_id, NIMBUS]
+
+
+def test_users_me_is_the_owner_of_the_access_token(brands: XEmulator) -> None:
+    acme = _as(brands, "acme-at").get_me().json()["data"]
+    nimbus = _as(brands, "nimbus-at").get_me().json()["data"]
+
+    assert acme == {"id": brands.brand_user_id, "name": "Acme Air", "username": "AcmeAir"}
+    assert nimbus == {"id": NIMBUS, "name": "Nimbus Rail", "username": "NimbusRail"}
+
+
+def test_unknown_access_token_is_unauthorized_when_the_default_brand_has_one(
+    brands: XEmulator,
+) -> None:
+    stranger = _as(brands, "at")
+    mention = brands.add_post(text="@AcmeAir help", author="gina")
+
+    with pytest.raises(tweepy.Unauthorized) as posting:
+        stranger.create_tweet(text="On it", in_reply_to_tweet_id=mention)
+    with pytest.raises(tweepy.Unauthorized):
+        stranger.get_me()
+    with pytest.raises(tweepy.Unauthorized):
+        stranger.get_users_tweets(brands.brand_user_id, user_auth=True)
+
+    assert posting.value.response.json() == {
+        "title": "Unauthorized",
+        "type": "about:blank",
+        "status": 401,
+        "detail": "Unauthorized",
+    }
+    assert brands.replies() == []
+    assert brands.posts(author="AcmeAir") == []
+
+
+def test_unknown_access_token_posts_as_the_default_brand_without_its_token(
+    x: XEmulator, client: tweepy.Client
+) -> None:
+    x.add_brand(user_id=NIMBUS, username="NimbusRail", name="Nimbus Rail", access_token="n-at")
+
+    client.create_tweet(text="Hello from the default")
+    _as(x, "n-at").create_tweet(text="Hello from Nimbus")
+
+    assert [(r["username"], r["text"]) for r in x.replies()] == [
+        ("AcmeAir", "Hello from the default"),
+        ("NimbusRail", "Hello from Nimbus"),
+    ]
+    assert x.brand_access_token is None
+    assert client.get_me().json()["data"]["id"] == x.brand_user_id
+
+
+def test_mentions_timelines_are_separate_per_brand(brands: XEmulator) -> None:
+    acme_only = brands.add_post(text="@AcmeAir lost bag", author="hank")
+    nimbus_only = brands.add_post(text="@NimbusRail late train", author="hank")
+    both = brands.add_post(text="@AcmeAir @NimbusRail both bad today", author="ivy")
+    brands.add_post(text="Hi from @NimbusRail, trains run again", author=NIMBUS)
+    _as(brands, "nimbus-at").create_tweet(text="@NimbusRail notes to self")
+    reader = _as(brands, "nimbus-at")
+
+    acme = reader.get_users_mentions(brands.brand_user_id).json()
+    nimbus = reader.get_users_mentions(NIMBUS).json()
+
+    assert [t["id"] for t in acme["data"]] == [both, acme_only]
+    assert [t["id"] for t in nimbus["data"]] == [both, nimbus_only]
+
+
+def test_a_mention_of_another_brand_is_not_prefixed_with_the_default(
+    brands: XEmulator,
+) -> None:
+    reader = _as(brands, "acme-at")
+
+    _, own = _post_json(f"{brands.url}/_sandbox/mentions", {"text": "@NimbusRail my train…"})
+    _, routed = _post_json(
+        f"{brands.url}/_sandbox/mentions", {"text": "no wifi", "to": "NimbusRail"}
+    )
+    _, default = _post_json(f"{brands.url}/_sandbox/mentions", {"text": "where is my bag"})
+    added = brands.add_post(text="seat broken", author="jack", to="nimbusrail")
+    untouched = brands.add_post(text="trains are fun", author="jack")
+
+    texts = {p["id"]: p["text"] for p in brands.posts()}
+    assert texts[str(own["id"])] == "@NimbusRail my train…"
+    assert texts[str(routed["id"])] == "@NimbusRail no wifi"
+    assert texts[str(default["id"])] == "@AcmeAir where is my bag"
+    assert texts[added] == "@NimbusRail seat broken"
+    assert texts[untouched] == "trains are fun"
+    assert [t["id"] for t in reader.get_users_mentions(brands.brand_user_id).json()["data"]] == [
+        default["id"]
+    ]
+    with pytest.raises(urllib.error.HTTPError) as error:
+        _post_json(f"{brands.url}/_sandbox/mentions", {"text": "hi", "to": "nobody"})
+    assert error.value.code == 400
+
+
+def test_duplicate_content_is_checked_per_account(brands: XEmulator) -> None:
+    acme, nimbus = _as(brands, "acme-at"), _as(brands, "nimbus-at")
+
+    acme.create_tweet(text="We are on it")
+    nimbus.create_tweet(text="We are on it")
+    with pytest.raises(tweepy.Forbidden, match="duplicate content"):
+        nimbus.create_tweet(text="We are on it")
+
+    assert [r["username"] for r in brands.replies()] == ["AcmeAir", "NimbusRail"]
+
+
+def test_reconciliation_finds_a_second_brands_reply_on_its_timeline(brands: XEmulator) -> None:
+    mention = brands.add_post(text="@NimbusRail refund please", author="olga")
+    nimbus = XPublisher(client=_as(brands, "nimbus-at"), user_id=NIMBUS, handle="NimbusRail")
+    acme = XPublisher(client=_as(brands, "acme-at"), user_id=brands.brand_user_id, handle="AcmeAir")
+
+    posted = nimbus.publish(text="Refund issued", in_reply_to=mention)
+
+    assert nimbus.find_reply(in_reply_to=mention) == posted
+    assert acme.find_reply(in_reply_to=mention) is None
+    assert brands.replies()[0]["author_id"] == NIMBUS
+
+
+def test_control_state_per_brand(brands: XEmulator) -> None:
+    brands.add_post(text="@AcmeAir ping", author="rita")
+    brands.add_post(text="@NimbusRail ping", author="rita")
+    brands.add_post(text="@NimbusRail pong", author="sam")
+    _as(brands, "nimbus-at").create_tweet(text="Hello")
+
+    def state(query: str = "") -> dict[str, object]:
+        with urllib.request.urlopen(f"{brands.url}/_sandbox/state{query}", timeout=5) as reply:
+            return dict(json.load(reply))
+
+    default, nimbus = state(), state("?brand=NimbusRail")
+
+    assert default["brand"]["id"] == brands.brand_user_id  # type: ignore[index]
+    assert default["counts"] == {"users": 4, "posts": 4, "mentions": 1, "replies": 0}
+    assert default["replies"] == []
+    assert nimbus["brand"]["username"] == "NimbusRail"  # type: ignore[index]
+    assert nimbus["counts"] == {"users": 4, "posts": 4, "mentions": 2, "replies": 1}
+    assert [r["text"] for r in nimbus["replies"]] == ["Hello"]  # type: ignore[attr-defined]
+    assert [(b["username"], b["mentions"], b["replies"]) for b in nimbus["brands"]] == [  # type: ignore[attr-defined]
+        ("AcmeAir", 1, 0),
+        ("NimbusRail", 2, 1),
+    ]
+    with pytest.raises(urllib.error.HTTPError) as error:
+        state("?brand=rita")
+    assert error.value.code == 404
+
+
+def test_add_brand_refuses_clashes_and_brands_survive_reset(brands: XEmulator) -> None:
+    brands.add_user(username="kate", user_id="42")
+
+    with pytest.raises(ValueError, match="access token"):
+        brands.add_brand(user_id="7", username="Other", name="Other", access_token="nimbus-at")
+    with pytest.raises(ValueError, match="clashes"):
+        brands.add_brand(user_id="8", username="nimbusrail", name="N", access_token="x-at")
+    with pytest.raises(ValueError, match="different user"):
+        brands.add_brand(user_id="9", username="kate", name="Kate", access_token="k-at")
+    brands.reset()
+
+    assert [b["username"] for b in brands.brands()] == ["AcmeAir", "NimbusRail"]
+    assert brands.user("NimbusRail")["id"] == NIMBUS  # type: ignore[index]
+    assert _as(brands, "nimbus-at").get_me().json()["data"]["id"] == NIMBUS

@@ -1,0 +1,194 @@
+"""Ingestion health: every poll recorded per source and brand, billable X use counted, the leads
+told when a source fails, goes silent, loses posts for good, or the month's budget runs low.
+
+`/mentions status` reads the same records, so what the leads are alerted about is what they see.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.clock import Clock
+from bot.config_ops import HealthSettings, XCosts
+from bot.directory import Directory
+from bot.models import Reply
+from bot.slack import Board, BoardError
+from bot.sources import Fetch, Source
+from bot.store import Store
+from bot.store_ops import SourceHealth
+from bot.voice import has_link
+
+log = logging.getLogger(__name__)
+READS, USER_READS, POSTS, LINK_POSTS = "reads", "user_reads", "posts", "posts_with_link"
+
+
+@dataclass(frozen=True, slots=True)
+class Spend:
+    brand: str
+    reads: int
+    user_reads: int
+    posts: int
+    link_posts: int
+    cost: float
+    budget: float  # 0 = none set
+
+    @property
+    def share(self) -> float | None:
+        return self.cost / self.budget if self.budget else None
+
+
+def month_of(moment: datetime) -> str:
+    return f"{moment:%Y-%m}"
+
+
+class Health:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        board: Board,
+        directory: Directory,
+        clock: Clock,
+        settings: HealthSettings,
+        costs: XCosts,
+        leads_channel: str = "",
+    ) -> None:
+        self._store = store
+        self._board = board
+        self._directory = directory
+        self._clock = clock
+        self._settings = settings
+        self._costs = costs
+        self._channel = leads_channel
+
+    # ---- recording ---------------------------------------------------------------------------
+
+    def polled(self, source: Source, fetch: Fetch) -> None:
+        """After each poll: its outcome, the reads it cost, and alerts if it went wrong."""
+        if fetch.skipped:
+            return
+        now = self._clock.now()
+        key = f"{source.network}:{source.brand}"
+        health = self._store.record_poll(
+            key,
+            brand=source.brand,
+            network=source.network,
+            now=now,
+            error=fetch.error,
+            rate_limited_until=fetch.not_before if fetch.error else None,
+            lost="; ".join(fetch.lost) or None,
+        )
+        if source.network == "x":
+            self._count(source.brand, READS, len(fetch.mentions))
+            self._count(source.brand, USER_READS, len({m.author.id for m in fetch.mentions}))
+        if health.failures == self._settings.failure_alert_after:
+            self._alert(
+                f"fail:{key}",
+                f"⚠️ {self._name(health)} has failed {health.failures} "
+                f"polls in a row: {health.error}. Mentions wait on the network until "
+                "it recovers; nothing stored is lost.",
+            )
+        for lost in fetch.lost:
+            self._alert(f"lost:{key}:{lost}", f"🕳 {self._name(health)}: {lost}.", once=True)
+        self.check_budget(source.brand)
+
+    def posted(self, reply: Reply) -> None:
+        """A public reply went out: count its cost (a post with a link costs more on X)."""
+        network = reply.mention_id.split(":", 1)[0]
+        if network != "x":
+            return
+        brand = self._store.mention(reply.mention_id).brand or self._directory.brand.name
+        self._count(brand, LINK_POSTS if has_link(reply.text) else POSTS, 1)
+        self.check_budget(brand)
+
+    def _count(self, brand: str, kind: str, count: int) -> None:
+        month = month_of(self._clock.now())
+        self._store.add_usage(month=month, brand=brand, kind=kind, count=count)
+
+    # ---- reading -----------------------------------------------------------------------------
+
+    def spend(self, brand: str) -> Spend:
+        used = self._store.usage(month_of(self._clock.now()))
+        n = {kind: used.get((brand, kind), 0) for kind in (READS, USER_READS, POSTS, LINK_POSTS)}
+        c = self._costs
+        cost = (
+            n[READS] * c.per_read
+            + n[USER_READS] * c.per_user_read
+            + n[POSTS] * c.per_post
+            + n[LINK_POSTS] * c.per_post_with_link
+        )
+        budget = self._directory.brand_of(brand).x.monthly_budget
+        return Spend(brand, n[READS], n[USER_READS], n[POSTS], n[LINK_POSTS], cost, budget)
+
+    def sources(self) -> list[SourceHealth]:
+        return self._store.sources_health()
+
+    def mentions_today(self, brand: str, network: str) -> int:
+        zone = ZoneInfo(self._directory.brand_of(brand).timezone)
+        local = self._clock.now().astimezone(zone)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        return self._store.mentions_since(brand=brand, network=network, since=midnight)
+
+    # ---- alerts ------------------------------------------------------------------------------
+
+    def check_budget(self, brand: str) -> None:
+        spend = self.spend(brand)
+        if spend.share is None or spend.share < self._costs.budget_alert_at:
+            return
+        level = "used up" if spend.share >= 1 else f"at {spend.share:.0%}"
+        text = (
+            f"💸 {brand}'s X budget is {level}: about ${spend.cost:,.2f} of "
+            f"${spend.budget:,.2f} this month ({spend.reads} posts read, "
+            f"{spend.posts + spend.link_posts} replies). Raise x.monthly_budget or slow "
+            "polling (x.poll_interval_seconds)."
+        )
+        tier = "100" if spend.share >= 1 else "warn"
+        self._alert(f"budget:{brand}:{month_of(self._clock.now())}:{tier}", text, once=True)
+
+    def check_silence(self) -> list[str]:
+        """Sources that brought nothing for longer than configured, in business hours (a
+        quiet night is not an outage). A job runs this."""
+        minutes = self._settings.silence_minutes
+        if not minutes:
+            return []
+        now, quiet = self._clock.now(), []
+        for health in self._store.sources_health():
+            since = self._store.last_mention_at(brand=health.brand, network=health.network)
+            calendar = self._directory.calendar(health.brand)
+            if since is None or not calendar.is_open(now):
+                continue
+            if calendar.between(since, now) >= timedelta(minutes=minutes):
+                quiet.append(health.source)
+                hours = minutes / 60
+                self._alert(
+                    f"silent:{health.source}",
+                    f"🔕 {self._name(health)} has brought no mentions for over {hours:g} business "
+                    f"hours (last poll {'OK' if not health.failures else 'failed'}). Check the "
+                    "account and `/mentions status`.",
+                )
+        return quiet
+
+    def _alert(self, key: str, text: str, *, once: bool = False) -> None:
+        """Post to the leads' channel, at most once an hour per key (``once``: ever)."""
+        now = self._clock.now()
+        fresh = (
+            self._store.record_once(key, now=now)
+            if once
+            else self._store.record_alert(key, now=now)
+        )
+        if not fresh:
+            return
+        log.warning("%s", text)
+        if not self._channel:
+            return
+        try:
+            self._board.announce(self._channel, text)
+        except BoardError as exc:
+            log.warning("health alert not posted: %s", exc)
+
+    def _name(self, health: SourceHealth) -> str:
+        network = {"x": "X"}.get(health.network, health.network)
+        return f"{network} for {health.brand}"

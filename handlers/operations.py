@@ -1,0 +1,159 @@
+"""`/mentions` for care operations (mine, claim, take, release, snooze, resolve, duty, status,
+stats), the Take over button, and the App Home tab."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.access import Refused
+from bot.desk import parse_duration
+from bot.services import Services
+from handlers import blocks, ops_blocks
+
+USAGE = {
+    "claim": "`/mentions claim <case id>`",
+    "take": "`/mentions take <case id>` (leads)",
+    "release": "`/mentions release <case id>`",
+    "resolve": "`/mentions resolve <case id>`",
+    "snooze": "`/mentions snooze <case id> <duration>`, e.g. `/mentions snooze 42 2h`",
+    "duty": "`/mentions duty on` or `/mentions duty off`",
+    "stats": "`/mentions stats [today|7d|30d]`",
+}
+
+
+def register(app: App, services: Services) -> None:
+    desk = services.desk
+
+    @app.action(blocks.TAKE_OVER_ACTION)
+    def take_over_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        desk.take_over(int(action["value"]), body["user"]["id"])
+
+    @app.event("app_home_opened")
+    def home_opened(event: dict[str, Any]) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        user = str(event["user"])
+        services.board.publish_home(user, home_view(services, user))
+
+
+def home_view(services: Services, user: str) -> dict[str, Any]:
+    mine = services.desk.mine(user)
+    view = ops_blocks.HomeView(
+        name=services.directory.name(user),
+        is_agent=user in services.directory.agents,
+        mine=tuple(
+            ops_blocks.MineItem(case, mention, services.sla.left(case)) for case, mention in mine
+        ),
+        on_duty=any(d.on_duty for d in services.store.roster() if d.slack_id == user),
+        team=services.stats.text("today"),
+        week=services.stats.text("7d"),
+        backlog=len(services.desk.queue()),
+    )
+    return ops_blocks.home(view)
+
+
+def dispatch(services: Services, *, sub: str, user: str, words: list[str]) -> str | None:
+    """The answer to an operations subcommand, or None when ``sub`` is not one of them."""
+    handler = _HANDLERS.get(sub)
+    return None if handler is None else handler(services, user, words)
+
+
+def _case_id(sub: str, words: list[str]) -> int:
+    if not words or not re.fullmatch(r"#?\d+", words[0]):
+        got = f" (got “{words[0]}”)" if words else ""
+        raise Refused(f"Which case?{got} Usage: {USAGE[sub]}.")
+    return int(words[0].lstrip("#"))
+
+
+def _mine(services: Services, user: str, words: list[str]) -> str:
+    items = [
+        ops_blocks.MineItem(case, mention, services.sla.left(case))
+        for case, mention in services.desk.mine(user)
+    ]
+    return ops_blocks.mine_text(items)
+
+
+def _claim(services: Services, user: str, words: list[str]) -> str:
+    case = services.desk.claim(_case_id("claim", words), user)
+    return f"🙋 Case #{case.id} is yours: the card shows you are replying."
+
+
+def _take(services: Services, user: str, words: list[str]) -> str:
+    case = services.desk.take_over(_case_id("take", words), user)
+    return f"🔁 You took case #{case.id} over."
+
+
+def _release(services: Services, user: str, words: list[str]) -> str:
+    case = services.desk.release(_case_id("release", words), user)
+    return f"Case #{case.id} is free for anyone to pick up."
+
+
+def _resolve(services: Services, user: str, words: list[str]) -> str:
+    case = services.desk.resolve(_case_id("resolve", words), user)
+    return f"☑️ Case #{case.id} is resolved without a public reply; its SLA clock stopped."
+
+
+def _snooze(services: Services, user: str, words: list[str]) -> str:
+    case_id = _case_id("snooze", words)
+    if len(words) < 2:
+        raise Refused(f"For how long? Usage: {USAGE['snooze']}.")
+    until = services.clock.now() + parse_duration("".join(words[1:]))
+    case = services.desk.snooze(case_id, user, until=until)
+    return (
+        f"💤 Case #{case.id} is snoozed until {blocks.slack_time(until)}: out of the queue "
+        "and without reminders until then. Its SLA target does not move."
+    )
+
+
+def _duty(services: Services, user: str, words: list[str]) -> str:
+    choice = words[0].lower() if words else ""
+    if choice not in ("on", "off"):
+        raise Refused(f"Usage: {USAGE['duty']}.")
+    text = services.desk.duty(user, on=choice == "on")
+    if choice == "on" and services.assigner.enabled:
+        given = services.assigner.sweep()
+        text += f" {len(given)} waiting case(s) were assigned just now." if given else ""
+    elif choice == "on":
+        text += " (Automatic assignment is off in this install: claim cases from the cards.)"
+    return text
+
+
+def _status(services: Services, user: str, words: list[str]) -> str:
+    health = services.health
+    rows = [
+        ops_blocks.SourceLine(
+            health=h,
+            today=health.mentions_today(h.brand, h.network),
+            spend=health.spend(h.brand) if h.network == "x" else None,
+        )
+        for h in health.sources()
+    ]
+    return ops_blocks.status_text(rows, now=services.clock.now())
+
+
+def _stats(services: Services, user: str, words: list[str]) -> str:
+    word = words[0] if words else "today"
+    brand = " ".join(words[1:])
+    try:
+        return services.stats.text(word, brand=brand)
+    except ValueError as exc:
+        raise Refused(f"{exc}. Usage: {USAGE['stats']}.") from None
+
+
+_HANDLERS: dict[str, Callable[[Services, str, list[str]], str]] = {
+    "mine": _mine,
+    "claim": _claim,
+    "take": _take,
+    "release": _release,
+    "resolve": _resolve,
+    "snooze": _snooze,
+    "duty": _duty,
+    "status": _status,
+    "stats": _stats,
+}
+SUBCOMMANDS = tuple(_HANDLERS)
