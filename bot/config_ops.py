@@ -43,13 +43,17 @@ def _targets(defaults: Mapping[str, int | None]) -> dict[str, Key]:
 _INHERIT: dict[str, int | None] = {p.value: None for p in Priority}
 
 
-def _sla_schema(*, top: bool) -> dict[str, Key]:
-    first, nxt = (FIRST_DEFAULTS, NEXT_DEFAULTS) if top else (_INHERIT, _INHERIT)
-    schema = {
+def _pair(first: Mapping[str, int | None], nxt: Mapping[str, int | None]) -> dict[str, Key]:
+    return {
         "first_response": Key("table", {}, schema=_targets(first)),
         "next_response": Key("table", {}, schema=_targets(nxt)),
     }
-    team = {"channel": Key("str", check=_channel), **_sla_schema_inherit()}
+
+
+def _sla_schema(*, top: bool) -> dict[str, Key]:
+    """[sla] (with defaults and settings) or a brand's [brands.sla] (inheriting [sla])."""
+    schema = _pair(FIRST_DEFAULTS, NEXT_DEFAULTS) if top else _pair(_INHERIT, _INHERIT)
+    team = {"channel": Key("str", check=_channel), **_pair(_INHERIT, _INHERIT)}
     schema["teams"] = Key("tables", (), schema=team)
     if top:
         schema |= {
@@ -58,13 +62,6 @@ def _sla_schema(*, top: bool) -> dict[str, Key]:
             "escalate_to": Key("str", "", check=_ping),
         }
     return schema
-
-
-def _sla_schema_inherit() -> dict[str, Key]:
-    return {
-        "first_response": Key("table", {}, schema=_targets(_INHERIT)),
-        "next_response": Key("table", {}, schema=_targets(_INHERIT)),
-    }
 
 
 SLA = _sla_schema(top=True)

@@ -100,6 +100,11 @@ class Desk:
             )
         return agent
 
+    def _agent_or_lead(self, user_id: str, *, action: str) -> None:
+        """Leads may act on cases without being agents; anyone else must be one."""
+        if not self._access.is_lead(user_id):
+            self.agent(user_id, action=action)
+
     # ---- case actions ------------------------------------------------------------------------
 
     def claim(self, case_id: int, user_id: str) -> Case:
@@ -110,33 +115,30 @@ class Desk:
         return self._store.case(case_id)
 
     def dismiss(self, case_id: int, user_id: str) -> Case:
+        """Not for us (spam, nothing to answer): closed without a reply."""
         self.agent(user_id, action="dismiss cases")
-        case = self._open_case(case_id)
-        self._ensure_not_locked(case, user_id)
-        if not self._store.close_case(
-            case_id, state=CaseState.DISMISSED, by=user_id, now=self._now()
-        ):
-            raise Refused(f"Case #{case_id} changed meanwhile; look at its card again.")
-        reason = f"the case was dismissed by {self._directory.name(user_id)}"
-        self._store.cancel_pending(case_id, reason=reason, now=self._now())
-        self._audit(user_id, "case.dismissed", case_id)
-        self._board.refresh_card(case_id)
-        return self._store.case(case_id)
+        return self._close(case_id, user_id, state=CaseState.DISMISSED)
 
     def resolve(self, case_id: int, user_id: str) -> Case:
         """Handled without a public reply (by DM, phone, or nothing left to say): closed, the
         SLA clock stops, nothing is posted."""
-        self.agent(user_id, action="resolve cases") if not self._access.is_lead(user_id) else None
+        self._agent_or_lead(user_id, action="resolve cases")
+        self._ensure_no_approval_pending(self._open_case(case_id))
+        return self._close(case_id, user_id, state=CaseState.RESOLVED)
+
+    def _close(self, case_id: int, user_id: str, *, state: CaseState) -> Case:
+        """Close an open case (a lead may close one another agent holds); waiting replies
+        are not sent."""
         case = self._open_case(case_id)
         self._ensure_not_locked(case, user_id)
-        self._ensure_no_approval_pending(case)
+        lead = self._access.is_lead(user_id)
         if not self._store.close_case(
-            case_id, state=CaseState.RESOLVED, by=case.claimed_by or user_id, now=self._now()
+            case_id, state=state, by=user_id, now=self._now(), take_over=lead
         ):
             raise Refused(f"Case #{case_id} changed meanwhile; look at its card again.")
-        reason = f"the case was resolved by {self._directory.name(user_id)}"
+        reason = f"the case was {state.value} by {self._directory.name(user_id)}"
         self._store.cancel_pending(case_id, reason=reason, now=self._now())
-        self._audit(user_id, "case.resolved", case_id)
+        self._audit(user_id, f"case.{state.value}", case_id)
         self._board.refresh_card(case_id)
         return self._store.case(case_id)
 
@@ -161,7 +163,7 @@ class Desk:
     def snooze(self, case_id: int, user_id: str, *, until: datetime) -> Case:
         """Put a case aside until ``until`` (waiting on the customer, say): it leaves the queue
         and gets no reminders meanwhile; its SLA target does not move."""
-        self.agent(user_id, action="snooze cases") if not self._access.is_lead(user_id) else None
+        self._agent_or_lead(user_id, action="snooze cases")
         case = self._open_case(case_id)
         self._ensure_not_locked(case, user_id)
         if not self._store.snooze(case_id, until=until, now=self._now()):
@@ -199,8 +201,7 @@ class Desk:
 
     def release(self, case_id: int, user_id: str) -> Case:
         """Let go of a claimed case (its claimer, or a lead), so anyone can pick it up."""
-        if not self._access.is_lead(user_id):
-            self.agent(user_id, action="release cases")
+        self._agent_or_lead(user_id, action="release cases")
         case = self._open_case(case_id)
         self._ensure_not_locked(case, user_id)
         self._store.release(case_id, now=self._now())
@@ -565,6 +566,9 @@ class Desk:
         if case.state is CaseState.DISMISSED:
             who = self._directory.name(case.closed_by)
             raise Refused(f"Case #{case_id} was dismissed by {who}. Reopen it first.")
+        if case.state is CaseState.RESOLVED:
+            who = self._directory.name(case.closed_by)
+            raise Refused(f"Case #{case_id} was resolved by {who}. Reopen it first.")
         return case
 
     def _approval_reason(self, case: Case, user_id: str) -> str:

@@ -11,17 +11,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from bot.hours import Calendar, around_the_clock
 from bot.models import Priority
-from bot.problems import did_you_mean
 
 K = TypeVar("K")
 V = TypeVar("V")
 
 MAX_MINUTES = 60 * 24 * 30  # a target longer than 30 days is a typo, not a promise
-_PRIORITY_NAMES = ("urgent", "high", "normal", "low")
 
 
 class Kind(StrEnum):
@@ -176,45 +174,6 @@ def _span(length: timedelta) -> str:
     return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
 
 
-def met(timer: Timer, responded_at: datetime | None) -> bool | None:
-    """Whether the response came at or before due; None while there is no response yet."""
-    return None if responded_at is None else responded_at <= timer.due
-
-
-def parse_targets(
-    value: Mapping[str, Any], *, where: str
-) -> tuple[dict[Priority, int], list[tuple[str, str, str]]]:
-    """Validate a table such as ``{"urgent": 30, "high": 60}`` of minutes per priority.
-
-    Returns the valid targets and every problem as (where, message, fix), all at once.
-    """
-    if not isinstance(value, Mapping):
-        fix = "write a table of minutes per priority, e.g. {urgent = 30, high = 60}"
-        return {}, [(where, f"{value!r} is not a table of priorities", fix)]
-    targets: dict[Priority, int] = {}
-    problems: list[tuple[str, str, str]] = []
-    for key, minutes in value.items():
-        path = f"{where}.{key}"
-        if str(key) not in _PRIORITY_NAMES:
-            hint = did_you_mean(str(key), _PRIORITY_NAMES)
-            fix = "use urgent, high, normal or low" + (f" ({hint})" if hint else "")
-            problems.append((path, f"{key!r} is not a priority", fix))
-        elif trouble := _minutes_problem(minutes):
-            problems.append((path, *trouble))
-        else:
-            targets[Priority(key)] = minutes
-    return targets, problems
-
-
-def _minutes_problem(minutes: Any) -> tuple[str, str] | None:
-    """(message, fix) when ``minutes`` is not a usable target."""
-    if isinstance(minutes, bool) or not isinstance(minutes, int):
-        return f"{minutes!r} is not a whole number of minutes", "write minutes as a number, e.g. 60"
-    if minutes <= 0:
-        return f"{minutes} minutes is not a target", "use at least 1 minute, or leave it out"
-    if minutes > MAX_MINUTES:
-        return (
-            f"{minutes} minutes is more than 30 days",
-            f"use at most {MAX_MINUTES} minutes (30 days)",
-        )
-    return None
+def met(due: datetime, responded_at: datetime | None) -> bool | None:
+    """Whether the response came at or before ``due``; None while there is no response yet."""
+    return None if responded_at is None else responded_at <= due

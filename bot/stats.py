@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from bot import reports
+from bot import reports, sla
 from bot.charts import digest_chart
 from bot.clock import Clock
 from bot.config_ops import ReportSettings
@@ -51,11 +51,9 @@ class Stats:
         seconds = None
         if responded is not None:
             seconds = self._elapsed(brand, created, responded).total_seconds()
-        met = None
-        if due is not None and responded is not None:
-            met = responded <= due
-        elif due is not None and now > due:
-            met = False
+        met = sla.met(due, responded) if due is not None else None
+        if met is None and due is not None and now > due:
+            met = False  # no answer and past the target: missed
         agent = row["first_agent"] or (row["closed_by"] if row["state"] == "resolved" else None)
         return Fact(
             case_id=int(str(row["id"])),

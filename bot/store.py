@@ -301,6 +301,9 @@ def _operations(db: Database) -> None:
     )
     cases.create_index(["state", "sla_due"])
     cases.create_index(["claimed_by", "state"])
+    # a card shows the customer's earlier cases: looked up by account id, else by handle
+    db.execute("create index mentions_author on mentions (network, author_id)")
+    db.execute("create index mentions_handle on mentions (network, lower(author_handle))")
     agents = _table(db, "agents")
     agents.add_column("on_duty", int)
     agents.add_column("last_assigned_at", str)
@@ -683,13 +686,25 @@ class Store(Operations):
         update = {"claimed_by": None, "claimed_at": None, "updated_at": _iso(now)}
         _table(self.db, "cases").update(case_id, update)
 
-    def close_case(self, case_id: int, *, state: CaseState, by: str, now: datetime) -> bool:
-        """Move an open case to replied or dismissed; False if it was no longer open."""
+    def close_case(
+        self, case_id: int, *, state: CaseState, by: str, now: datetime, take_over: bool = False
+    ) -> bool:
+        """Close an open case; False if it was no longer open, or (unless ``take_over``, a
+        lead stepping in) someone else holds it."""
         sql = (
             "update cases set state = ?, closed_by = ?, closed_at = ?, updated_at = ? "
-            "where id = ? and state = ? and (claimed_by is null or claimed_by = ?)"
+            "where id = ? and state = ? and (claimed_by is null or claimed_by = ? or ?)"
         )
-        params = [state.value, by, _iso(now), _iso(now), case_id, CaseState.OPEN.value, by]
+        params = [
+            state.value,
+            by,
+            _iso(now),
+            _iso(now),
+            case_id,
+            CaseState.OPEN.value,
+            by,
+            take_over,
+        ]
         return self._changed(sql, params)
 
     def reopen_case(self, case_id: int, *, now: datetime) -> bool:

@@ -184,13 +184,20 @@ class Operations:
     ) -> list[PastCase]:
         """The customer's earlier cases on this network (same account id, else same handle),
         newest first."""
+        by, key = (
+            ("m.author_id = ?", author_id)
+            if author_id
+            else (
+                "lower(m.author_handle) = ?",
+                handle.lower(),
+            )
+        )
         rows = self.db.execute(
             "select c.id, c.created_at, c.state, c.sentiment, coalesce(c.sentiment_score, 0), "
             "c.tags, c.permalink, m.text, (select count(*) from notes n where n.case_id = c.id) "
             "from cases c join mentions m on m.id = c.mention_id where m.network = ? and c.id < ? "
-            "and ((? != '' and m.author_id = ?) or (? != '' and lower(m.author_handle) = ?)) "
-            "order by c.id desc limit ?",
-            [network, before, author_id, author_id, handle, handle.lower(), limit],
+            f"and {by} order by c.id desc limit ?",
+            [network, before, key, limit],
         ).fetchall()
         return [
             PastCase(

@@ -115,11 +115,12 @@ def _duty(services: Services, user: str, words: list[str]) -> str:
     if choice not in ("on", "off"):
         raise Refused(f"Usage: {USAGE['duty']}.")
     text = services.desk.duty(user, on=choice == "on")
-    if choice == "on" and services.assigner.enabled:
-        given = services.assigner.sweep()
-        text += f" {len(given)} waiting case(s) were assigned just now." if given else ""
-    elif choice == "on":
-        text += " (Automatic assignment is off in this install: claim cases from the cards.)"
+    if choice == "on":
+        text += (
+            " Waiting cases come to you within seconds."
+            if services.assigner.enabled
+            else " (Automatic assignment is off here: claim cases from the cards.)"
+        )
     return text
 
 

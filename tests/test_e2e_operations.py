@@ -227,3 +227,16 @@ def test_status_stats_digest_home_and_audit(sandbox: Sandbox, tmp_path: Path) ->
     png = tmp_path / "report.png"
     assert main(["report", "--db", db, "--out", str(png), "--period", "30d"]) == 0
     assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_lead_resolves_a_case_an_agent_holds_and_it_records_the_lead(sandbox: Sandbox) -> None:
+    _start(sandbox)
+    post(sandbox, "@SkylarkAir can I bring my guitar on board?", handle="gus")
+    card_for(sandbox, "gus")
+    case_id = sandbox.runtime.services.store.open_cases()[-1].id  # type: ignore[union-attr]
+    _say(sandbox, JANE, f"claim {case_id}")
+    assert "is already on case" in _say(sandbox, MINJUN, f"resolve {case_id}")
+    assert "resolved without a public reply" in _say(sandbox, ROSA, f"resolve {case_id}")
+    case = sandbox.runtime.services.store.case(case_id)  # type: ignore[union-attr]
+    assert case.state is CaseState.RESOLVED and case.closed_by == ROSA
+    assert f"Case #{case_id} was resolved by" in _say(sandbox, JANE, f"claim {case_id}")

@@ -17,7 +17,6 @@ from bot.sla import (
     Timer,
     describe,
     met,
-    parse_targets,
     stage,
     start_timer,
     time_left,
@@ -217,69 +216,7 @@ def test_describe(left: timedelta, text: str) -> None:
 
 
 def test_met() -> None:
-    assert met(TIMER, None) is None
-    assert met(TIMER, nov(16, 9, 30)) is True
-    assert met(TIMER, nov(16, 10)) is True
-    assert met(TIMER, nov(16, 10, 1)) is False
-
-
-# config validation
-
-
-def test_parse_targets_accepts_a_valid_table() -> None:
-    targets, problems = parse_targets(
-        {"urgent": 30, "high": 60, "normal": 240, "low": 480}, where="sla.first_response"
-    )
-    assert problems == []
-    assert targets == {
-        Priority.URGENT: 30,
-        Priority.HIGH: 60,
-        Priority.NORMAL: 240,
-        Priority.LOW: 480,
-    }
-    assert all(type(p) is Priority for p in targets)
-
-
-def test_parse_targets_lists_every_problem_at_once() -> None:
-    targets, problems = parse_targets(
-        {"urgnt": 30, "high": "60", "normal": 0, "low": 60 * 24 * 31, "soon": 5},
-        where="sla.first_response",
-    )
-    assert targets == {}
-    assert [where for where, _, _ in problems] == [
-        "sla.first_response.urgnt",
-        "sla.first_response.high",
-        "sla.first_response.normal",
-        "sla.first_response.low",
-        "sla.first_response.soon",
-    ]
-    _, message, fix = problems[0]
-    assert message == "'urgnt' is not a priority"
-    assert fix.startswith("use urgent, high, normal or low")
-    assert "did you mean" in fix
-    assert "urgent" in fix.split("(")[1]
-    assert "whole number" in problems[1][1]
-    assert "at least 1 minute" in problems[2][2]
-    assert "30 days" in problems[3][1]
-    assert "did you mean" not in problems[4][2]
-
-
-def test_parse_targets_keeps_the_good_entries_next_to_bad_ones() -> None:
-    targets, problems = parse_targets(
-        {"urgent": 15, "high": True, "low": 2.5}, where="sla.next_response"
-    )
-    assert targets == {Priority.URGENT: 15}
-    assert [p[0] for p in problems] == ["sla.next_response.high", "sla.next_response.low"]
-
-
-def test_parse_targets_refuses_a_non_table() -> None:
-    targets, problems = parse_targets(30, where="sla.first_response")  # type: ignore[arg-type]
-    assert targets == {}
-    assert problems[0][0] == "sla.first_response"
-    assert "not a table" in problems[0][1]
-
-
-def test_parsed_targets_build_a_policy() -> None:
-    first, _ = parse_targets({"urgent": 20}, where="sla.first_response")
-    policy = Policy(default=Targets(first=first))
-    assert policy.target(channel="#x", priority=Priority.URGENT, kind=Kind.FIRST) == 20 * M
+    assert met(TIMER.due, None) is None
+    assert met(TIMER.due, nov(16, 9, 30)) is True
+    assert met(TIMER.due, nov(16, 10)) is True
+    assert met(TIMER.due, nov(16, 10, 1)) is False
