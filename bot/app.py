@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import logging
+import queue
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
 import tweepy
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
+    JobEvent,
+    JobExecutionEvent,
+)
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
@@ -456,6 +465,39 @@ class Runtime:
         self._socket = SocketModeHandler(self.app, self._secrets.slack_app_token)
         self._socket.connect()  # type: ignore[no-untyped-call]
         log.info("connected to Slack in Socket Mode")
+
+    def run_now(self, job_id: str, *, timeout: float = 30.0) -> None:
+        """Run a scheduled job (e.g. "sla", "digest") now rather than at its next interval, and
+        wait until that run is over. It runs on the scheduler's thread, so never beside its timed
+        run: if that one is under way, it is asked again once that finishes."""
+        ran: queue.SimpleQueue[JobEvent] = queue.SimpleQueue()
+
+        def seen(event: JobEvent) -> None:
+            if event.job_id == job_id:
+                ran.put(event)
+
+        self._scheduler.add_listener(
+            seen, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MAX_INSTANCES
+        )
+        deadline = time.monotonic() + timeout
+        try:
+            asked = self._ask(job_id)
+            while True:
+                event = ran.get(timeout=max(deadline - time.monotonic(), 0.01))
+                if event.code == EVENT_JOB_MAX_INSTANCES:
+                    time.sleep(0.1)
+                    asked = self._ask(job_id)
+                elif isinstance(event, JobExecutionEvent) and event.scheduled_run_time >= asked:
+                    return
+        except queue.Empty:
+            raise TimeoutError(f"job {job_id!r} did not run within {timeout:.0f} s") from None
+        finally:
+            self._scheduler.remove_listener(seen)
+
+    def _ask(self, job_id: str) -> datetime:
+        moment = datetime.now(UTC)
+        self._scheduler.modify_job(job_id, next_run_time=moment)
+        return moment
 
     def stop(self) -> None:
         """Stop taking work, let in-flight sends finish, then close the database."""

@@ -8,6 +8,7 @@ through the real Slack interaction path (signed clicks and modal submissions).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import signal
 import tempfile
@@ -15,7 +16,10 @@ import threading
 import time
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
+from bot import demo_later
+from bot.clock import RunningClock
 from bot.sandbox.driver import find_element
 from bot.sandbox.harness import (
     JANE,
@@ -83,7 +87,8 @@ def _watch(sandbox: Sandbox, say: Transcript) -> None:
 
     def on_slack(kind: str, message: dict[str, Any]) -> None:
         if kind == "message.posted":
-            _narrate_card(sandbox, say, message)
+            if not demo_later.narrate_alert(sandbox, say, message):
+                _narrate_card(sandbox, say, message)
         elif kind == "message.updated" and sandbox.runtime is not None:
             _narrate_update(sandbox, say, message)
         elif kind == "ephemeral.posted":
@@ -193,11 +198,13 @@ def _reply(sandbox: Sandbox, say: Transcript, *, user: str, handle: str, edit: s
     driver.submit(user=user, view_id=view["id"])
 
 
-def _script(sandbox: Sandbox, say: Transcript, cards: int) -> None:
+def _script(sandbox: Sandbox, say: Transcript, cards: int, clock: RunningClock) -> None:
     driver = sandbox.driver
     assert driver is not None
     say.wait_for_cards(cards)
-    say.say("──", "All cards are in Slack. Agents at work:")
+    zone = ZoneInfo(sandbox.config.brand.timezone)
+    demo_later.later(say, clock, zone=zone, at=dt.time(9, 12), why="all cards are in Slack")
+    say.say("──", "Agents at work:")
     say.say(
         "👤", "Sam Guest, who is not a configured agent, clicks Claim on @marcusreidtech's card"
     )
@@ -218,7 +225,12 @@ def _script(sandbox: Sandbox, say: Transcript, cards: int) -> None:
     )
     _wait_for_replied_cards(sandbox, 2)
     answer = driver.command(user=JANE, text="queue", channel="#care-general")
-    lines = [b["text"]["text"] for b in answer.json().get("blocks", []) if b.get("text")]
+    zone = ZoneInfo(sandbox.config.brand.timezone)
+    lines = [
+        demo_later.plain(b["text"]["text"], sandbox, zone)
+        for b in answer.json().get("blocks", [])
+        if b.get("text")
+    ]
     say.say(
         "💬",
         "Jane types /mentions queue and sees (only she sees it):",
@@ -228,6 +240,9 @@ def _script(sandbox: Sandbox, say: Transcript, cards: int) -> None:
     _trainee(sandbox, say)
     _storm(sandbox, say)
     _lead_tests_a_rule(sandbox, say)
+    demo_later.sla_day(sandbox, say, clock)
+    demo_later.stats(sandbox, say)
+    demo_later.digest(sandbox, say, clock)
 
 
 def _note(sandbox: Sandbox, say: Transcript) -> None:
@@ -318,17 +333,21 @@ def run_demo(*, once: bool, out: TextIO) -> int:
     say = Transcript(out)
     with (
         tempfile.TemporaryDirectory(prefix="earshot-demo-") as tmp,
-        open_sandbox(Path(tmp)) as sandbox,
+        open_sandbox(Path(tmp), extra_config=demo_later.DEMO_CONFIG) as sandbox,
     ):
         _watch(sandbox, say)
-        runtime = sandbox.start_bot()
+        zone = ZoneInfo(sandbox.config.brand.timezone)
+        clock = RunningClock(demo_later.demo_morning(zone))
+        runtime = sandbox.start_bot(clock=clock)
         out.write(
             "Earshot demo — Skylark Air (@SkylarkAir), with X and Slack emulated on this machine.\n"
             f"  Slack emulator: {sandbox.slack.url}   X emulator: {sandbox.x.url}\n"
-            f"  Bot (HTTP mode, signed requests): {runtime.http_url}\n\n"
+            f"  Bot (HTTP mode, signed requests): {runtime.http_url}\n"
+            f"  The bot's clock starts at {clock.now().astimezone(zone):%a %d %b %H:%M} "
+            f"({zone.key}) and jumps ahead later in the day.\n\n"
         )
         arrived = _feed(sandbox)
-        _script(sandbox, say, arrived)
+        _script(sandbox, say, arrived, clock)
         ok = _summary(sandbox, say)
         if once:
             return 0 if ok else 1

@@ -253,6 +253,12 @@ class Desk:
         )
         return render(template.text, values)
 
+    def signature(self, user_id: str, *, case_id: int) -> str:
+        """How this agent signs a reply on this case: the case's brand sets the format."""
+        agent = self.agent(user_id, action="reply to customers")
+        mention = self._store.latest_from_customer(case_id)
+        return self._directory.signature(agent, mention.brand)
+
     def preview(self, user_id: str, body: str, *, case_id: int | None = None) -> Preview:
         """Exactly what would go public (signed, split into a thread if long), its X length,
         what stops it, what to look at again, and whether a lead must approve it first."""

@@ -57,9 +57,10 @@ def register(app: App, services: Services) -> None:
     ) -> None:
         """Keep the characters-left meter true while the agent types."""
         ack()
-        agent = desk.agent(body["user"]["id"], action="reply to customers")
-        left = voice.chars_left(str(action.get("value") or ""), agent.signature)
-        view = blocks.with_meter(body["view"], blocks.meter(signature=agent.signature, left=left))
+        case_id = int(json.loads(body["view"]["private_metadata"])["case"])
+        signature = desk.signature(body["user"]["id"], case_id=case_id)
+        left = voice.chars_left(str(action.get("value") or ""), signature)
+        view = blocks.with_meter(body["view"], blocks.meter(signature=signature, left=left))
         try:  # the hash keeps a late keystroke from overwriting a newer view (or the preview)
             client.views_update(view_id=body["view"]["id"], hash=body["view"]["hash"], view=view)
         except SlackApiError as exc:

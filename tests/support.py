@@ -108,3 +108,25 @@ def reply_through_slack(
     closed = after is None or after["title"]["text"] == "Sent for approval"
     assert answer.status == 200 and closed, answer.body
     return preview
+
+
+def _meter(sandbox: Sandbox, view_id: str) -> str:
+    view = sandbox.slack.view(view_id)
+    block = next(b for b in view["blocks"] if b.get("block_id") == blocks.METER_BLOCK)
+    return str(block["elements"][0]["text"])
+
+
+def type_and_read_meter(sandbox: Sandbox, *, user: str, view_id: str, text: str) -> str:
+    """Type ``text`` into the reply modal; the meter line once the bot has updated it."""
+    assert sandbox.driver is not None
+    before = _meter(sandbox, view_id)
+    sandbox.driver.type_in_view(
+        user=user,
+        view_id=view_id,
+        block_id=blocks.REPLY_BLOCK,
+        action_id=blocks.REPLY_INPUT,
+        text=text,
+    )
+    return sandbox.slack.wait_for(
+        lambda: (m := _meter(sandbox, view_id)) != before and m, timeout=10
+    )

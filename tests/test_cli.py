@@ -177,10 +177,11 @@ def test_triage_without_config_uses_the_fallback_and_bundled_playbooks(
     assert record["rule"] is None and record["sentiment"] == "positive"
 
 
-def test_demo_once_runs_the_whole_loop_and_exits_0() -> None:
+def test_demo_once_runs_the_whole_loop_and_exits_0(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "demo", "--once"],
         cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
         capture_output=True,
         text=True,
         timeout=120,
@@ -193,6 +194,21 @@ def test_demo_once_runs_the_whole_loop_and_exits_0() -> None:
     assert public[2].rstrip("”").endswith("^TL")  # the trainee's, once a lead approved it
     assert "Only agents configured for Skylark Air" in done.stdout
     assert "internal note" in done.stdout and "Send for approval" in done.stdout
+    _later_that_day(done.stdout, tmp_path)
+
+
+def _later_that_day(out: str, tmp_path: Path) -> None:
+    """The clock jumps ahead: an SLA reminder pings the agent, the breach pages the leads, a lead
+    reads /mentions stats, and the digest's chart is written where the transcript says."""
+    lines = out.splitlines()
+    [reminder] = [line for line in lines if "⏰" in line and "@Jane Kim Case #3" in line]
+    assert "nearing its first response target" in reminder
+    breaches = [line for line in lines if "🚨 Slack #care-leads  @care-leads SLA breached" in line]
+    assert any("case #3" in line and "Claimed by Jane Kim" in line for line in breaches)
+    assert "/mentions stats today" in out and "first response median" in out
+    [chart] = [line.split("chart written to ", 1)[1] for line in lines if "chart written" in line]
+    assert Path(chart).parent == tmp_path / "earshot-demo"
+    assert Path(chart).read_bytes().startswith(b"\x89PNG")
 
 
 def test_run_serves_slack_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:

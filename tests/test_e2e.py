@@ -9,7 +9,16 @@ from __future__ import annotations
 import json
 import time
 
-from support import card_for, card_text, cards_for, fresh, open_modal, post, reply_through_slack
+from support import (
+    card_for,
+    card_text,
+    cards_for,
+    fresh,
+    open_modal,
+    post,
+    reply_through_slack,
+    type_and_read_meter,
+)
 
 from bot.sandbox import Fault
 from bot.sandbox.harness import JANE, MINJUN, SAM, Sandbox
@@ -76,21 +85,8 @@ def test_typing_updates_the_character_meter(bot: Sandbox) -> None:
     assert bot.driver is not None
     post(bot, "@SkylarkAir my flight is delayed again", handle="dana")
     modal = open_modal(bot, user=JANE, card=card_for(bot, "dana"), action_id=blocks.WRITE_ACTION)
-    bot.driver.type_in_view(
-        user=JANE,
-        view_id=modal["id"],
-        block_id=blocks.REPLY_BLOCK,
-        action_id=blocks.REPLY_INPUT,
-        text="x" * 300,
-    )
-
-    def meter() -> str:
-        view = bot.slack.view(modal["id"])
-        block = next(b for b in view["blocks"] if b.get("block_id") == blocks.METER_BLOCK)
-        return str(block["elements"][0]["text"])
-
-    assert bot.slack.wait_for(lambda: "characters over" in meter(), timeout=10)
-    assert "24 characters over" in meter()  # 300 + space + ^JK = 304
+    meter = type_and_read_meter(bot, user=JANE, view_id=modal["id"], text="x" * 300)
+    assert "24 characters over" in meter  # 300 + space + ^JK = 304
 
 
 def test_a_reply_too_long_even_for_a_thread_is_refused_in_the_modal(bot: Sandbox) -> None:

@@ -5,10 +5,11 @@ through the brand's own account, signed in the brand's own format."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from support import card_for, card_text, post, reply_through_slack
+from support import card_for, card_text, open_modal, post, reply_through_slack, type_and_read_meter
 
-from bot.sandbox.harness import JANE, open_sandbox
+from bot.sandbox.harness import JANE, Sandbox, open_sandbox
 from handlers import blocks
 
 NIMBUS_ID = "1500000000000000002"
@@ -49,6 +50,7 @@ def test_each_brand_listens_and_answers_through_its_own_account(tmp_path: Path) 
         nimbus, skylark = card_for(sandbox, "gil"), card_for(sandbox, "hal")
         assert "*Nimbus Rail*" in card_text(nimbus) and "*Skylark Air*" in card_text(skylark)
         assert sandbox.slack.channel_name(str(nimbus["channel"])) == "nimbus-care"
+        _meter_counts_the_brands_signature(sandbox, nimbus)
 
         for card in (nimbus, skylark):
             reply_through_slack(
@@ -62,3 +64,10 @@ def test_each_brand_listens_and_answers_through_its_own_account(tmp_path: Path) 
         by_brand = {r["username"]: r for r in sandbox.x.replies()}
         assert by_brand["NimbusRail"]["text"].endswith("-Jane")  # the brand's own format
         assert by_brand["SkylarkAir"]["text"].endswith("^JK")
+
+
+def _meter_counts_the_brands_signature(sandbox: Sandbox, card: dict[str, Any]) -> None:
+    """While Jane types on a Nimbus case, the meter counts Nimbus's "-Jane", not "^JK"."""
+    modal = open_modal(sandbox, user=JANE, card=card, action_id=blocks.WRITE_ACTION)
+    meter = type_and_read_meter(sandbox, user=JANE, view_id=modal["id"], text="x" * 300)
+    assert "-Jane" in meter and "26 characters over" in meter  # 300 + space + -Jane

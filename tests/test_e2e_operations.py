@@ -87,6 +87,19 @@ def test_sla_reminds_then_escalates_once_even_across_a_restart(sandbox: Sandbox)
     assert sum("SLA breached" in t for t in _leads(sandbox)) == 1
 
 
+def test_a_job_run_now_runs_on_the_scheduler_and_is_done_on_return(sandbox: Sandbox) -> None:
+    clock = _start(sandbox)
+    post(sandbox, "@SkylarkAir is there wifi on the SK40?", handle="wes")
+    card = card_for(sandbox, "wes")
+    clock.advance(hours=3, minutes=1)  # past 75 % of 240 business minutes
+    runtime = sandbox.runtime
+    assert runtime is not None
+    runtime.run_now("sla")
+    assert sum("nearing its first response target" in t for t in _thread(sandbox, card)) == 1
+    runtime.run_now("sla")  # the real job again: state on the row, so nothing is repeated
+    assert sum("nearing its first response target" in t for t in _thread(sandbox, card)) == 1
+
+
 def test_business_hours_and_holidays_stretch_the_target(sandbox: Sandbox) -> None:
     clock = ManualClock(datetime(2026, 11, 27, 19, 0, tzinfo=UTC))  # Friday 19:00, closes 20:00
     sandbox.start_bot(clock=clock)

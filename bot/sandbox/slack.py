@@ -675,6 +675,11 @@ class SlackEmulator(EmulatorServer):
                 self._ims[user], self._im_users[im_id] = im_id, user
             return self._ims[user]
 
+    def user_name(self, user_id: str) -> str:
+        """A known user's name as ``users.info`` gives it (the id itself if unknown)."""
+        with self._cond:
+            return self._users.get(user_id, user_id)
+
     def add_user(self, user_id: str, name: str) -> None:
         """Make ``users.info`` know a user."""
         with self._changing():
