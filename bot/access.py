@@ -2,6 +2,10 @@
 
 Leads are configured user ids, or members of a Slack user group (looked up through Slack and
 cached for a few minutes). Every refusal is audited by the caller with the reason given here.
+
+There is no admin role in Slack on purpose: an admin is whoever edits the config file (agents,
+leads, the leads' user group, channels) and deploys it. Nobody can grant permissions from Slack,
+so a lead's hijacked Slack account cannot make itself or others more powerful.
 """
 
 from __future__ import annotations

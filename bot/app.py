@@ -34,6 +34,7 @@ from bot.audit import PostRecord
 from bot.clock import Clock, SystemClock
 from bot.config import Brand as BrandConfig
 from bot.config import Config, Secrets
+from bot.delivery import Deliveries
 from bot.desk import Desk
 from bot.directory import Directory
 from bot.health import Health
@@ -57,8 +58,11 @@ from bot.store import Store
 from bot.storms import Storms
 from bot.triage import detect_language
 from bot.web import HttpServer
+from handlers.dedupe import OncePerEvent
 
 log = logging.getLogger(__name__)
+# These log OAuth keys and access tokens at DEBUG: never below INFO, whatever the root level.
+TOKEN_LOGGERS = ("tweepy", "oauthlib", "requests_oauthlib")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +94,9 @@ def build_services(
     publishers: dict[str, Publisher] = {"x": accounts[0][1]}
     publishers |= {f"x:{b.name}": pub for b, (_, pub) in zip(config.brands, accounts, strict=True)}
     ops = _operations(base, digest_dir=digest_dir)
+    delivery = Deliveries(
+        board=base.board, store=base.store, clock=base.clock, interval=base.board.pacer.interval
+    )
     outbox = Outbox(
         store=base.store,
         publishers=publishers,
@@ -126,7 +133,7 @@ def build_services(
         outbox=outbox,
         desk=_desk(base, outbox=outbox, sender=sender, approvals=approvals),
         approvals=approvals,
-        inbound=_inbound(base, [source for source, _ in accounts], ops),
+        inbound=_inbound(base, [source for source, _ in accounts], ops, delivery),
         sources=tuple(source for source, _ in accounts),
         access=base.access,
         steering=steering,
@@ -136,6 +143,7 @@ def build_services(
         health=ops.health,
         stats=ops.stats,
         digest=ops.digest,
+        delivery=delivery,
     )
 
 
@@ -241,9 +249,12 @@ def _desk(base: _Base, *, outbox: Outbox, sender: ThreadPoolExecutor, approvals:
     )
 
 
-def _inbound(base: _Base, sources: Sequence[XSource], ops: _Operations) -> Inbound:
+def _inbound(
+    base: _Base, sources: Sequence[XSource], ops: _Operations, delivery: Deliveries
+) -> Inbound:
     config = base.config
     return Inbound(
+        delivery=delivery,
         clocks=ops.sla,
         fallbacks={b.name: b.fallback_channel for b in config.brands if b.fallback_channel},
         assigner=ops.assigner,
@@ -372,6 +383,7 @@ def create_bolt_app(
         name="earshot",
         logger=logging.getLogger("earshot.bolt"),
     )
+    app.use(OncePerEvent(store=services.store, clock=services.clock))  # Slack's retries, once
     handlers.register(app, services)
     return app
 
@@ -392,7 +404,8 @@ class Runtime:
     """A running Earshot: Slack (Socket Mode or HTTP) plus scheduler jobs. Start once, stop once."""
 
     def __init__(self, config: Config, secrets: Secrets, *, clock: Clock | None = None) -> None:
-        logging.getLogger("tweepy").setLevel(max(logging.INFO, logging.root.level))  # no tokens
+        for name in TOKEN_LOGGERS:
+            logging.getLogger(name).setLevel(max(logging.INFO, logging.root.level))
         detect_language("warm up the language model now, not on the first mention")
         self._sender = ThreadPoolExecutor(max_workers=2, thread_name_prefix="earshot-outbox")
         self.services = build_services(config, secrets, clock=clock, sender=self._sender)
@@ -509,4 +522,6 @@ class Runtime:
             self._scheduler.shutdown(wait=True)
         self._executor.shutdown(wait=True)
         self._sender.shutdown(wait=True)
+        if self.services.delivery is not None:
+            self.services.delivery.stop()
         self.services.store.close()

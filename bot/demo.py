@@ -85,12 +85,14 @@ def _watch(sandbox: Sandbox, say: Transcript) -> None:
         elif kind == "reply.created":
             say.say("📤", f"X  @SkylarkAir posted publicly: “{_short(tweet['text'], 400)}”")
 
+    shown: dict[str, str] = {}  # card ts -> the claim line last narrated
+
     def on_slack(kind: str, message: dict[str, Any]) -> None:
         if kind == "message.posted":
             if not demo_later.narrate_alert(sandbox, say, message):
                 _narrate_card(sandbox, say, message)
         elif kind == "message.updated" and sandbox.runtime is not None:
-            _narrate_update(sandbox, say, message)
+            _narrate_update(sandbox, say, message, shown)
         elif kind == "ephemeral.posted":
             say.say(
                 "🔒",
@@ -130,7 +132,9 @@ def _narrate_card(sandbox: Sandbox, say: Transcript, message: dict[str, Any]) ->
     )
 
 
-def _narrate_update(sandbox: Sandbox, say: Transcript, message: dict[str, Any]) -> None:
+def _narrate_update(
+    sandbox: Sandbox, say: Transcript, message: dict[str, Any], shown: dict[str, str]
+) -> None:
     texts = " ".join(str(b.get("text", {}).get("text", "")) for b in message.get("blocks") or [])
     lines = [
         c["text"]
@@ -144,7 +148,10 @@ def _narrate_update(sandbox: Sandbox, say: Transcript, message: dict[str, Any]) 
         say.say(
             "✅", f"Slack {channel}  card updated in place: “Replied by {who}” + link to the reply"
         )
-    elif claimed := next((t for t in lines if "is on it" in t), None):
+        return
+    claimed = next((t for t in lines if "is replying" in t), None)
+    if claimed and shown.get(message["ts"]) != claimed:  # once, not on every later refresh
+        shown[message["ts"]] = claimed
         say.say("🔒", f"Slack {channel}  card updated: {claimed.lstrip('🔒 ')}")
 
 

@@ -301,16 +301,17 @@ class Desk:
         The same confirmation arriving twice (a double click, a retried delivery) returns the
         same reply; a second reply while one is still on its way is refused.
         """
+        agent = self.agent(user_id, action="reply to customers")  # first: refusals tell nothing
         if (existing := self._store.reply_by_key(key)) is not None:
             return existing
-        agent = self.agent(user_id, action="reply to customers")
         case = self._open_case(case_id)
         self._ensure_not_locked(case, user_id)
         mention = self._store.latest_from_customer(case_id)
         if answering is not None and mention.id != answering:
             raise Refused(
                 f"@{mention.author.handle} wrote again after you opened this preview "
-                f"(“{mention.text[:80]}”). Look at the card, then start the reply again."
+                f"(“{_mrkdwn_safe(mention.text[:80])}”). Look at the card, then start the reply "
+                "again."
             )
         check = self._check(body, agent=agent, mention=mention)
         if check.blocks:
@@ -558,7 +559,8 @@ class Desk:
         """Open cases that are not snoozed."""
         now = self._now()
         cases = [c for c in self._store.open_cases() if not _asleep(c, now)]
-        return [(c, self._store.mention(c.mention_id)) for c in cases]
+        mentions = self._store.mentions([c.mention_id for c in cases])
+        return [(c, mentions[c.mention_id]) for c in cases]
 
     # ---- helpers -----------------------------------------------------------------------------
 
@@ -628,6 +630,11 @@ class Desk:
 
     def _now(self) -> datetime:
         return self._clock.now()
+
+
+def _mrkdwn_safe(text: str) -> str:
+    """Customer text inside a refusal (shown as Slack mrkdwn): no pings, no hidden links."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _asleep(case: Case, now: datetime) -> bool:

@@ -2,6 +2,8 @@
 told when a source fails, goes silent, loses posts for good, or the month's budget runs low.
 
 `/mentions status` reads the same records, so what the leads are alerted about is what they see.
+A database that cannot be written (a full disk) is said once, in one line naming the file and
+the fix, without touching the database.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class Health:
         self._settings = settings
         self._costs = costs
         self._channel = leads_channel
+        self._storage_problem = ""  # what the database last refused, until a write works again
 
     # ---- recording ---------------------------------------------------------------------------
 
@@ -84,7 +87,8 @@ class Health:
         if source.network == "x":
             self._count(source.brand, READS, len(fetch.mentions))
             self._count(source.brand, USER_READS, len({m.author.id for m in fetch.mentions}))
-        if health.failures == self._settings.failure_alert_after:
+        said = fetch.circuit == "opened" or fetch.blocked  # said in its own words below
+        if health.failures == self._settings.failure_alert_after and not said:
             self._alert(
                 f"fail:{key}",
                 f"⚠️ {self._name(health)} has failed {health.failures} "
@@ -93,7 +97,50 @@ class Health:
             )
         for lost in fetch.lost:
             self._alert(f"lost:{key}:{lost}", f"🕳 {self._name(health)}: {lost}.", once=True)
+        self._circuit(health, fetch)
         self.check_budget(source.brand)
+
+    def _circuit(self, health: SourceHealth, fetch: Fetch) -> None:
+        """Tell the leads once when a source's breaker opens or closes, and once per outage
+        when the network refuses in a way only a person can fix (credits, access)."""
+        name, key, now = self._name(health), health.source, self._clock.now()
+        if fetch.circuit == "opened":
+            text = (
+                f"🔌 {name} keeps failing ({health.error}). Earshot has stopped calling it and "
+                "will try again with growing pauses; nothing stored is lost."
+            )
+            self._alert(f"circuit:{key}:opened:{now.isoformat()}", text, once=True)
+        elif fetch.circuit == "closed":
+            text = f"✅ {name} answers again; polling has resumed."
+            self._alert(f"circuit:{key}:closed:{now.isoformat()}", text, once=True)
+        if fetch.blocked:
+            since = health.last_ok_at.isoformat() if health.last_ok_at else "never"
+            self._alert(f"blocked:{key}:{since}", f"⛔ {name}: {fetch.blocked}.", once=True)
+
+    # ---- the database itself -----------------------------------------------------------------
+
+    def storage_failed(self, error: Exception) -> None:
+        """The database refused a write (disk full, I/O error): one clear line and one note to
+        the leads per episode; the database is not touched (it cannot take the alert)."""
+        if self._storage_problem:
+            return
+        problem = self._storage_problem = str(error)
+        text = (
+            f"💾 Earshot cannot write to its database {self._store.path} ({problem}). Free disk "
+            "space on that volume (or move earshot.database to a larger disk). Nothing is lost: "
+            "mentions wait on X and Earshot retries on every poll."
+        )
+        log.error("%s", text)
+        self._announce(text)
+
+    def storage_ok(self) -> None:
+        """A write worked again after a storage failure."""
+        if not self._storage_problem:
+            return
+        self._storage_problem = ""
+        text = f"✅ Earshot can write to its database {self._store.path} again; polling resumed."
+        log.warning("%s", text)
+        self._announce(text)
 
     def posted(self, reply: Reply) -> None:
         """A public reply went out: count its cost (a post with a link costs more on X)."""
@@ -182,6 +229,9 @@ class Health:
         if not fresh:
             return
         log.warning("%s", text)
+        self._announce(text)
+
+    def _announce(self, text: str) -> None:
         if not self._channel:
             return
         try:

@@ -8,6 +8,7 @@ customer's follow-up in the same conversation joins their case instead of openin
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -73,6 +74,26 @@ class PollWatch(Protocol):
 
     def polled(self, source: Source, fetch: Fetch) -> None: ...
 
+    def storage_failed(self, error: Exception) -> None: ...
+
+    def storage_ok(self) -> None: ...
+
+
+# What SQLite says when the disk (or the file-size limit) is full, or the file cannot be written.
+STORAGE_ERRORS = ("database or disk is full", "disk i/o error")
+
+
+def storage_error(exc: sqlite3.OperationalError) -> bool:
+    return any(words in str(exc).lower() for words in STORAGE_ERRORS)
+
+
+class Delivering(Protocol):
+    """Cards at Slack's pace (``bot.delivery.Deliveries``): queued, never waited for here."""
+
+    def submit(self, case_id: int, channel: str) -> None: ...
+
+    def storm(self, storm_id: int, channel: str, *, new: bool = False) -> None: ...
+
 
 class Inbound:
     def __init__(
@@ -91,7 +112,9 @@ class Inbound:
         assigner: Assigning | None = None,
         health: PollWatch | None = None,
         fallbacks: Mapping[str, str] | None = None,
+        delivery: Delivering | None = None,
     ) -> None:
+        self._delivery = delivery
         self._fallbacks = dict(fallbacks or {})  # brand -> its own fallback channel
         self._clocks = clocks
         self._assigner = assigner
@@ -108,17 +131,32 @@ class Inbound:
         self._lock = threading.Lock()  # one inbound step at a time: never two cards for a case
 
     def poll(self, source: Source) -> PollReport:
-        """Fetch from one source, store what came, then make cases of everything stored and new."""
+        """Fetch from one source, store what came, then make cases of everything stored and new.
+
+        A database that cannot be written (disk full) is reported once, not as a traceback per
+        poll: the cursor did not move, so the next poll fetches the same mentions again."""
         with self._lock:
             fetch = source.fetch(self._store.cursors(f"{source.network}:"))
-            new = self._store.save_mentions(
-                fetch.mentions, received_at=self._clock.now(), cursors=fetch.cursors
-            )
-            if new:
-                log.info("%s: %d new mention(s)", source.network, len(new))
+            try:
+                report = self._store_and_process(source, fetch)
+            except sqlite3.OperationalError as exc:
+                if self._health is None or not storage_error(exc):
+                    raise
+                self._health.storage_failed(exc)
+                return PollReport(fetch, (), ())
             if self._health is not None:
-                self._health.polled(source, fetch)
-            return PollReport(fetch, tuple(new), tuple(self._process_pending()))
+                self._health.storage_ok()
+            return report
+
+    def _store_and_process(self, source: Source, fetch: Fetch) -> PollReport:
+        new = self._store.save_mentions(
+            fetch.mentions, received_at=self._clock.now(), cursors=fetch.cursors
+        )
+        if new:
+            log.info("%s: %d new mention(s)", source.network, len(new))
+        if self._health is not None:
+            self._health.polled(source, fetch)
+        return PollReport(fetch, tuple(new), tuple(self._process_pending()))
 
     def process_pending(self) -> list[Case]:
         """Cases (and cards) for every stored mention not yet handled, oldest first."""
@@ -243,6 +281,21 @@ class Inbound:
     def _place(self, case: Case) -> None:
         """Into a storm (its card goes in the storm's thread) or onto the channel; then alerts."""
         storm = self._storms.place(case) if self._storms else None
+        if self._delivery is not None:
+            self._queue_card(case, storm, self._delivery)
+        else:
+            self._post_now(case, storm)
+        if self._alerts is not None:
+            self._alerts.check(case)
+
+    def _queue_card(self, case: Case, storm: int | None, delivery: Delivering) -> None:
+        """Queued, so a burst never holds up triage: a new storm's card goes out first (its
+        members' cards go in its thread), then the case's own card."""
+        if storm is not None:
+            delivery.storm(storm, case.channel, new=not self._store.storm(storm).card_ts)
+        delivery.submit(case.id, case.channel)
+
+    def _post_now(self, case: Case, storm: int | None) -> None:
         try:
             if storm is not None:
                 self._board.refresh_storm(storm)
@@ -251,11 +304,15 @@ class Inbound:
                 self._board.notify(case.id)
         except BoardError as exc:
             log.warning("%s; it will be posted by the next card sweep", exc)
-        if self._alerts is not None:
-            self._alerts.check(case)
 
     def post_missing_cards(self) -> Sequence[int]:
-        """Post cards that Slack did not take earlier (outage, rate limit)."""
+        """Post (or, with delivery, queue) cards that Slack did not take earlier (outage, rate
+        limit, a restart); the ids handed on."""
+        if self._delivery is not None:
+            missing = self._store.cases_without_card()
+            for case in missing:  # a case already queued is not queued twice
+                self._delivery.submit(case.id, case.channel)
+            return [case.id for case in missing]
         posted: list[int] = []
         for case in self._store.cases_without_card():  # the board's card lock prevents doubles
             try:

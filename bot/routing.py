@@ -3,6 +3,12 @@
 Every decision carries a human "why". A rule's conditions all have to hold (cheap ones are tested
 first); its keywords match whole words or phrases in any case, and, when ``fuzzy`` is on, close
 misspellings of longer words ("refnud" for "refund"). Pure: compile once, route many.
+
+Speed: with a hundred rules most mentions are tested against most of them, so the keywords of
+every rule are gathered into one ``_Screen`` at compile time. Per mention it finds, from the
+mention's words, the keywords that *could* match (exactly or fuzzily); a rule none of whose
+keywords could match is passed over without testing it. The screen only ever lets through more
+than match (the rule's own checks decide, and give the why), so decisions are unchanged.
 """
 
 from __future__ import annotations
@@ -21,6 +27,11 @@ from bot.rules import BUSINESS_HOURS, OUTSIDE_BUSINESS_HOURS, RuleSpec, Window, 
 
 _LEVELS = (Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT)
 _WORDS = re.compile(r"[\w']+")
+_RUN = re.compile(r"\w+")
+# Characters outside ASCII that re.IGNORECASE matches to an ASCII letter (K is the Kelvin sign):
+# a text holding one is not screened, every rule is tested as written.
+_FOLDS_TO_ASCII = frozenset("\u0130\u0131\u017f\u212a")
+_TYPO_CACHE = 20_000  # words whose fuzzy keyword matches a screen remembers
 FUZZY_MIN_LENGTH = 5  # shorter keywords match exactly only
 LONG_WORD = 8  # from this length two typing slips are forgiven, below it one
 PHRASE_SCORE = 88.0
@@ -109,10 +120,25 @@ class Rule:
     spec: RuleSpec
     checks: tuple[Check, ...]
     position: int  # 1-based, counting disabled rules too, as the rule list shows it
+    any_of: frozenset[int] = frozenset()  # screen ids of ``keywords`` (one must be possible)
+    all_of: frozenset[int] = frozenset()  # screen ids of ``all_keywords`` (all must be)
 
     @classmethod
-    def compile(cls, spec: RuleSpec, *, position: int) -> Rule:
-        return cls(spec, tuple(_checks(spec)), position)
+    def compile(cls, spec: RuleSpec, *, position: int, screen: _Screen | None = None) -> Rule:
+        """The rule's checks; with a ``screen``, the ids of its keywords there."""
+        if screen is None:
+            return cls(spec, tuple(_checks(spec)), position)
+        any_of = frozenset(screen.add(k, fuzzy=spec.fuzzy) for k in spec.keywords)
+        all_of = frozenset(screen.add(k, fuzzy=spec.fuzzy) for k in spec.all_keywords)
+        return cls(spec, tuple(_checks(spec)), position, any_of, all_of)
+
+    def could_match(self, possible: frozenset[int] | None) -> bool:
+        """False only when the screen shows its keywords cannot match (None: not screened)."""
+        if possible is None:
+            return True
+        if self.any_of and self.any_of.isdisjoint(possible):
+            return False
+        return self.all_of <= possible
 
     def explain(self, facts: Facts, clock: Clock) -> str | None:
         """Why this rule matches, or None when one of its conditions does not hold."""
@@ -240,7 +266,7 @@ class _Keyword:
                 return None
             return f"“{self.word}” (≈ “{text[found.dest_start : found.dest_end]}”)"
         word = self.word.lower()
-        edits = 1 if len(word) < LONG_WORD else 2
+        edits = _edits(word)
         # Typos rarely hit the first letter, and keeping it stops "delay" matching "relay".
         alike = [w for w in words if w[0] == word[0] and abs(len(w) - len(word)) <= edits]
         best = process.extractOne(word, alike, scorer=OSA.distance, score_cutoff=edits)
@@ -249,6 +275,94 @@ class _Keyword:
 
 def _words(text: str) -> list[str]:
     return [w for w in _WORDS.findall(text.lower()) if len(w) >= FUZZY_MIN_LENGTH - 1]
+
+
+def _uncased(text: str) -> bool:
+    """No character of ``text`` has another case (Hangul, digits, spaces)."""
+    return all(c.lower() == c == c.upper() for c in text)
+
+
+class _Screen:
+    """Every keyword of a rule list, indexed by what a text must hold for it to match.
+
+    Exactly: an ASCII keyword's pattern only matches where each of its word runs (``\\w+``) is
+    a whole run of the text, so it needs them all among the text's runs; a keyword without case
+    (Korean) needs each of its parts in the text; any other keyword is always possible.
+    Fuzzily: a single word is possible when a word of the text is within its typo distance (with
+    the same first letter, as ``_Keyword.find`` asks); a phrase when rapidfuzz's
+    ``partial_ratio`` reaches (nearly) its cutoff.
+    """
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[str, bool], int] = {}
+        self._by_run: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        self._uncased: list[tuple[int, tuple[str, ...]]] = []
+        self._always: set[int] = set()
+        self._typos: dict[str, list[tuple[str, int]]] = {}  # first letter -> (word, id)
+        self._phrases: dict[str, list[int]] = {}  # lowercase phrase -> ids
+        self._typo_hits: dict[str, tuple[int, ...]] = {}  # text word -> ids (a cache)
+
+    def add(self, word: str, *, fuzzy: bool) -> int:
+        """The id of a keyword (the same word and fuzziness share one)."""
+        key = (word, fuzzy)
+        if (found := self._ids.get(key)) is not None:
+            return found
+        kid = self._ids[key] = len(self._ids)
+        if word.isascii() and (runs := tuple(_RUN.findall(word.lower()))):
+            self._by_run.setdefault(runs[0], []).append((kid, runs))
+        elif not word.isascii() and _uncased(word):
+            self._uncased.append((kid, tuple(word.split())))
+        else:
+            self._always.add(kid)
+        if _Keyword.of(word, fuzzy=fuzzy).fuzzy:
+            lowered = word.lower()
+            if " " in word:
+                self._phrases.setdefault(lowered, []).append(kid)
+            else:
+                self._typos.setdefault(lowered[0], []).append((lowered, kid))
+        return kid
+
+    def possible(self, text: str) -> frozenset[int] | None:
+        """Ids of the keywords that could match ``text``; None when it cannot be screened."""
+        if not self._ids or not _FOLDS_TO_ASCII.isdisjoint(text):
+            return None
+        found = set(self._always)
+        runs = {run.lower() for run in _RUN.findall(text)}
+        for run in runs:
+            for kid, needed in self._by_run.get(run, ()):
+                if all(n in runs for n in needed):
+                    found.add(kid)
+        found.update(kid for kid, parts in self._uncased if all(p in text for p in parts))
+        if self._typos:
+            for word in _words(text):
+                found.update(self._typo_ids(word))
+        if self._phrases:
+            lowered, phrases = text.lower(), self._phrases
+            cutoff = PHRASE_SCORE - 1  # a point of slack: the rule decides
+            hits = process.extract(
+                lowered, list(phrases), scorer=fuzz.partial_ratio, score_cutoff=cutoff, limit=None
+            )
+            found.update(kid for phrase, _, _ in hits for kid in phrases[phrase])
+        return frozenset(found)
+
+    def _typo_ids(self, word: str) -> tuple[int, ...]:
+        """Ids of the fuzzy single words ``word`` is a typing slip of (cached per word)."""
+        if (hit := self._typo_hits.get(word)) is None:
+            hit = tuple(
+                kid
+                for keyword, kid in self._typos.get(word[0], ())
+                if abs(len(keyword) - len(word)) <= (edits := _edits(keyword))
+                and OSA.distance(keyword, word, score_cutoff=edits) <= edits
+            )
+            if len(self._typo_hits) >= _TYPO_CACHE:
+                self._typo_hits.clear()
+            self._typo_hits[word] = hit
+        return hit
+
+
+def _edits(word: str) -> int:
+    """Typing slips forgiven in a fuzzy keyword."""
+    return 1 if len(word) < LONG_WORD else 2
 
 
 def _any_keyword(keywords: Sequence[str], *, fuzzy: bool) -> Check:
@@ -283,6 +397,7 @@ class Router:
     fallback: str
     clock: Clock = Clock()
     learned: Learner | None = None
+    screen: _Screen | None = None  # the rules' keywords (from_specs); None: test every rule
 
     @classmethod
     def from_specs(
@@ -293,16 +408,22 @@ class Router:
         clock: Clock | None = None,
         learned: Learner | None = None,
     ) -> Router:
+        screen = _Screen()
         rules = tuple(
-            Rule.compile(spec, position=i) for i, spec in enumerate(specs, start=1) if spec.enabled
+            Rule.compile(spec, position=i, screen=screen)
+            for i, spec in enumerate(specs, start=1)
+            if spec.enabled
         )
-        return cls(rules, fallback, clock or Clock(), learned)
+        return cls(rules, fallback, clock or Clock(), learned, screen)
 
     def with_learned(self, learned: Learner | None) -> Router:
-        return Router(self.rules, self.fallback, self.clock, learned)
+        return Router(self.rules, self.fallback, self.clock, learned, self.screen)
 
     def route(self, facts: Facts) -> RouteDecision:
+        possible = self.screen.possible(facts.text) if self.screen is not None else None
         for rule in self.rules:
+            if not rule.could_match(possible):
+                continue  # none of its keywords can match: its checks would say no
             reason = rule.explain(facts, self.clock)
             if reason is not None:
                 return _decided(rule.spec, rule.position, reason, facts)

@@ -16,7 +16,7 @@ from bot.inbound import Inbound
 from bot.outbox import Outbox
 from bot.sources import Source
 
-CARD_SWEEP_SECONDS = 30
+CARD_SWEEP_SECONDS = 10  # cards Slack did not take (5xx, 429 after retries, a restart)
 OUTBOX_SWEEP_SECONDS = 2  # paced storm replies go out on time; stragglers after 30 s
 PLAYBOOK_SECONDS = 5  # how often playbook files are checked for changes
 RECONCILE_SECONDS = 60  # replies whose fate is unknown are checked against X this often

@@ -138,7 +138,8 @@ def _is_kind(value: Any, kind: str) -> bool:
 
 def _value(value: Any, spec: Key, *, where: str, problems: list[Problem]) -> Any:
     bad_bool = isinstance(value, bool) and spec.kind != "bool"
-    bad_items = spec.kind == "str_list" and not all(isinstance(v, str) for v in value or [])
+    items = value if isinstance(value, list) else []  # not a list at all: _is_kind says so
+    bad_items = spec.kind == "str_list" and not all(isinstance(v, str) for v in items)
     if bad_bool or not _is_kind(value, spec.kind) or bad_items:
         got = type(value).__name__
         noun, example = _TYPE_WORDS[spec.kind]

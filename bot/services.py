@@ -9,6 +9,7 @@ from bot.approvals import Approvals
 from bot.assign import Assigner
 from bot.clock import Clock
 from bot.config import Config
+from bot.delivery import Deliveries
 from bot.desk import Desk
 from bot.directory import Directory
 from bot.health import Health
@@ -43,3 +44,4 @@ class Services:
     health: Health
     stats: Stats
     digest: Digest
+    delivery: Deliveries | None = None  # new cards at Slack's pace

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,20 +17,33 @@ from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 
 from bot.clock import Clock
 from bot.directory import Directory
 from bot.models import Case, Mention
 from bot.sla_view import time_left, what
+from bot.slack_lookup import channel_id as find_channel
+from bot.slack_lookup import find_card
 from bot.store import Store, Storm
 from handlers.blocks import (
     ApprovalView,
+    BurstView,
     CardView,
     Linked,
     StormView,
     SuggestionButton,
     approval_message,
+    burst_message,
     case_card,
     escape,
     moved_card,
@@ -40,13 +54,17 @@ from handlers.blocks import (
 
 log = logging.getLogger(__name__)
 
+# chat.postMessage allows about one message per second per channel (short bursts tolerated); a
+# little slack keeps two posts that leave a second apart from arriving closer than that.
+POST_INTERVAL = 1.1
+
 
 class BoardError(Exception):
     """Slack did not take a card; the case keeps no card and a job posts it later."""
 
 
 class Board(Protocol):
-    def post_card(self, case_id: int) -> None: ...
+    def post_card(self, case_id: int, *, thread: str | None = None) -> None: ...
 
     def refresh_card(self, case_id: int) -> None: ...
 
@@ -65,11 +83,86 @@ class Board(Protocol):
     def show_approval(self, approval_id: int) -> None: ...
 
 
+class ServerErrors(ServerErrorRetryHandler):
+    """Retry Slack's 5xx answers (slack-sdk's own handler knows only 500 and 503), except for
+    chat.postMessage: Slack may have posted before failing, so a blind retry could post twice.
+    A card is retried by the card sweep instead, which first looks for it in Slack."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        failed = response is not None and response.status_code in {500, 502, 503, 504}
+        return failed and _repeatable(request)
+
+
+class ConnectionErrors(ConnectionErrorRetryHandler):
+    """Retry dropped connections (slack-sdk's default), except for chat.postMessage (above)."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        dropped = super()._can_retry(state=state, request=request, response=response, error=error)
+        return dropped and _repeatable(request)
+
+
+def _repeatable(request: HttpRequest) -> bool:
+    """Safe to send again blindly: everything but posting a new message."""
+    return not request.url.rstrip("/").endswith("chat.postMessage")
+
+
 def make_web_client(*, token: str, base_url: str) -> WebClient:
-    """A WebClient that waits out HTTP 429 (Retry-After) instead of failing at once."""
-    client = WebClient(token=token, base_url=base_url, timeout=15)
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
-    return client
+    """A WebClient that waits out HTTP 429 (Retry-After: Slack did nothing) and retries 5xx and
+    dropped connections with backoff where a repeat cannot post twice."""
+    backoff = BackoffRetryIntervalCalculator(backoff_factor=0.5)
+    handlers: list[RetryHandler] = [
+        ConnectionErrors(),
+        RateLimitErrorRetryHandler(max_retry_count=3),
+        ServerErrors(max_retry_count=2, interval_calculator=backoff),
+    ]
+    return WebClient(token=token, base_url=base_url, timeout=15, retry_handlers=handlers)
+
+
+class ChannelPacer:
+    """Spaces chat.postMessage calls per channel (thread replies included): each caller books
+    the channel's next free slot and sleeps until it. Thread-safe; the clock is injectable."""
+
+    def __init__(
+        self,
+        interval: float = POST_INTERVAL,
+        *,
+        now: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.interval = interval
+        self._now, self._sleep = now, sleep
+        self._next: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, channel: str) -> float:
+        """Book the channel's next slot and sleep until it; the seconds slept."""
+        with self._lock:
+            now = self._now()
+            slot = max(now, self._next.get(channel, now))
+            self._next[channel] = slot + self.interval
+        delay = slot - now
+        if delay > 0:
+            self._sleep(delay)
+        return delay
+
+    def backlog(self, channel: str) -> float:
+        """Seconds until a post to ``channel`` booked now would go out."""
+        with self._lock:
+            return max(0.0, self._next.get(channel, 0.0) - self._now())
 
 
 def usergroup_members(client: WebClient) -> Callable[[str], frozenset[str] | None]:
@@ -96,8 +189,11 @@ class SlackBoard:
         clock: Clock,
         channels: Callable[[], tuple[str, ...]] = tuple,
         leads_channel: str = "",
+        pacer: ChannelPacer | None = None,
     ) -> None:
         self._leads_channel = leads_channel
+        self.pacer = pacer or ChannelPacer()
+        self._channel_names: dict[str, str] = {}  # id -> "#name", learned from Slack's answers
         self._client = client
         self._store = store
         self._directory = directory
@@ -165,17 +261,23 @@ class SlackBoard:
     def _linked_storm(self, storm_id: int | None) -> Linked | None:
         return None if storm_id is None else Linked(storm_id, self._store.storm(storm_id).permalink)
 
-    def post_card(self, case_id: int) -> None:
+    def post_card(self, case_id: int, *, thread: str | None = None) -> None:
+        """Post the case's card once: in its storm's thread, in ``thread`` (a burst message's),
+        or at the top of its channel."""
         with self._lock(f"case:{case_id}"):
-            self._post(case_id)
+            self._post(case_id, thread=thread)
 
-    def _post(self, case_id: int) -> None:
+    def _post(self, case_id: int, *, thread: str | None = None) -> None:
         case = self._store.case(case_id)
         if case.card_ts:
             return  # already posted (a sweep and the pipeline may both try)
+        if self._found_in_slack(case):
+            return
         text, blocks = case_card(self.card_view(case_id))
-        thread = self._store.storm(case.storm_id).card_ts if case.storm_id else None
+        if case.storm_id:
+            thread = self._store.storm(case.storm_id).card_ts or thread
         meta = {"event_type": "earshot_case", "event_payload": {"case_id": case_id}}
+        self._store.card_attempt(case_id, at=self._clock.now(), thread=thread)
         channel, ts, link = self._send(
             case.channel,
             text=text,
@@ -185,6 +287,34 @@ class SlackBoard:
             what=f"the card for case {case_id}",
         )
         self._store.set_card(case_id, channel_id=channel, ts=ts, permalink=link)
+
+    def _found_in_slack(self, case: Case) -> bool:
+        """A send whose answer was never recorded (crash, timeout) may have reached Slack: if the
+        card is there, record it instead of posting it twice. If Slack cannot say, post."""
+        attempt = self._store.card_attempted(case.id)
+        if attempt is None:
+            return False
+        try:
+            channel_id = self._store.channel_id_of(case.channel) or find_channel(
+                self._client, case.channel
+            )
+            if channel_id is None:
+                return False
+            ts = find_card(
+                self._client,
+                channel_id=channel_id,
+                since=attempt.at,
+                thread=attempt.thread,
+                case_id=case.id,
+            )
+        except (SlackApiError, OSError) as exc:
+            log.warning("could not look for case %s's card in Slack: %s", case.id, _why(exc))
+            return False
+        if ts is not None:
+            link = self._permalink(channel_id, ts)
+            self._store.set_card(case.id, channel_id=channel_id, ts=ts, permalink=link)
+            log.info("case %s's card was already in Slack; recorded it", case.id)
+        return ts is not None
 
     def refresh_card(self, case_id: int) -> None:
         with self._lock(f"case:{case_id}"):
@@ -321,19 +451,45 @@ class SlackBoard:
             members = tuple(self._store.storm_members(storm_id))
             view = StormView(storm_id, storm.channel, members, storm.created_at, self._clock.now())
             text, blocks = storm_card(view)
+            meta = _metadata("earshot_storm", storm_id, [c.id for c, _ in members])
             if storm.card_ts and storm.channel_id:
-                self._update(storm.channel_id, storm.card_ts, text, blocks, what="a storm card")
+                self._update(
+                    storm.channel_id, storm.card_ts, text, blocks, what="a storm card", meta=meta
+                )
                 return
             channel, ts, link = self._send(
-                storm.channel, text=text, blocks=blocks, what="a storm card"
+                storm.channel, text=text, blocks=blocks, metadata=meta, what="a storm card"
             )
             self._store.set_storm_card(storm_id, channel_id=channel, ts=ts, permalink=link)
+
+    # ---- bursts ------------------------------------------------------------------------------
+
+    def post_burst(self, view: BurstView) -> tuple[str, str]:
+        """Post a burst message listing ``view.members``; its (channel id, ts)."""
+        text, blocks = burst_message(view)
+        meta = _metadata("earshot_burst", view.number, [c.id for c, _ in view.members])
+        channel, ts, _ = self._send(
+            view.channel, text=text, blocks=blocks, metadata=meta, what="a burst message"
+        )
+        return channel, ts
+
+    def update_burst(self, view: BurstView, *, channel_id: str, ts: str) -> None:
+        text, blocks = burst_message(view)
+        meta = _metadata("earshot_burst", view.number, [c.id for c, _ in view.members])
+        self._update(channel_id, ts, text, blocks, what="a burst message", meta=meta)
+
+    def open_card(self, case_id: int, *, thread: str) -> str:
+        """A card asked for from a burst message: posted in its thread now if it is not in
+        Slack yet; its permalink."""
+        self.post_card(case_id, thread=thread)
+        return self._store.case(case_id).permalink or ""
 
     # ---- Slack calls -------------------------------------------------------------------------
 
     def _send(self, channel: str, *, text: str, what: str, **extra: Any) -> tuple[str, str, str]:
-        """chat.postMessage (+ permalink); returns (channel id, ts, permalink)."""
+        """chat.postMessage (+ permalink), paced per channel; returns (channel id, ts, link)."""
         args = {k: v for k, v in extra.items() if v is not None}
+        self.pacer.wait(self.channel_key(channel))
         try:
             posted = self._client.chat_postMessage(
                 channel=channel, text=text, unfurl_links=False, unfurl_media=False, **args
@@ -341,7 +497,13 @@ class SlackBoard:
         except (SlackApiError, OSError) as exc:
             raise BoardError(f"Slack did not take {what}: {_why(exc)}") from exc
         channel_id, ts = str(posted["channel"]), str(posted["ts"])
+        if channel != channel_id:
+            self._channel_names.setdefault(channel_id, channel)
         return channel_id, ts, self._permalink(channel_id, ts)
+
+    def channel_key(self, channel: str) -> str:
+        """One pacing key per channel, whether it is named ("#care") or given by id."""
+        return self._channel_names.get(channel, channel)
 
     def _permalink(self, channel: str, ts: str) -> str:
         """The message's link, or "" if Slack will not say now: the message is posted either way."""
@@ -352,12 +514,25 @@ class SlackBoard:
             return ""
 
     def _update(
-        self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]], *, what: str
+        self,
+        channel: str,
+        ts: str,
+        text: str,
+        blocks: list[dict[str, Any]],
+        *,
+        what: str,
+        meta: dict[str, Any] | None = None,
     ) -> None:
+        extra: dict[str, Any] = {"metadata": meta} if meta else {}
         try:
-            self._client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+            self._client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks, **extra)
         except (SlackApiError, OSError) as exc:
             raise BoardError(f"Slack did not update {what}: {_why(exc)}") from exc
+
+
+def _metadata(kind: str, number: int, cases: Sequence[int]) -> dict[str, Any]:
+    """Message metadata naming the cases a storm card or burst message shows."""
+    return {"event_type": kind, "event_payload": {"id": number, "cases": list(cases)}}
 
 
 def _mention_of(who: str) -> str:

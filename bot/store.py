@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlite_utils import Database
-from sqlite_utils.db import Table
+from sqlite_utils.db import NotFoundError, Table
 from sqlite_utils.migrations import Migrations
 
 from bot.models import (
@@ -329,6 +330,61 @@ def _operations(db: Database) -> None:
     _table(db, "audit").create_index(["at"])
 
 
+@migrations(name="0005_search")
+def _search(db: Database) -> None:
+    """Full-text search over mention text (``Store.search``): an FTS5 index that reads the text
+    from ``mentions`` (external content, so no second copy) and is kept in step by triggers.
+
+    ``unicode61 remove_diacritics 2``: words are runs of letters and digits, in any case and
+    with or without accents. Korean attaches particles to words (환불이, 환불은), so every
+    searched word is a prefix; the ``prefix`` indexes keep two- and three-letter prefixes fast.
+    The update trigger fires only when a text changes, never on a state change.
+    """
+    db.execute(
+        "create virtual table mentions_fts using fts5(text, content='mentions', "
+        "content_rowid='rowid', tokenize='unicode61 remove_diacritics 2', prefix='2 3')"
+    )
+    db.execute(
+        "create trigger mentions_fts_insert after insert on mentions begin "
+        "insert into mentions_fts (rowid, text) values (new.rowid, new.text); end"
+    )
+    db.execute(
+        "create trigger mentions_fts_delete after delete on mentions begin "
+        "insert into mentions_fts (mentions_fts, rowid, text) "
+        "values ('delete', old.rowid, old.text); end"
+    )
+    db.execute(
+        "create trigger mentions_fts_update after update of text on mentions begin "
+        "insert into mentions_fts (mentions_fts, rowid, text) "
+        "values ('delete', old.rowid, old.text); "
+        "insert into mentions_fts (rowid, text) values (new.rowid, new.text); end"
+    )
+    db.execute("insert into mentions_fts (mentions_fts) values ('rebuild')")
+
+
+@migrations(name="0006_slack_events")
+def _slack_events(db: Database) -> None:
+    """Slack's event ids, so a retried delivery is handled once (even across a restart); and
+    the cards still to post, found without reading every case."""
+    _table(db, "slack_events").create({"event_id": str, "at": str}, pk="event_id")
+    _table(db, "slack_events").create_index(["at"])
+    db.execute("create index cases_without_card on cases (id) where card_ts is null")
+
+
+@migrations(name="0007_card_attempts")
+def _card_attempts(db: Database) -> None:
+    """When a card was last sent to Slack (and into which thread) before Slack's answer was
+    recorded: after a crash in between, the card is looked for in Slack before it is sent again."""
+    _table(db, "cases").add_column("card_sending", str)
+    _table(db, "cases").add_column("card_thread", str)
+
+
+def _insert_sql(table: str, row: dict[str, Any]) -> str:
+    """``insert into table (columns of row) values (?, ...)``, for hot paths."""
+    columns = ", ".join(f"[{c}]" for c in row)
+    return f"insert into [{table}] ({columns}) values ({', '.join('?' * len(row))})"
+
+
 def _table(db: Database, name: str) -> Table:
     table = db[name]
     assert isinstance(table, Table)
@@ -431,7 +487,7 @@ class Store(Operations):
             fresh: dict[str, Mention] = {m.id: m for m in mentions if m.id not in known}
             rows = [_mention_row(m, received_at) for m in fresh.values()]
             if rows:
-                _table(db, "mentions").insert_all(rows)
+                db.conn.executemany(_insert_sql("mentions", rows[0]), [[*r.values()] for r in rows])
             for key, value in cursors.items():
                 self._put_cursor(key, value, received_at)
         return list(fresh)
@@ -446,17 +502,64 @@ class Store(Operations):
         return found
 
     def pending_mentions(self, limit: int = 500) -> list[Mention]:
-        rows = _table(self.db, "mentions").rows_where(
-            "state = ?", [MentionState.NEW.value], order_by="rowid", limit=limit
+        rows = self._dicts(
+            "select * from mentions where state = ? order by rowid limit ?",
+            [MentionState.NEW.value, limit],
         )
         return [_mention_from_row(row) for row in rows]
 
     def mention(self, mention_id: str) -> Mention:
-        return _mention_from_row(_table(self.db, "mentions").get(mention_id))
+        return _mention_from_row(self._row("mentions", mention_id))
+
+    def mentions(self, ids: Sequence[str]) -> dict[str, Mention]:
+        """Mentions by id, in one query per 500 (the queue shows hundreds at once)."""
+        found: dict[str, Mention] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            sql = f"select * from mentions where id in ({','.join('?' * len(chunk))})"
+            found.update((row["id"], _mention_from_row(row)) for row in self._dicts(sql, chunk))
+        return found
+
+    def _row(self, table: str, key: str | int) -> dict[str, Any]:
+        """One row by primary key, in one query (``Table.get`` looks up the schema first)."""
+        pk = "id" if table != "cursors" else "key"
+        for row in self._dicts(f"select * from [{table}] where {pk} = ?", [key]):
+            return row
+        raise NotFoundError(f"no {table} row {key!r}")
+
+    def _dicts(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+        """Rows as dicts, straight from the connection: for the hot paths (the inbound path,
+        the queue, search), where sqlite-utils' per-query checks cost more than the query."""
+        cursor = self.db.conn.execute(sql, list(params))
+        keys = [d[0] for d in cursor.description]
+        return [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]
 
     def skip_mention(self, mention_id: str, reason: str) -> None:
-        update = {"state": MentionState.SKIPPED.value, "skip_reason": reason}
-        _table(self.db, "mentions").update(mention_id, update)
+        with self._write() as db:
+            db.execute(
+                "update mentions set state = ?, skip_reason = ? where id = ?",
+                [MentionState.SKIPPED.value, reason, mention_id],
+            )
+
+    def search(self, query: str, *, limit: int = 20, brand: str | None = None) -> list[Found]:
+        """Mentions whose text holds every word of ``query`` (each word also as the start of a
+        longer one: "refund" finds "refunds", 환불 finds 환불이), newest first (in the order
+        they were received), each with its case. ``SearchQueryError`` for a query without words.
+        """
+        match = fts_query(query)
+        where = "mentions_fts match ?" + (" and lower(m.brand) = lower(?)" if brand else "")
+        params: list[Any] = [match, *([brand] if brand else []), limit]
+        rows = self._dicts(
+            "select m.*, cm.case_id as found_case from mentions_fts f "
+            "join mentions m on m.rowid = f.rowid "
+            "left join case_members cm on cm.mention_id = m.id "
+            f"where {where} order by f.rowid desc limit ?",
+            params,
+        )
+        ids = sorted({row["found_case"] for row in rows if row["found_case"] is not None})
+        marks = ",".join("?" * len(ids))
+        cases = {c.id: c for c in self._cases(f"select * from cases where id in ({marks})", ids)}
+        return [Found(_mention_from_row(row), cases.get(row["found_case"])) for row in rows]
 
     def count(self, table: str, *, where: str | None = None, params: Sequence[Any] = ()) -> int:
         rows = _table(self.db, table)
@@ -499,15 +602,20 @@ class Store(Operations):
             "activity_at": _iso(now),
             "brand": mention.brand or "",
         }
-        with self._write() as db:
-            case_id = int(cast(int, _table(db, "cases").insert(row).last_pk))
-            _table(db, "mentions").update(mention.id, {"state": MentionState.CASED.value})
-            member = {"case_id": case_id, "mention_id": mention.id, "role": "opener"}
-            _table(db, "case_members").insert({**member, "at": _iso(now)})
+        member = {"case_id": 0, "mention_id": mention.id, "role": "opener", "at": _iso(now)}
+        with self._write() as db:  # plain SQL: three statements, no schema look-ups
+            inserted = db.execute(_insert_sql("cases", row), [*row.values()])
+            case_id = int(cast(int, inserted.lastrowid))
+            db.execute(
+                "update mentions set state = ? where id = ?",
+                [MentionState.CASED.value, mention.id],
+            )
+            member["case_id"] = case_id
+            db.execute(_insert_sql("case_members", member), [*member.values()])
         return self.case(case_id)
 
     def case(self, case_id: int) -> Case:
-        return _case_from_row(_table(self.db, "cases").get(case_id))
+        return _case_from_row(self._row("cases", case_id))
 
     def _cases(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[Case]:
         args = params if isinstance(params, dict) else list(params)
@@ -653,10 +761,9 @@ class Store(Operations):
         return [_case_from_row(row) for row in rows]
 
     def open_cases(self) -> list[Case]:
-        rows = _table(self.db, "cases").rows_where(
-            "state = ?", [CaseState.OPEN.value], order_by="created_at, id"
-        )
-        return [_case_from_row(row) for row in rows]
+        """Open cases, oldest first (the ``(state, created_at)`` index gives them in order)."""
+        sql = "select * from cases where state = ? order by created_at, id"
+        return [_case_from_row(row) for row in self._dicts(sql, [CaseState.OPEN.value])]
 
     def set_card(self, case_id: int, *, channel_id: str, ts: str, permalink: str) -> None:
         card = {"channel_id": channel_id, "card_ts": ts, "permalink": permalink}
@@ -1150,10 +1257,9 @@ class Store(Operations):
         return [(str(text), str(channel)) for text, channel in rows]
 
     def customer_tags(self, network: str, handle: str) -> frozenset[str]:
-        rows = list(
-            _table(self.db, "customers").rows_where("key = ?", [_customer(network, handle)])
-        )
-        return frozenset(json.loads(rows[0]["tags"] or "[]")) if rows else frozenset()
+        sql = "select tags from customers where key = ?"
+        row = self.db.execute(sql, [_customer(network, handle)]).fetchone()
+        return frozenset(json.loads(row[0] or "[]")) if row else frozenset()
 
     def set_customer_tags(
         self, network: str, handle: str, tags: Iterable[str], *, actor: str, now: datetime
@@ -1434,6 +1540,38 @@ class Storm:
 class Conversation:
     case: Case
     direct: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A search match: the mention, and the case it opened or joined (None: not a case, say a
+    retweet set aside)."""
+
+    mention: Mention
+    case: Case | None
+
+
+class SearchQueryError(ValueError):
+    """A search without a word to look for; the message says what to type instead."""
+
+
+_SEARCH_WORD = re.compile(r"[^\W_]+")
+SEARCH_MAX_WORDS = 8
+
+
+def fts_query(text: str) -> str:
+    """An FTS5 query for the words of ``text``: each word quoted (so nothing the user types is
+    FTS syntax: no operators, columns or unbalanced quotes) and matched as a prefix; all must
+    occur. A one-letter word must occur whole (as a prefix it would match most posts)."""
+    words = _SEARCH_WORD.findall(text)[:SEARCH_MAX_WORDS]
+    if not words:
+        raise SearchQueryError(
+            f"“{text.strip()[:40]}” has no word to search for. "
+            "Give one or more words, e.g. `/mentions search refund delayed`."
+            if text.strip()
+            else "Search for what? Give one or more words, e.g. `/mentions search refund`."
+        )
+    return " ".join(f'"{w}"' + ("*" if len(w) > 1 else "") for w in words)
 
 
 def _customer(network: str, handle: str) -> str:

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -62,6 +62,24 @@ class SourceHealth:
     rate_limited_until: datetime | None
     lost: str  # the latest gap that could not be filled
     lost_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An open case a new mention might be a look-alike of (storms)."""
+
+    case_id: int
+    mention_id: str
+    storm_id: int | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class CardAttempt:
+    """A card sent to Slack whose answer was never recorded (a crash, a timeout)."""
+
+    at: datetime
+    thread: str | None
 
 
 class Operations:
@@ -282,6 +300,56 @@ class Operations:
                     [f"once:{key}", _iso(now), key],
                 ).rowcount
             )
+
+    def first_delivery(self, event_id: str, *, now: datetime, keep: timedelta) -> bool:
+        """True the first time Slack delivers ``event_id``; False for its retries. Ids older
+        than ``keep`` are forgotten (Slack retries within minutes)."""
+        with self._write() as db:
+            db.execute("delete from slack_events where at < ?", [_iso(now - keep)])
+            return bool(
+                db.execute(
+                    "insert or ignore into slack_events (event_id, at) values (?, ?)",
+                    [event_id, _iso(now)],
+                ).rowcount
+            )
+
+    def storm_candidates(self, channel: str, *, since: datetime) -> list[Candidate]:
+        """Open, non-noise cases of ``channel`` opened since ``since``, with their opening text:
+        one query, for comparing every new mention against them."""
+        rows = self.db.execute(
+            "select c.id, c.mention_id, c.storm_id, m.text from cases c "
+            "join mentions m on m.id = c.mention_id "
+            "where c.channel = ? and c.state = ? and c.created_at >= ? "
+            "and coalesce(c.noise, '') = '' "
+            "order by c.id",
+            [channel, CaseState.OPEN.value, _iso(since)],
+        ).fetchall()
+        return [Candidate(int(r[0]), str(r[1]), r[2], str(r[3] or "")) for r in rows]
+
+    def card_attempt(self, case_id: int, *, at: datetime, thread: str | None) -> None:
+        """A card is about to be sent: if Slack's answer never gets recorded, look first."""
+        with self._write() as db:
+            db.execute(
+                "update cases set card_sending = ?, card_thread = ? where id = ?",
+                [_iso(at), thread, case_id],
+            )
+
+    def channel_id_of(self, channel: str) -> str | None:
+        """Slack's id for a channel Earshot has posted a card in (None: none recorded yet)."""
+        row = self.db.execute(
+            "select channel_id from cases where channel = ? and channel_id is not null limit 1",
+            [channel],
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def card_attempted(self, case_id: int) -> CardAttempt | None:
+        """The last unanswered send of a case's card (None: never sent, or posted)."""
+        row = self.db.execute(
+            "select card_sending, card_thread from cases where id = ? and card_ts is null",
+            [case_id],
+        ).fetchone()
+        sent = _parse(row[0]) if row else None
+        return CardAttempt(at=sent, thread=row[1] or None) if sent and row else None
 
     def add_usage(self, *, month: str, brand: str, kind: str, count: int) -> None:
         """Count billable API use: reads (posts, users) and posts, per brand and month."""

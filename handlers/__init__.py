@@ -10,6 +10,7 @@ from slack_bolt import App
 from bot.services import Services
 from handlers import (
     approvals,
+    bursts,
     cards,
     commands,
     errors,
@@ -29,5 +30,6 @@ def register(app: App, services: Services) -> None:
     notes.register(app, services)
     routing.register(app, services)
     storms.register(app, services)
+    bursts.register(app, services)
     operations.register(app, services)
     commands.register(app, services)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -10,40 +9,44 @@ from slack_sdk import WebClient
 
 from bot.access import Refused
 from bot.services import Services
-from handlers import blocks
+from handlers import blocks, payload
+from handlers.errors import refusals_told
 
 
 def register(app: App, services: Services) -> None:
-    approvals, desk = services.approvals, services.desk
+    approvals, desk, told = services.approvals, services.desk, refusals_told(services)
 
     @app.action(blocks.APPROVE_ACTION)
+    @told
     def approve_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        reply = approvals.approve(int(action["value"]), body["user"]["id"])
+        reply = approvals.approve(_approval(action), payload.user(body))
         desk.send_soon(reply.id)
 
     @app.action(blocks.APPROVE_EDIT_ACTION)
+    @told
     def edit_clicked(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
         ack()
-        approval = approvals.pending(int(action["value"]), body["user"]["id"])
+        approval = approvals.pending(_approval(action), payload.user(body))
         client.views_open(trigger_id=body["trigger_id"], view=blocks.approve_edit_modal(approval))
 
     @app.action(blocks.REJECT_ACTION)
+    @told
     def reject_clicked(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
         ack()
-        approval = approvals.pending(int(action["value"]), body["user"]["id"])
+        approval = approvals.pending(_approval(action), payload.user(body))
         client.views_open(trigger_id=body["trigger_id"], view=blocks.reject_modal(approval))
 
     @app.view(blocks.APPROVE_EDIT_VIEW)
     def edited(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        approval_id = json.loads(view["private_metadata"])["approval"]
         text = blocks.input_value(view, blocks.REPLY_BLOCK, blocks.REPLY_INPUT)
         try:
-            reply = approvals.approve(approval_id, body["user"]["id"], body=text)
+            approval_id = _approval(payload.meta(view))
+            reply = approvals.approve(approval_id, payload.user(body), body=text)
         except Refused as exc:
             ack(response_action="errors", errors={blocks.REPLY_BLOCK: str(exc)})
             return
@@ -52,11 +55,15 @@ def register(app: App, services: Services) -> None:
 
     @app.view(blocks.REJECT_VIEW)
     def rejected(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        approval_id = json.loads(view["private_metadata"])["approval"]
         note = blocks.input_value(view, blocks.NOTE_BLOCK, blocks.NOTE_INPUT)
         try:
-            approvals.reject(approval_id, body["user"]["id"], note=note)
+            approvals.reject(_approval(payload.meta(view)), payload.user(body), note=note)
         except Refused as exc:
             ack(response_action="errors", errors={blocks.NOTE_BLOCK: str(exc)})
             return
         ack()
+
+
+def _approval(source: dict[str, Any]) -> int:
+    """The approval a button (its value) or a modal (its metadata) is about."""
+    return payload.number(source.get("value", source.get("approval")), what="approval request")

@@ -97,7 +97,8 @@ def button(text: str, action_id: str, value: str, *, style: str | None = None) -
 
 
 def context(*texts: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": t} for t in texts]}
+    """Small print; each part cut to Slack's 3000 characters (a customer's name can be long)."""
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": t[:3000]} for t in texts]}
 
 
 def section(text: str) -> Block:
@@ -157,7 +158,7 @@ def case_card(view: CardView) -> tuple[str, list[Block]]:
     """The card for a case: fallback text (notifications) and blocks."""
     m = view.mention
     who = f"@{m.author.handle}" if m.author.handle else (m.author.name or "someone")
-    text = f"{_NETWORK.get(m.network, m.network)} mention from {who}: {m.text[:150]}"
+    text = f"{_NETWORK.get(m.network, m.network)} mention from {who[:100]}: {m.text[:150]}"
     blocks = [_headline(view), _author_and_text(m), *_follow_up(view), _where(view)]
     if badges := _badges(view):
         blocks.append(context(" · ".join(badges)))
@@ -492,19 +493,31 @@ def _slot_input(name: str) -> Block:
     }
 
 
+def _values(view: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A submitted modal's input state, block by block ({} when absent or malformed)."""
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, Mapping) else None
+    return values if isinstance(values, Mapping) else {}
+
+
+def state_of(view: Mapping[str, Any], block: str, action: str) -> Mapping[str, Any]:
+    """One input's state in a submitted modal ({} when absent or malformed)."""
+    fields = _values(view).get(block)
+    state = fields.get(action) if isinstance(fields, Mapping) else None
+    return state if isinstance(state, Mapping) else {}
+
+
 def input_value(view: Mapping[str, Any], block: str, action: str) -> str:
     """What was typed into one input of a submitted modal ("" if nothing)."""
-    state = view.get("state", {}).get("values", {}).get(block, {}).get(action, {})
-    return str(state.get("value") or "")
+    return str(state_of(view, block, action).get("value") or "")
 
 
 def slot_values(view: Mapping[str, Any]) -> dict[str, str]:
     """What the agent typed into each slot field of a submitted compose modal."""
-    values = view.get("state", {}).get("values", {})
     return {
-        name: str((fields.get(f"{SLOT_INPUT}_{name}") or {}).get("value") or "")
-        for block, fields in values.items()
-        if block.startswith(SLOT_BLOCK) and (name := block[len(SLOT_BLOCK) :])
+        name: input_value(view, block, f"{SLOT_INPUT}_{name}")
+        for block in _values(view)
+        if str(block).startswith(SLOT_BLOCK) and (name := str(block)[len(SLOT_BLOCK) :])
     }
 
 
@@ -782,6 +795,7 @@ HELP = (
     "X reads and posts this month against the budget\n"
     "• `/mentions stats [today|7d|30d]` — volume, first-response median and p90, SLA met, "
     "per team and agent, sentiment, top tags\n"
+    "• `/mentions search <words>` — mentions holding those words, newest first, with their cases\n"
     "• `/mentions help` — this help\n"
     "On a card: pick a suggested reply or *Write reply*, check the preview (your signature is "
     "added), then *Post publicly*. Long replies go out as a numbered thread. Replies of "
@@ -833,3 +847,46 @@ def _age(then: datetime, now: datetime) -> str:
     if minutes < 48 * 60:
         return f"{minutes // 60}h {minutes % 60}m"
     return f"{minutes // 1440}d"
+
+
+# ---- burst message ----------------------------------------------------------------------------
+
+OPEN_CARD_ACTION = "earshot_open_card"  # suffixed _<case id>: unique in the message
+BURST_ROWS = 40  # rows per burst message: Slack allows 50 blocks in a message
+
+
+@dataclass(frozen=True, slots=True)
+class BurstView:
+    """More mentions than Slack lets us post one by one (about one message per second per
+    channel): listed together in one message, each with a button that brings up its card."""
+
+    number: int
+    channel: str
+    members: Sequence[tuple[Case, Mention]]
+    started: datetime
+
+
+def burst_message(view: BurstView) -> tuple[str, list[Block]]:
+    count = len(view.members)
+    urgent = sum(c.priority is Priority.URGENT for c, _ in view.members)
+    head = f"📣 *Burst* · {count} new mention{'s' if count != 1 else ''} in {view.channel}"
+    blocks = [
+        section(head + (f" · 🔴 {urgent} urgent" if urgent else "")),
+        context(
+            f"Since {slack_time(view.started)}: more mentions than Slack lets Earshot post one "
+            "by one. Each is its own case; its card follows in this thread, or now with *Card*."
+        ),
+        *(_burst_row(case, mention) for case, mention in view.members[:BURST_ROWS]),
+    ]
+    text = f"Burst: {count} new mentions in {view.channel}"
+    return escape(text), blocks
+
+
+def _burst_row(case: Case, mention: Mention) -> Block:
+    who = f"@{mention.author.handle}" if mention.author.handle else (mention.author.name or "?")
+    snippet = mention.text if len(mention.text) <= 140 else mention.text[:139] + "…"
+    link = f" · <{mention.url}|on X>" if mention.url else ""
+    line = f"{_PRIORITY[case.priority]} *{escape(who)}* · case #{case.id}{link}\n{escape(snippet)}"
+    row = section(line)
+    row["accessory"] = button("Card", f"{OPEN_CARD_ACTION}_{case.id}", str(case.id))
+    return row

@@ -10,40 +10,44 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.services import Services
-from handlers import blocks
+from handlers import blocks, payload
+from handlers.errors import Listener, refusals_told
 from handlers.modals import compose_view
 
 
 def register(app: App, services: Services) -> None:
-    desk = services.desk
+    desk, told = services.desk, refusals_told(services)
 
     def open_compose(
         body: dict[str, Any], client: WebClient, case_id: int, template: str | None
     ) -> None:
-        draft = desk.draft(case_id, body["user"]["id"], template_id=template)
+        draft = desk.draft(case_id, payload.user(body), template_id=template)
         view = blocks.compose_modal(compose_view(draft))
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(re.compile(rf"^{blocks.SUGGEST_ACTION}_\d+$"))
+    @told
     def suggestion_clicked(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
         ack()
-        case_id, template = action["value"].split("|", 1)
-        open_compose(body, client, int(case_id), template)
+        case_id, template = payload.pair(payload.action_value(action), what="suggestion")
+        open_compose(body, client, payload.number(case_id), template)
 
     @app.action(blocks.WRITE_ACTION)
+    @told
     def write_clicked(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
         ack()
-        open_compose(body, client, int(action["value"]), None)
+        open_compose(body, client, payload.number(payload.action_value(action)), None)
 
     @app.action(blocks.MOVE_ACTION)
+    @told
     def move_chosen(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        case_id, channel = action["selected_option"]["value"].split("|", 1)
-        desk.move(int(case_id), body["user"]["id"], channel=channel)
+        case_id, channel = payload.pair(payload.option_value(action), what="team to move to")
+        desk.move(payload.number(case_id), payload.user(body), channel=channel)
 
     simple = {
         blocks.CLAIM_ACTION: desk.claim,
@@ -53,14 +57,15 @@ def register(app: App, services: Services) -> None:
         blocks.RELEASE_ACTION: desk.release,
     }
     for action_id, act in simple.items():
-        app.action(action_id)(_one_click(act))
+        app.action(action_id)(told(_one_click(act)))
 
 
-def _one_click(act: Callable[[int, str], object]) -> Callable[..., None]:
+def _one_click(act: Callable[[int, str], object]) -> Listener:
     """A button whose value is an id and whose whole job is one desk action by the clicker."""
 
     def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        act(int(action["value"]), body["user"]["id"])
+        what = "reply" if act.__name__ == "retry" else "case"
+        act(payload.number(payload.action_value(action), what=what), payload.user(body))
 
     return listener

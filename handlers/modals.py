@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -16,7 +15,8 @@ from bot.desk import Draft
 from bot.models import Approval
 from bot.playbooks import fill_slots
 from bot.services import Services
-from handlers import blocks
+from handlers import blocks, payload
+from handlers.errors import refusals_told
 
 
 def compose_view(draft: Draft, body: str | None = None) -> blocks.ComposeView:
@@ -49,36 +49,39 @@ def _slot_errors(text: str, view: dict[str, Any]) -> dict[str, str]:
 
 
 def register(app: App, services: Services) -> None:
-    desk, brand = services.desk, services.directory.brand
+    desk, brand, told = services.desk, services.directory.brand, refusals_told(services)
 
     @app.action(blocks.REPLY_INPUT)
+    @told
     def reply_typed(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
         """Keep the characters-left meter true while the agent types."""
         ack()
-        case_id = int(json.loads(body["view"]["private_metadata"])["case"])
-        signature = desk.signature(body["user"]["id"], case_id=case_id)
+        shown = payload.view(body)
+        case_id = payload.number(payload.meta(shown).get("case"))
+        signature = desk.signature(payload.user(body), case_id=case_id)
         left = voice.chars_left(str(action.get("value") or ""), signature)
-        view = blocks.with_meter(body["view"], blocks.meter(signature=signature, left=left))
+        view = blocks.with_meter(shown, blocks.meter(signature=signature, left=left))
         try:  # the hash keeps a late keystroke from overwriting a newer view (or the preview)
-            client.views_update(view_id=body["view"]["id"], hash=body["view"]["hash"], view=view)
+            client.views_update(view_id=shown["id"], hash=shown.get("hash"), view=view)
         except SlackApiError as exc:
             if exc.response.get("error") != "hash_conflict":
                 raise
 
     @app.view(blocks.COMPOSE_VIEW)
     def compose_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        meta, filled = json.loads(view["private_metadata"]), blocks.slot_values(view)
+        meta, filled = payload.meta(view), blocks.slot_values(view)
+        case_id = payload.number(meta.get("case"))
         text = fill_slots(blocks.input_value(view, blocks.REPLY_BLOCK, blocks.REPLY_INPUT), filled)
-        preview = desk.preview(body["user"]["id"], text, case_id=int(meta["case"]))
+        preview = desk.preview(payload.user(body), text, case_id=case_id)
         if preview.problems or preview.answering is None:
             errors = _slot_errors(text, view) or {blocks.REPLY_BLOCK: " ".join(preview.problems)}
             ack(response_action="errors", errors=errors)
             return
         shown = blocks.PreviewView(
-            case_id=int(meta["case"]),
-            template=meta.get("template") or None,
+            case_id=case_id,
+            template=str(meta.get("template") or "") or None,
             body=text,
             public_text=preview.public_text,
             key=uuid.uuid4().hex,
@@ -94,15 +97,15 @@ def register(app: App, services: Services) -> None:
 
     @app.view(blocks.CONFIRM_VIEW)
     def confirm_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        meta = json.loads(view["private_metadata"])
+        meta = payload.meta(view)
         try:
             reply = desk.confirm(
-                key=meta["key"],
-                case_id=int(meta["case"]),
-                user_id=body["user"]["id"],
-                body=meta["body"],
-                template=meta.get("template") or None,
-                answering=meta.get("answering"),
+                key=str(meta.get("key") or ""),
+                case_id=payload.number(meta.get("case")),
+                user_id=payload.user(body),
+                body=str(meta.get("body") or ""),
+                template=str(meta.get("template") or "") or None,
+                answering=str(meta["answering"]) if meta.get("answering") else None,
             )
         except Refused as exc:
             ack(response_action="update", view=blocks.notice_modal("Not sent", str(exc)))
@@ -115,12 +118,15 @@ def register(app: App, services: Services) -> None:
         desk.send_soon(reply.id)
 
     @app.action(blocks.EDIT_ACTION)
+    @told
     def edit_clicked(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """Back from the preview to the editor, keeping the text."""
         ack()
-        meta = json.loads(body["view"]["private_metadata"])
+        shown = payload.view(body)
+        meta = payload.meta(shown)
+        template = str(meta.get("template") or "") or None
         draft = desk.draft(
-            int(meta["case"]), body["user"]["id"], template_id=meta.get("template") or None
+            payload.number(meta.get("case")), payload.user(body), template_id=template
         )
-        view = blocks.compose_modal(compose_view(draft, body=meta["body"]))
-        client.views_update(view_id=body["view"]["id"], hash=body["view"]["hash"], view=view)
+        view = blocks.compose_modal(compose_view(draft, body=str(meta.get("body") or "")))
+        client.views_update(view_id=shown["id"], hash=shown.get("hash"), view=view)

@@ -1,5 +1,5 @@
 """`/mentions` for care operations (mine, claim, take, release, snooze, resolve, duty, status,
-stats), the Take over button, and the App Home tab."""
+stats, search), the Take over button, and the App Home tab."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from slack_bolt import Ack, App
 from bot.access import Refused
 from bot.desk import parse_duration
 from bot.services import Services
-from handlers import blocks, ops_blocks
+from bot.store import SearchQueryError
+from handlers import blocks, ops_blocks, payload
+from handlers.errors import refusals_told
 
 USAGE = {
     "claim": "`/mentions claim <case id>`",
@@ -22,16 +24,19 @@ USAGE = {
     "snooze": "`/mentions snooze <case id> <duration>`, e.g. `/mentions snooze 42 2h`",
     "duty": "`/mentions duty on` or `/mentions duty off`",
     "stats": "`/mentions stats [today|7d|30d]`",
+    "search": "`/mentions search <words>`, e.g. `/mentions search refund delayed`",
 }
+SEARCH_SHOWN = 10
 
 
 def register(app: App, services: Services) -> None:
     desk = services.desk
 
     @app.action(blocks.TAKE_OVER_ACTION)
+    @refusals_told(services)
     def take_over_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        desk.take_over(int(action["value"]), body["user"]["id"])
+        desk.take_over(payload.number(payload.action_value(action)), payload.user(body))
 
     @app.event("app_home_opened")
     def home_opened(event: dict[str, Any]) -> None:
@@ -146,6 +151,15 @@ def _stats(services: Services, user: str, words: list[str]) -> str:
         raise Refused(f"{exc}. Usage: {USAGE['stats']}.") from None
 
 
+def _search(services: Services, user: str, words: list[str]) -> str:
+    query = " ".join(words)
+    try:
+        found = services.store.search(query, limit=SEARCH_SHOWN + 1)
+    except SearchQueryError as exc:
+        raise Refused(str(exc)) from None
+    return ops_blocks.search_text(query, found, now=services.clock.now(), shown=SEARCH_SHOWN)
+
+
 _HANDLERS: dict[str, Callable[[Services, str, list[str]], str]] = {
     "mine": _mine,
     "claim": _claim,
@@ -156,5 +170,6 @@ _HANDLERS: dict[str, Callable[[Services, str, list[str]], str]] = {
     "duty": _duty,
     "status": _status,
     "stats": _stats,
+    "search": _search,
 }
 SUBCOMMANDS = tuple(_HANDLERS)

@@ -1,4 +1,5 @@
-"""Pure renderers for care operations: `/mentions mine`, `/mentions status`, the App Home tab."""
+"""Pure renderers for care operations: `/mentions mine`, `/mentions status`, `/mentions search`,
+the App Home tab."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from bot.health import Spend
 from bot.models import Case, Mention
+from bot.store import Found
 from bot.store_ops import SourceHealth
 from handlers.blocks import Block, context, escape, section
 
@@ -36,6 +38,29 @@ def mine_text(items: list[MineItem]) -> str:
     lines = [_mine_line(item) for item in items[:30]]
     more = f"\n…and {len(items) - 30} more" if len(items) > 30 else ""
     return f"*Your {len(items)} open case(s)*, most urgent SLA first\n" + "\n".join(lines) + more
+
+
+def _found_line(found: Found, now: datetime) -> str:
+    m, case = found.mention, found.case
+    snippet = escape(m.text[:100] + ("…" if len(m.text) > 100 else "")).replace("\n", " ")
+    when = _ago(m.created_at, now)
+    who = f"@{escape(m.author.handle or 'someone')}"
+    if case is None:
+        return f"• not a case · {who} · {when}: {snippet}"
+    label = f"<{case.permalink}|#{case.id}>" if case.permalink else f"#{case.id}"
+    state = case.state.value
+    return f"• {label} {escape(case.channel)} · {state} · {who} · {when}: {snippet}"
+
+
+def search_text(query: str, found: list[Found], *, now: datetime, shown: int = 10) -> str:
+    """Up to ``shown`` matches, newest first; says when there are more."""
+    asked = escape(query.strip()[:80])
+    if not found:
+        return f"No mention matches “{asked}”. Try fewer or shorter words."
+    lines = [_found_line(item, now) for item in found[:shown]]
+    more = "\nMore match: add a word to narrow it down." if len(found) > shown else ""
+    head = f"*{min(len(found), shown)} mention(s) matching “{asked}”*, newest first"
+    return head + "\n" + "\n".join(lines) + more
 
 
 @dataclass(frozen=True, slots=True)

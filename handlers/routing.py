@@ -6,7 +6,6 @@ interactive parts. Every change goes editor → dry-run → apply; the core deci
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -17,8 +16,10 @@ from bot.access import Refused
 from bot.rules import rule_problems
 from bot.services import Services
 from bot.steering import DryRun, Move
+from handlers import payload
 from handlers import rule_blocks as rb
 from handlers.blocks import notice_modal
+from handlers.errors import refusals_told
 
 
 def dry_run_view(run: DryRun) -> dict[str, Any]:
@@ -63,22 +64,24 @@ def register(app: App, services: Services) -> None:
 
 
 def _register_editor(app: App, services: Services) -> None:
-    steering = services.steering
+    steering, told = services.steering, refusals_told(services)
 
     @app.action(rb.RULE_ADD)
+    @told
     def add_clicked(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        steering.require_lead(body["user"]["id"], attempted="add a rule")
+        steering.require_lead(payload.user(body), attempted="add a rule")
         view = rb.rule_editor(None, channels=_channels(services))
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(re.compile(rf"^{rb.RULE_MENU}_\d+$"))
+    @told
     def menu_chosen(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
         ack()
-        verb, name = action["selected_option"]["value"].split("|", 1)
-        user = body["user"]["id"]
+        verb, name = payload.pair(payload.option_value(action), what="rule menu choice")
+        user = payload.user(body)
         if verb == "edit":
             view = rb.rule_editor(steering.rule_to_edit(user, name), channels=_channels(services))
         else:
@@ -87,13 +90,13 @@ def _register_editor(app: App, services: Services) -> None:
 
     @app.view(rb.RULE_EDITOR)
     def editor_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = view["state"]["values"]
+        values = payload.state_values(view)
         spec, problems = rule_problems(rb.rule_data(values), where="")
         if spec is None:
             ack(response_action="errors", errors=_errors(problems, values))
             return
-        editing = json.loads(view["private_metadata"]).get("editing") or ""
-        user = body["user"]["id"]
+        editing = str(payload.meta(view).get("editing") or "")
+        user = payload.user(body)
         try:
             run = (
                 steering.propose_edit(user, editing, spec)
@@ -107,9 +110,9 @@ def _register_editor(app: App, services: Services) -> None:
 
     @app.view(rb.RULE_APPLY)
     def apply_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        proposal = int(json.loads(view["private_metadata"])["proposal"])
         try:
-            saved = steering.apply(body["user"]["id"], proposal)
+            proposal = payload.number(payload.meta(view).get("proposal"), what="proposal")
+            saved = steering.apply(payload.user(body), proposal)
         except Refused as exc:
             ack(response_action="update", view=notice_modal("Not applied", str(exc)))
             return
@@ -130,6 +133,8 @@ def _propose(services: Services, *, user: str, verb: str, name: str) -> DryRun:
 
 
 def _register_history(app: App, services: Services) -> None:
+    told = refusals_told(services)
+
     @app.action(rb.RULE_HISTORY)
     def history_clicked(ack: Ack, respond: Respond) -> None:
         ack()
@@ -137,14 +142,16 @@ def _register_history(app: App, services: Services) -> None:
         respond(text="Routing history", blocks=blocks, replace_original=False)
 
     @app.action(rb.RULE_UNDO)
+    @told
     def undo_clicked(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
         """Undo the change the lead was looking at (its version is on the button), after a
         dry-run like any other change."""
         ack()
-        version = int(action["value"]) if str(action.get("value", "")).isdigit() else None
-        run = services.steering.propose_undo(body["user"]["id"], version=version)
+        value = payload.action_value(action)
+        version = payload.number(value, what="version") if value else None
+        run = services.steering.propose_undo(payload.user(body), version=version)
         client.views_open(trigger_id=body["trigger_id"], view=dry_run_view(run))
 
 

@@ -297,8 +297,8 @@ def rule_data(state: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         "networks": _chosen(value, "networks"),
         "min_priority": _selected(value, "min_priority"),
         "when": _plain(value, "when_custom") or _selected(value, "when"),
-        "min_followers": int(_plain(value, "min_followers") or 0),
-        "priority_bump": int(_selected(value, "priority_bump") or 0),
+        "min_followers": _whole(_plain(value, "min_followers")),
+        "priority_bump": _whole(_selected(value, "priority_bump")),
     }
     for key in _LISTS:
         data[key] = [part.strip() for part in _plain(value, key).split(",") if part.strip()]
@@ -308,21 +308,35 @@ def rule_data(state: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def position(state: Mapping[str, Mapping[str, Any]]) -> int | None:
-    raw = str(((state.get("position") or {}).get("position") or {}).get("value") or "")
-    return int(raw) if raw.isdigit() else None
+    raw = str(_field(_field(state, "position"), "position").get("value") or "")
+    return int(raw) if raw.isascii() and raw.isdigit() else None
+
+
+def _whole(text: str) -> int | str:
+    """A typed number as a number; anything else as typed, for the rule schema to name."""
+    try:
+        return int(text or 0)
+    except ValueError:
+        return text
+
+
+def _field(value: Mapping[str, Any], block: str) -> Mapping[str, Any]:
+    found = value.get(block)
+    return found if isinstance(found, Mapping) else {}
 
 
 def _plain(value: Mapping[str, Any], block: str) -> str:
-    return str((value.get(block) or {}).get("value") or "").strip()
+    return str(_field(value, block).get("value") or "").strip()
 
 
 def _chosen(value: Mapping[str, Any], block: str) -> list[str]:
-    return [str(o["value"]) for o in (value.get(block) or {}).get("selected_options") or []]
+    chosen = _field(value, block).get("selected_options")
+    options = chosen if isinstance(chosen, list) else []
+    return [str(o.get("value") or "") for o in options if isinstance(o, Mapping)]
 
 
 def _selected(value: Mapping[str, Any], block: str) -> str:
-    option = (value.get(block) or {}).get("selected_option") or {}
-    return str(option.get("value") or "")
+    return str(_field(_field(value, block), "selected_option").get("value") or "")
 
 
 # ---- the dry-run --------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -11,32 +10,37 @@ from slack_sdk.errors import SlackApiError
 
 from bot.access import Refused
 from bot.services import Services
-from handlers import blocks
+from handlers import blocks, payload
+from handlers.errors import refusals_told
 
 
 def register(app: App, services: Services) -> None:
-    desk = services.desk
+    desk, told = services.desk, refusals_told(services)
 
     @app.action(blocks.STORM_ANSWER_ACTION)
+    @told
     def storm_answer_clicked(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
         ack()
-        plan = desk.plan_storm_answer(int(action["value"]), body["user"]["id"])
+        storm = payload.number(payload.action_value(action), what="storm")
+        plan = desk.plan_storm_answer(storm, payload.user(body))
         client.views_open(trigger_id=body["trigger_id"], view=blocks.storm_answer_modal(plan))
 
     @app.action(blocks.STORM_TEMPLATE_INPUT)
+    @told
     def storm_template_changed(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
         """Another template picked: show what the first customer would get with it."""
         ack()
-        storm = int(json.loads(body["view"]["private_metadata"])["storm"])
-        template = str(action["selected_option"]["value"])
-        plan = desk.plan_storm_answer(storm, body["user"]["id"], template_id=template)
+        shown = payload.view(body)
+        storm = payload.number(payload.meta(shown).get("storm"), what="storm")
+        template = payload.option_value(action)
+        plan = desk.plan_storm_answer(storm, payload.user(body), template_id=template)
         view = blocks.storm_answer_modal(plan)
         try:  # a newer pick or the submit may have changed the view already: then it wins
-            client.views_update(view_id=body["view"]["id"], hash=body["view"]["hash"], view=view)
+            client.views_update(view_id=shown["id"], hash=shown.get("hash"), view=view)
         except SlackApiError as exc:
             if exc.response.get("error") != "hash_conflict":
                 raise
@@ -46,16 +50,17 @@ def register(app: App, services: Services) -> None:
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
         """Answer Slack at once (within its 3 seconds), then queue the replies."""
-        meta, user = json.loads(view["private_metadata"]), body["user"]["id"]
-        picked = view["state"]["values"][blocks.STORM_TEMPLATE_BLOCK][blocks.STORM_TEMPLATE_INPUT]
-        template = str((picked.get("selected_option") or {}).get("value") or "")
+        meta, user = payload.meta(view), payload.user(body)
+        picked = blocks.state_of(view, blocks.STORM_TEMPLATE_BLOCK, blocks.STORM_TEMPLATE_INPUT)
+        template = payload.option_value(picked)
         if template != meta.get("template"):
             ack(
                 response_action="errors", errors={blocks.STORM_TEMPLATE_BLOCK: blocks.STALE_PREVIEW}
             )
             return
         try:
-            plan = desk.plan_storm_answer(int(meta["storm"]), user, template_id=template)
+            storm = payload.number(meta.get("storm"), what="storm")
+            plan = desk.plan_storm_answer(storm, user, template_id=template)
         except Refused as exc:
             ack(response_action="update", view=blocks.notice_modal("Not sent", str(exc)))
             return

@@ -421,7 +421,7 @@ def test_a_lead_can_step_in_on_a_claimed_case_and_anyone_can_release_their_own(
     bot.driver.click(user=JANE, message=card, action_id=blocks.CLAIM_ACTION)
     claimed = eventually(lambda: "Jane Kim is replying" in card_text(m := fresh(bot, card)) and m)
     bot.driver.click(user=JANE, message=claimed, action_id=blocks.RELEASE_ACTION)
-    eventually(lambda: "is on it" not in card_text(fresh(bot, card)))
+    eventually(lambda: "is replying" not in card_text(fresh(bot, card)))
     bot.driver.click(user=JANE, message=fresh(bot, card), action_id=blocks.CLAIM_ACTION)
     eventually(lambda: "Jane Kim is replying" in card_text(fresh(bot, card)))
     from support import reply_through_slack

@@ -177,3 +177,39 @@ def test_fuzzy_matching_can_be_switched_off_per_rule() -> None:
 def test_short_keywords_are_never_fuzzy() -> None:
     rules = (RuleSpec("bags", "#bags", keywords=("bag",)),)
     assert Router.from_specs(rules, fallback="#g").route(facts("a big day")).rule is None
+
+
+SCREENED = (
+    RuleSpec("phrase", "#a", keywords=("lost suitcase", "wi-fi")),
+    RuleSpec("all", "#b", all_keywords=("refund", "booking")),
+    RuleSpec("exact", "#c", keywords=("delayed",), fuzzy=False),
+    RuleSpec("korean", "#d", keywords=("환불 요청",)),
+    RuleSpec("accent", "#e", keywords=("café",)),
+    RuleSpec("typo", "#f", keywords=("connection", "baggage")),
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my lost  suitcase",
+        "lsot suitcase again",
+        "the wifi is down",
+        "refund for my booking please",
+        "refnud for my boking",
+        "DELAYED again",
+        "delayd again",
+        "환불  요청 했어요",
+        "CAFÉ was cold",
+        "missed my conection",
+        "my baggge",
+        "ſlow \u212aelvin baggage",  # letters re.IGNORECASE folds to ASCII
+        "nothing to see",
+    ],
+)
+def test_the_keyword_screen_never_changes_a_decision(text: str) -> None:
+    """Regression guard for the per-mention keyword screen (a speed-up): the same decision and
+    why as testing every rule in turn."""
+    screened = Router.from_specs(SCREENED, fallback="#f")
+    every_rule = Router(screened.rules, screened.fallback)  # no screen
+    assert screened.route(facts(text)) == every_rule.route(facts(text))

@@ -73,6 +73,16 @@ def _reply(store: Store, case: Case, key: str = "k-1", text: str = "Sorry! ^JK")
 # ---- the database ---------------------------------------------------------------------------
 
 
+def _later_migrations() -> list[str]:
+    from bot.store import migrations
+
+    names = [m.name for m in migrations._migrations]
+    return names[names.index("0005_search") + 1 :]
+
+
+_LATER = _later_migrations()  # added after search, in order
+
+
 def test_migrations_are_applied_and_recorded(store: Store) -> None:
     tables = set(store.db.table_names())
     assert {"mentions", "cases", "outbox", "agents", "cursors", "audit"} <= tables
@@ -82,6 +92,8 @@ def test_migrations_are_applied_and_recorded(store: Store) -> None:
         ("earshot", "0002_routing_conversations_storms"),
         ("earshot", "0003_voice_approvals_notes"),
         ("earshot", "0004_operations"),
+        ("earshot", "0005_search"),
+        *(("earshot", name) for name in _LATER),
     ]
 
 
@@ -119,12 +131,14 @@ def test_a_database_from_the_first_version_is_upgraded_in_place(tmp_path: Path) 
     assert case.tags == () and case.follow_ups == 0 and case.via == "rule"
     members = list(store.db["case_members"].rows)
     assert [(m["case_id"], m["mention_id"], m["role"]) for m in members] == [(1, "x:1", "opener")]
+    found = store.search("hi")  # mentions stored before search existed are indexed too
+    assert [(f.mention.id, f.case.id if f.case else None) for f in found] == [("x:1", 1)]
 
 
 def test_reopening_a_database_applies_nothing_twice(tmp_path: Path) -> None:
     Store(tmp_path / "e.db").close()
     again = Store(tmp_path / "e.db")
-    assert again.db["_sqlite_migrations"].count == 4  # one row per migration, never repeated
+    assert again.db["_sqlite_migrations"].count == 5 + len(_LATER)  # each once, never repeated
     again.close()
 
 

@@ -7,8 +7,8 @@ state-changing events and let callers ``wait_for`` a condition without sleeping.
 
 from __future__ import annotations
 
-from bot.sandbox.http import Call, Fault
+from bot.sandbox.http import Call, Fault, Gate
 from bot.sandbox.slack import SlackEmulator
 from bot.sandbox.x import XEmulator
 
-__all__ = ["Call", "Fault", "SlackEmulator", "XEmulator"]
+__all__ = ["Call", "Fault", "Gate", "SlackEmulator", "XEmulator"]

@@ -92,8 +92,11 @@ def open_sandbox(
     reply_interval: float = 1.0,
     extra_config: str = "",
     extra_env: Mapping[str, str] | None = None,
+    slack_rate_limit: float | None = None,
 ) -> Sandbox:
-    """Start both emulators and write a sandbox config; the bot starts with ``start_bot()``."""
+    """Start both emulators and write a sandbox config; the bot starts with ``start_bot()``.
+    ``slack_rate_limit`` makes the Slack emulator refuse (429) chat.postMessage calls beyond
+    that many per second per channel, as Slack does."""
     env = dict(SANDBOX_ENV) | dict(extra_env or {})
     if socket_mode:
         env["EARSHOT_SANDBOX_SLACK_APP_TOKEN"] = APP_TOKEN
@@ -109,6 +112,7 @@ def open_sandbox(
             KAI: "Kai Moana",
         },
         usergroups={"S0CARELEAD": [KAI]},
+        rate_limit_per_channel=slack_rate_limit,
     ).start()
     x = XEmulator(
         brand_user_id=BRAND_USER_ID,

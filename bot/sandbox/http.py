@@ -14,6 +14,7 @@ import json
 import logging
 import socket
 import socketserver
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -48,12 +49,45 @@ class Call:
     at: float
 
 
+class Gate:
+    """Holds requests until a test opens it: a send caught in flight, to crash the client then.
+
+    ``wait_held`` blocks until that many requests are waiting at the gate; ``open`` lets them
+    (and every later one) through, to be answered as the fault says.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._held = 0
+        self._open = False
+
+    def hold(self) -> None:
+        with self._cond:
+            self._held += 1
+            self._cond.notify_all()
+            self._cond.wait_for(lambda: self._open)
+
+    def wait_held(self, count: int = 1, *, timeout: float = 10.0) -> None:
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._held >= count, timeout=timeout):
+                held = f"{self._held} of {count} request(s)"
+                raise TimeoutError(f"Gate: {held} held after {timeout}s")
+
+    def open(self) -> None:
+        with self._cond:
+            self._open = True
+            self._cond.notify_all()
+
+
 @dataclass(frozen=True)
 class Fault:
     """A scripted failure: the next ``times`` requests to ``endpoint`` misbehave.
 
     ``status=200`` with a ``delay`` means "answer normally, but late"; ``status=200`` with a
-    ``body`` answers 200 with that body (e.g. a Slack ``{"ok": false, ...}`` error).
+    ``body`` answers 200 with that body (e.g. a Slack ``{"ok": false, ...}`` error). A ``gate``
+    holds each such request until the test opens it (then it is answered as above). ``applied``
+    carries the request out and then answers with the failure: the answer got lost, as when a
+    server fails after doing the work or the connection drops on the way back.
     """
 
     endpoint: str
@@ -62,6 +96,8 @@ class Fault:
     retry_after: float | None = None
     delay: float = 0.0
     body: dict[str, Any] | None = None
+    gate: Gate | None = field(default=None, compare=False)
+    applied: bool = False
 
 
 @dataclass(frozen=True)
@@ -292,6 +328,8 @@ class EmulatorServer:
         """Resolve, apply any fault, run the route and record the call."""
         endpoint, route = self._resolve(request)
         fault = self._take_fault(endpoint)
+        if fault is not None and fault.gate is not None:
+            fault.gate.hold()
         if fault is not None and fault.delay > 0:
             time.sleep(fault.delay)
         try:
@@ -316,6 +354,9 @@ class EmulatorServer:
     ) -> Reply:
         if fault is None:
             return route(request)
+        if fault.applied:
+            route(request)
+            return self._fault_reply(fault, request, endpoint)
         reply = (
             self._fault_reply(fault, request, endpoint) if fault.status != 200 else route(request)
         )
@@ -353,6 +394,12 @@ class _LoopbackServer(ThreadingHTTPServer):
         with self._open_lock:
             self._open[request] = thread
         thread.start()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that vanished mid-request (a killed bot, in the fault tests) is no error."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
     def shutdown_request(self, request: Any) -> None:
         with self._open_lock:

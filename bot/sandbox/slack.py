@@ -586,6 +586,8 @@ class SlackEmulator(EmulatorServer):
             "usergroups.users.list": self._usergroup_users,
             "conversations.info": self._conversations_info,
             "conversations.list": self._conversations_list,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
             "apps.connections.open": self._connections_open,
         }
 
@@ -814,6 +816,54 @@ class SlackEmulator(EmulatorServer):
     def _conversations_list(self, _request: Request) -> Reply:
         channels = [self._conversation(cid) for cid in self._channel_names]
         return _ok(channels=channels, response_metadata={"next_cursor": ""})
+
+    def _conversations_history(self, request: Request) -> Reply:
+        """Top-level messages, newest first, ``oldest``/``latest`` exclusive bounds, paged by
+        ``limit``/``cursor``; message metadata only with ``include_all_metadata``."""
+        params = request.params
+        with self._cond:
+            channel = self._channel(params.get("channel"), create=False)
+            if channel is None:
+                return _error("channel_not_found")
+            oldest, latest = float(params.get("oldest") or 0), params.get("latest")
+            found = [
+                m
+                for m in reversed(self._messages)
+                if m["channel"] == channel
+                and m.get("thread_ts") in (None, m["ts"])
+                and float(m["ts"]) > oldest
+                and (latest is None or float(m["ts"]) < float(latest))
+            ]
+            return self._page(found, params)
+
+    def _conversations_replies(self, request: Request) -> Reply:
+        """A thread: its parent then the replies, oldest first (``thread_not_found`` if none)."""
+        params = request.params
+        with self._cond:
+            channel = self._channel(params.get("channel"), create=False)
+            parent = self._find(channel, params.get("ts"))
+            if channel is None or parent is None:
+                return _error("thread_not_found")
+            thread = [parent] + [
+                m
+                for m in self._messages
+                if m["channel"] == channel and m.get("thread_ts") == parent["ts"] != m["ts"]
+            ]
+            return self._page(thread, params)
+
+    def _page(self, records: list[dict[str, Any]], params: Mapping[str, Any]) -> Reply:
+        start = int(params.get("cursor") or 0)
+        limit = max(1, min(int(params.get("limit") or 100), 999))
+        with_meta = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        shown = []
+        for record in records[start : start + limit]:
+            message = self._public_message(record)
+            if not with_meta:
+                message.pop("metadata", None)
+            shown.append(message)
+        more = start + limit < len(records)
+        cursor = str(start + limit) if more else ""
+        return _ok(messages=shown, has_more=more, response_metadata={"next_cursor": cursor})
 
     # -- Web API: messages -------------------------------------------------------------------
 

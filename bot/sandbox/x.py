@@ -184,6 +184,10 @@ DUPLICATE_CONTENT = _forbidden("You are not allowed to create a Tweet with dupli
 REPLY_NOT_VISIBLE = _forbidden(
     "You attempted to reply to a Tweet that is deleted or not visible to you."
 )
+REPLY_RESTRICTED = _forbidden(
+    "Reply to this conversation is not allowed because you have not been mentioned or otherwise "
+    "engaged by the author of the post you are replying to."
+)
 TOO_LONG = _forbidden(
     "Your Tweet text is too long. For more information on how Twitter determines text length "
     "see https://github.com/twitter/twitter-text."
@@ -740,11 +744,14 @@ class XEmulator(EmulatorServer):
         retweet_of: str | None = None,
         created_at: datetime | None = None,
         to: str | None = None,
+        reply_settings: str = "everyone",
     ) -> str:
         """Add a post by anyone and return its id (see :meth:`_insert` for the reply rules).
 
         ``to`` (a brand's username or id) makes it a mention of that brand: ``@handle`` is
         prepended unless the text already mentions it. Without ``to`` the text is kept as is.
+        ``reply_settings`` is who may reply: ``everyone``, ``mentionedUsers`` (accounts the post
+        mentions) or ``following`` (accounts the author follows: never a brand, here).
         """
         with self._changing() as events:
             tweet = self._insert(
@@ -756,6 +763,7 @@ class XEmulator(EmulatorServer):
                 retweet_of=retweet_of,
                 created_at=created_at,
             )
+            tweet["reply_settings"] = reply_settings
             events.append(("post.added", copy.deepcopy(tweet)))
             return str(tweet["id"])
 
@@ -1163,6 +1171,8 @@ class XEmulator(EmulatorServer):
             raise _invalid("text", text, "The `text` field is required and must not be empty")
         if parent is not None and str(parent) not in self._tweets:
             raise _Problem(Reply(403, REPLY_NOT_VISIBLE))
+        if parent is not None and not self._may_reply(self._tweets[str(parent)], ctx):
+            raise _Problem(Reply(403, REPLY_RESTRICTED))
         if quote is not None and str(quote) not in self._tweets:
             raise _invalid("quote_tweet_id", quote, "The quoted Tweet could not be found")
         if weighted_length(text) > MAX_TWEET_LENGTH:
@@ -1181,6 +1191,15 @@ class XEmulator(EmulatorServer):
         ctx.events.append(("reply.created", {**copy.deepcopy(tweet), **record}))
         data = {"id": tweet["id"], "text": text, "edit_history_tweet_ids": [tweet["id"]]}
         return Reply(201, {"data": data})
+
+    def _may_reply(self, parent: Mapping[str, Any], ctx: _Ctx) -> bool:
+        """X's reply settings: the author chose who may reply (their own thread is always open)."""
+        brand = self._acting_brand(ctx)
+        setting = parent.get("reply_settings", "everyone")
+        if setting == "everyone" or parent.get("author_id") == brand:
+            return True
+        username = self._users[brand]["username"]
+        return setting == "mentionedUsers" and mentions_username(str(parent["text"]), username)
 
     def _new_brand_tweet(
         self, text: str, *, author_id: str, parent: Any, quote: Any

@@ -24,6 +24,8 @@ class Fetch:
     error: str | None = None
     skipped: bool = False  # the call was not made (still waiting for not_before)
     lost: tuple[str, ...] = ()  # ranges that could not be fetched and never will be, in words
+    circuit: str = ""  # "opened" / "closed": this poll tripped or reset the source's breaker
+    blocked: str = ""  # a refusal only a person can fix (credits, access), in words for leads
 
 
 class Source(Protocol):

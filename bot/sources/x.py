@@ -2,7 +2,9 @@
 
 Rate limits are honoured from ``x-rate-limit-remaining``/``x-rate-limit-reset``: once a window is
 spent, or on a 429, the source does not call X again before the reset. Other failures back off
-exponentially. Nothing here ever loops tightly, and nothing past this module sees a tweepy object.
+exponentially, and a circuit breaker stops all calls to X while it keeps failing (5xx, timeouts),
+then tries once. Refusals only a person can fix (401, 402 credits, 403 access) are put in words.
+Nothing here ever loops tightly, and nothing past this module sees a tweepy object.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import tweepy
 from bot.clock import Clock
 from bot.models import Author, Mention, MentionKind, Posted
 from bot.sources import Fetch, PublishError
+from bot.sources.breaker import Breaker, Change
 
 log = logging.getLogger(__name__)
 
@@ -47,27 +50,32 @@ def to_mention(
     tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]], *, brand: str
 ) -> Mention:
     """Normalise one v2 tweet (with its expanded author) into a ``Mention``."""
-    user = users.get(str(tweet.get("author_id")), {})
-    metrics = user.get("public_metrics") or {}
+    user = _mapping(users.get(str(tweet.get("author_id"))))
+    metrics = _mapping(user.get("public_metrics"))
     author = Author(
         id=str(tweet.get("author_id") or ""),
         handle=str(user.get("username") or ""),
         name=str(user.get("name") or ""),
-        followers=int(metrics.get("followers_count") or 0),
-        verified=bool(user.get("verified")),
+        followers=_count(metrics.get("followers_count")),
+        verified=user.get("verified") is True,
     )
-    refs = {r.get("type"): str(r.get("id")) for r in tweet.get("referenced_tweets") or []}
+    listed = tweet.get("referenced_tweets")
+    refs = {
+        r.get("type"): str(r.get("id"))
+        for r in (listed if isinstance(listed, list) else [])
+        if isinstance(r, Mapping)
+    }
     kind = next((k for t, k in _KINDS.items() if t in refs), None)
     if kind is None:
         kind = MentionKind.REPLY if "replied_to" in refs else MentionKind.MENTION
-    created = tweet.get("created_at")
-    lang = tweet.get("lang")
+    created = _moment(tweet.get("created_at"))
+    lang = tweet.get("lang") if isinstance(tweet.get("lang"), str) else None
     return Mention(
         id=f"x:{tweet['id']}",
         network="x",
         text=html.unescape(str(tweet.get("text") or "")),  # X sends &amp; &lt; &gt;
         author=author,
-        created_at=datetime.fromisoformat(created.replace("Z", "+00:00")) if created else None,
+        created_at=created,
         brand=brand,
         lang=lang if lang and lang not in {"und", "zxx", "qme", "qht"} else None,
         conversation_id=str(tweet["conversation_id"]) if tweet.get("conversation_id") else None,
@@ -76,6 +84,26 @@ def to_mention(
         url=post_url(author.handle, str(tweet["id"])),
         raw={"tweet": dict(tweet), "author": dict(user)},
     )
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _count(value: object) -> int:
+    """A follower count as X sends it; anything odd counts as 0 (never a crash at the edge)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def _moment(value: object) -> datetime | None:
+    """X's ``created_at`` (ISO 8601, ``Z``); None when missing or unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +134,8 @@ class _Stream:
     not_before: datetime | None = None
     failures: int = 0
     disabled: str = ""  # why it is switched off (a query X rejects)
+    transient: bool = False  # the last read failed in a way that may pass (5xx, timeout)
+    blocked: str = ""  # the last read was refused in a way only a person can fix
 
     def waiting(self, now: datetime) -> bool:
         return bool(self.disabled) or (self.not_before is not None and now < self.not_before)
@@ -148,6 +178,7 @@ class XSource:
         self._interval = interval
         keys = [f"x:mentions:{user_id}", *(f"x:search:{q}" for q in queries)]
         self._streams = [_Stream(key) for key in keys]
+        self.breaker = Breaker(base=interval * 4, cap=MAX_BACKOFF)
 
     @property
     def user_id(self) -> str:
@@ -159,26 +190,37 @@ class XSource:
 
     @property
     def not_before(self) -> datetime | None:
-        """When the earliest waiting stream may be read again (None: all may be read now)."""
+        """When the earliest waiting stream may be read again (None: all may be read now); while
+        the breaker is open, not before its cool-down ends."""
         times = [s.not_before for s in self._streams if s.not_before and not s.disabled]
-        return min(times) if times else None
+        earliest = min(times) if times else None
+        pause = self.breaker.open_until
+        return max(earliest, pause) if earliest and pause else earliest or pause
 
     def stream_keys(self) -> list[str]:
         return [stream.key for stream in self._streams]
 
     def fetch(self, cursors: Mapping[str, str]) -> Fetch:
+        """Read every stream that is due. After a transient failure the other streams are
+        spared this round (X is likely down for all), so a trial call is one request."""
         now = self._clock.now()
         mentions: list[Mention] = []
         updates: dict[str, str] = {}
         errors: list[str] = []
         lost: list[str] = []
-        active = [s for s in self._streams if not s.waiting(now)]
+        due = self.breaker.allows(now)
+        active = [s for s in self._streams if due and not s.waiting(now)]
+        polled: list[_Stream] = []
         for stream in active:
             found, changed, error = self._poll_stream(stream, cursors, lost=lost)
+            polled.append(stream)
             mentions += found
             updates |= changed
             if error:
                 errors.append(error)
+            if stream.transient:
+                break
+        change = self._trip(polled, now=now, errors=errors)
         return Fetch(
             _oldest_first(mentions),
             updates,
@@ -186,12 +228,31 @@ class XSource:
             error="; ".join(errors) or None,
             skipped=not active,
             lost=tuple(lost),
+            circuit=change.value,
+            blocked=next((s.blocked for s in polled if s.blocked), ""),
         )
+
+    def _trip(self, polled: list[_Stream], *, now: datetime, errors: list[str]) -> Change:
+        """Feed this round to the breaker; while it is open, the error says so."""
+        if not polled:
+            return Change.NONE
+        if not any(s.transient for s in polled):
+            return self.breaker.succeeded()
+        change = self.breaker.failed(now)
+        if self.breaker.open_until is not None:
+            failures = self.breaker.failures
+            errors.append(
+                f"circuit open after {failures} failed calls in a row: no calls to X until "
+                f"{self.breaker.open_until:%H:%M:%S} UTC, then one trial call"
+            )
+            log.warning("X %s: %s", self._brand, errors[-1])
+        return change
 
     def _poll_stream(
         self, stream: _Stream, cursors: Mapping[str, str], *, lost: list[str]
     ) -> tuple[list[Mention], dict[str, str], str | None]:
         """Fill recorded gaps first (oldest data first), then read what is new since the cursor."""
+        stream.transient, stream.blocked = False, ""
         call, since = self._call_for(stream.key), cursors.get(stream.key)
         pending = _gaps(cursors.get(_gap_key(stream.key), ""))
         found: list[Mention] = []
@@ -349,6 +410,8 @@ class XSource:
             return stream.disabled
         else:
             stream.failures += 1
+            stream.transient = status is None or status >= 500
+            stream.blocked = _needs_a_person(exc)
             base = MAX_BACKOFF if status in (401, 403) else self._interval
             delay = min(base * (2 ** (stream.failures - 1)), MAX_BACKOFF)
             stream.not_before = now + delay
@@ -391,6 +454,30 @@ def _gap_update(
 def _oldest_first(mentions: list[Mention]) -> tuple[Mention, ...]:
     """X pages come newest first; cases should open in the order customers wrote."""
     return tuple(sorted(mentions, key=lambda m: int(m.native_id)))
+
+
+def _needs_a_person(exc: Exception) -> str:
+    """A refusal that no waiting will fix, in words for the leads with the fix; else ""."""
+    if not isinstance(exc, tweepy.HTTPException):
+        return ""
+    status = exc.response.status_code
+    detail = "; ".join(exc.api_messages) or exc.response.reason or ""
+    if status == 402:
+        return (
+            "X says the account's API credits are used up (HTTP 402), so no new mentions can be "
+            "read. Top up the credits in the X developer portal; polling resumes by itself"
+        )
+    if status == 403:
+        return (
+            f"X refused access (HTTP 403: {detail}). Check that the X app is in a Project with "
+            "read access and that its tokens belong to the brand's account"
+        )
+    if status == 401:
+        return (
+            "X did not accept the credentials (HTTP 401). Check the tokens in the environment "
+            "variables the config names, then restart Earshot"
+        )
+    return ""
 
 
 def _describe(exc: Exception) -> str:
@@ -486,13 +573,39 @@ def _publish_error(exc: tweepy.HTTPException) -> PublishError:
     return PublishError(message, retryable=False)
 
 
+# What X's 403 details mean for a care agent: (words in X's detail, what to tell the agent).
+_REFUSALS_403 = (
+    (
+        ("reply to this conversation is not allowed", "not been mentioned or otherwise engaged"),
+        "X would not take it: the customer limited who can reply to their post (HTTP 403). "
+        "Send them a DM instead, or quote their post.",
+    ),
+    (
+        ("deleted or not visible",),
+        "X would not take it: the customer's post was deleted or is no longer visible to the "
+        "brand (HTTP 403). There is nothing to reply to; dismiss the case or DM the customer.",
+    ),
+)
+
+
 def _explain_refusal(exc: tweepy.HTTPException) -> str:
+    """Why X refused a reply, in words a care agent understands, with what to do next."""
     status = exc.response.status_code
     detail = "; ".join(exc.api_messages) or exc.response.reason or ""
     if status == 402:
-        return "X refused: the account's API credits are exhausted (HTTP 402). A lead must top up."
+        return (
+            "X refused it: the brand's X API credits are used up (HTTP 402). Ask a lead to top "
+            "up the credits in the X developer portal, then Retry."
+        )
     if status == 403:
-        return f"X refused the post (HTTP 403): {detail}"
+        lowered = detail.lower()
+        for markers, words in _REFUSALS_403:
+            if any(marker in lowered for marker in markers):
+                return words
+        return (
+            f"X refused the post (HTTP 403): {detail}. If it is not a duplicate, ask a lead to "
+            "check that the X app has write access."
+        )
     if status == 429:
         return "X rate limit reached; the reply will be retried after the reset."
     return f"X answered HTTP {status}: {detail}".strip()
