@@ -48,7 +48,7 @@ from bot.rulebook import RuleBook, Trainer
 from bot.scheduler import DIGEST_SECONDS, SILENCE_SECONDS, SLA_SECONDS, Job, build_scheduler
 from bot.services import Services
 from bot.sla_watch import SlaWatch
-from bot.slack import SlackBoard, make_web_client, usergroup_members
+from bot.slack import ChannelPacer, SlackBoard, make_web_client, usergroup_members
 from bot.sources import Publisher
 from bot.sources.x import XPublisher, XSource, resolve_user_id
 from bot.sources.xclient import make_x_client
@@ -226,6 +226,7 @@ def _base(config: Config, secrets: Secrets, *, clock: Clock) -> _Base:
         clock=clock,
         channels=lambda: _team_channels(rulebook, store),
         leads_channel=config.leads.channel,
+        pacer=ChannelPacer(config.slack.post_interval_seconds),
     )
     access = Access(
         agents=directory.agents, leads=config.leads, group_members=usergroup_members(slack_client)

@@ -145,6 +145,7 @@ SCHEMA: dict[str, Key] = {
             "app_token_env": Key("str", "SLACK_APP_TOKEN", check=_env),
             "http_host": Key("str", "0.0.0.0", check=not_blank),
             "http_port": Key("int", 3000, check=between(0, 65535)),
+            "post_interval_seconds": Key("float", 1.1, check=between(0, 60)),
         },
     ),
     "x": Key(
@@ -266,6 +267,7 @@ class SlackSettings:
     app_token_env: str
     http_host: str
     http_port: int
+    post_interval_seconds: float = 1.1  # chat.postMessage: about one per second per channel
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,10 +93,15 @@ def open_sandbox(
     extra_config: str = "",
     extra_env: Mapping[str, str] | None = None,
     slack_rate_limit: float | None = None,
+    post_interval: float | None = None,
 ) -> Sandbox:
     """Start both emulators and write a sandbox config; the bot starts with ``start_bot()``.
     ``slack_rate_limit`` makes the Slack emulator refuse (429) chat.postMessage calls beyond
-    that many per second per channel, as Slack does."""
+    that many per second per channel, as Slack does; the bot then paces its posts as for Slack
+    (``post_interval``, default 1.1 s per channel), else quickly (0.02 s: the emulator has no
+    limit unless asked, and tests and the demo need not wait)."""
+    if post_interval is None:
+        post_interval = 1.1 if slack_rate_limit else 0.02
     env = dict(SANDBOX_ENV) | dict(extra_env or {})
     if socket_mode:
         env["EARSHOT_SANDBOX_SLACK_APP_TOKEN"] = APP_TOKEN
@@ -132,6 +137,7 @@ def open_sandbox(
             brand_user_id=BRAND_USER_ID,
             poll_seconds=poll_seconds,
             reply_interval=reply_interval,
+            post_interval=post_interval,
         )
         + extra_config,
         encoding="utf-8",
