@@ -430,13 +430,29 @@ class Store(Operations):
         if db is None:
             conn = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 30000")
-            conn.execute("PRAGMA synchronous = FULL")  # a sending mark must survive power loss
+            conn.execute("PRAGMA synchronous = NORMAL")  # WAL: see _durable
             conn.execute("PRAGMA foreign_keys = ON")
             db = Database(conn)
             self._local.db = db
             with self._lock:
                 self._connections.append(conn)
         return db
+
+    @contextmanager
+    def _durable(self) -> Iterator[None]:
+        """Commits in here are fsynced (``synchronous = FULL``).
+
+        Elsewhere, in WAL mode with ``synchronous = NORMAL``, every commit survives a crash of
+        Earshot; a power cut can lose the last moments of writes, which replay safely (mentions
+        are fetched again from the stored cursor, written with them; a card is looked for in
+        Slack before it is posted again). The one write that must never be lost is the mark a
+        reply is being sent: its fsync also makes every earlier commit durable.
+        """
+        self.db.execute("PRAGMA synchronous = FULL")
+        try:
+            yield
+        finally:
+            self.db.execute("PRAGMA synchronous = NORMAL")
 
     @contextmanager
     def _write(self) -> Iterator[Database]:
@@ -983,7 +999,8 @@ class Store(Operations):
             "where id = ? and state = ?"
         )
         params = [OutboxState.SENDING.value, _iso(now), reply_id, OutboxState.PENDING.value]
-        return self._changed(sql, params)
+        with self._durable():
+            return self._changed(sql, params)
 
     def finish_reply(
         self,
