@@ -12,6 +12,7 @@ SQLite) until its card is posted, so a crash loses nothing: the card sweep queue
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -145,6 +146,8 @@ class Deliveries:
                 step()
             except BoardError as exc:
                 log.warning("%s; the card sweep tries again", exc)
+            except sqlite3.OperationalError as exc:  # e.g. a full disk: told once by health
+                log.error("cards in %s wait: the database refused a write (%s)", name, exc)
             except Exception:  # a worker thread: nobody else would see it; the sweep retries
                 log.exception("card delivery in %s failed; the card sweep tries again", name)
 

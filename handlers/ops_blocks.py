@@ -105,7 +105,8 @@ def _source_text(line: SourceLine, now: datetime) -> str:
     elif h.error:
         parts.append(f"last error {_ago(h.error_at, now)}: {escape(h.error[:120])}")
     if h.rate_limited_until and h.rate_limited_until > now:
-        parts.append(f"rate-limited until {h.rate_limited_until:%H:%M} UTC")
+        why = "paused (circuit open)" if "circuit open" in h.error else "rate-limited"
+        parts.append(f"{why} until {h.rate_limited_until:%H:%M} UTC")
     else:
         parts.append("not rate-limited")
     text = head + "\n" + " · ".join(parts)

@@ -138,7 +138,8 @@ def test_the_breaker_shows_in_status_and_tells_the_leads_once_each_way(
     opened = sandbox.slack.wait_for(lambda: [t for t in _leads(sandbox) if "keeps failing" in t])
     assert len(opened) == 1 and "503" in opened[0]
     assert not [t for t in _leads(sandbox) if "failed 3 polls" in t]  # said once, in one way
-    assert "circuit open" in _status(sandbox)
+    status = _status(sandbox)
+    assert "circuit open" in status and "paused (circuit open) until" in status
     sandbox.x.clear_faults()
     post(sandbox, "@SkylarkAir my booking page shows an error", handle="gil")
     _poll_due(sandbox, clock)
