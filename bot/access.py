@@ -48,6 +48,10 @@ class Access:
     def is_agent(self, user_id: str) -> bool:
         return user_id in self._agents
 
+    def agent(self, user_id: str) -> Agent | None:
+        """The configured agent a Slack user is (None: not an agent, so they may not reply)."""
+        return self._agents.get(user_id)
+
     def is_lead(self, user_id: str) -> bool:
         return user_id in self._leads.users or user_id in self._group()
 

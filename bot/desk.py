@@ -91,7 +91,7 @@ class Desk:
     # ---- who ---------------------------------------------------------------------------------
 
     def agent(self, user_id: str, *, action: str) -> Agent:
-        agent = self._directory.agents.get(user_id)
+        agent = self._access.agent(user_id)
         if agent is None:
             self._audit(user_id, "refused", None, attempted=action, reason="not an agent")
             raise Refused(
@@ -584,7 +584,7 @@ class Desk:
         routing rule that asks for approval. A lead's own reply needs nobody's approval."""
         if self._access.is_lead(user_id):
             return ""
-        agent = self._directory.agents.get(user_id)
+        agent = self._access.agent(user_id)
         if agent is not None and agent.trainee:
             return f"{agent.name} is a trainee"
         if case.require_approval:
