@@ -24,7 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+import words  # noqa: E402
 from rapidfuzz import fuzz, process  # noqa: E402
 
 from bot.models import Author, Mention  # noqa: E402
@@ -75,17 +77,11 @@ TEAMS = ("#billing", "#delivery", "#tech", "#social", "#vip", "#retention")
 
 
 def _phrase(rng: random.Random, topic: str, length: int) -> str:
-    words = rng.sample(TOPICS[topic].split(), k=min(length, 6))
-    if rng.random() < 0.5:
-        words.insert(rng.randrange(len(words) + 1), rng.choice(GENERIC))
-    if rng.random() < 0.6:
-        words.insert(rng.randrange(len(words) + 1), rng.choice(GLUE))
-    return " ".join(words)
+    return words.phrase(rng, TOPICS[topic], length=length, generic=GENERIC, glue=GLUE)
 
 
 def _korean(rng: random.Random) -> str:
-    nouns = rng.sample(rng.choice(KOREAN_TOPICS).split(), k=2)
-    return f"{nouns[0]} {nouns[1]}{rng.choice(('이', '가', '은', ''))} {rng.choice(KOREAN_ENDINGS)}"
+    return words.korean(rng, KOREAN_TOPICS, KOREAN_ENDINGS)
 
 
 def _template(rng: random.Random, number: int) -> Template:

@@ -47,7 +47,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+import words  # noqa: E402
 from rapidfuzz import fuzz, process, utils  # noqa: E402
 
 import bot.app  # noqa: E402, F401 (imports the modules in the order the bot does)
@@ -108,17 +110,11 @@ CHANNELS = tuple(f"#care-{topic}" for topic in TOPICS)
 
 
 def _phrase(rng: random.Random, topic: str, length: int) -> str:
-    words = rng.sample(TOPICS[topic].split(), k=min(length, 6))
-    if rng.random() < 0.5:
-        words.insert(rng.randrange(len(words) + 1), rng.choice(GENERIC))
-    if rng.random() < 0.6:
-        words.insert(rng.randrange(len(words) + 1), rng.choice(GLUE))
-    return " ".join(words)
+    return words.phrase(rng, TOPICS[topic], length=length, generic=GENERIC, glue=GLUE)
 
 
 def _korean(rng: random.Random) -> str:
-    nouns = rng.sample(rng.choice(KOREAN).split(), k=2)
-    return f"{nouns[0]} {nouns[1]}{rng.choice(('이', '가', '은', ''))} {rng.choice(KOREAN_ENDINGS)}"
+    return words.korean(rng, KOREAN, KOREAN_ENDINGS)
 
 
 def _toml_list(items: Sequence[str]) -> str:
