@@ -204,7 +204,7 @@ class Deliveries:
     def _post(self, case_id: int, *, thread: str | None, notify: bool = False) -> None:
         try:
             self._board.post_card(case_id, thread=thread)
-            if notify and self._store.case(case_id).notify:
+            if notify:  # the board pings only if the case's rule names someone
                 self._board.notify(case_id)
         finally:
             with self._cond:

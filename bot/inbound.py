@@ -88,11 +88,32 @@ def storage_error(exc: sqlite3.OperationalError) -> bool:
 
 
 class Delivering(Protocol):
-    """Cards at Slack's pace (``bot.delivery.Deliveries``): queued, never waited for here."""
+    """Where cards go: ``bot.delivery.Deliveries`` (queued at Slack's pace, never waited for
+    here), or ``Immediate`` (posted at once, for tools without the bot's worker threads)."""
 
     def submit(self, case_id: int, channel: str) -> None: ...
 
     def storm(self, storm_id: int, channel: str, *, new: bool = False) -> None: ...
+
+
+class Immediate:
+    """Cards posted at once, on the caller's thread; what Slack refuses the card sweep retries."""
+
+    def __init__(self, board: Board) -> None:
+        self._board = board
+
+    def submit(self, case_id: int, channel: str) -> None:
+        try:
+            self._board.post_card(case_id)
+            self._board.notify(case_id)
+        except BoardError as exc:
+            log.warning("%s; it will be posted by the next card sweep", exc)
+
+    def storm(self, storm_id: int, channel: str, *, new: bool = False) -> None:
+        try:
+            self._board.refresh_storm(storm_id)
+        except BoardError as exc:
+            log.warning("%s; it is updated with its next member", exc)
 
 
 class Inbound:
@@ -114,7 +135,7 @@ class Inbound:
         fallbacks: Mapping[str, str] | None = None,
         delivery: Delivering | None = None,
     ) -> None:
-        self._delivery = delivery
+        self._delivery = delivery or Immediate(board)
         self._fallbacks = dict(fallbacks or {})  # brand -> its own fallback channel
         self._clocks = clocks
         self._assigner = assigner
@@ -281,44 +302,16 @@ class Inbound:
     def _place(self, case: Case) -> None:
         """Into a storm (its card goes in the storm's thread) or onto the channel; then alerts."""
         storm = self._storms.place(case) if self._storms else None
-        if self._delivery is not None:
-            self._queue_card(case, storm, self._delivery)
-        else:
-            self._post_now(case, storm)
+        if storm is not None:  # a new storm's card goes first: its members' go in its thread
+            self._delivery.storm(storm, case.channel, new=not self._store.storm(storm).card_ts)
+        self._delivery.submit(case.id, case.channel)
         if self._alerts is not None:
             self._alerts.check(case)
 
-    def _queue_card(self, case: Case, storm: int | None, delivery: Delivering) -> None:
-        """Queued, so a burst never holds up triage: a new storm's card goes out first (its
-        members' cards go in its thread), then the case's own card."""
-        if storm is not None:
-            delivery.storm(storm, case.channel, new=not self._store.storm(storm).card_ts)
-        delivery.submit(case.id, case.channel)
-
-    def _post_now(self, case: Case, storm: int | None) -> None:
-        try:
-            if storm is not None:
-                self._board.refresh_storm(storm)
-            self._board.post_card(case.id)
-            if case.notify:
-                self._board.notify(case.id)
-        except BoardError as exc:
-            log.warning("%s; it will be posted by the next card sweep", exc)
-
     def post_missing_cards(self) -> Sequence[int]:
-        """Post (or, with delivery, queue) cards that Slack did not take earlier (outage, rate
-        limit, a restart); the ids handed on."""
-        if self._delivery is not None:
-            missing = self._store.cases_without_card()
-            for case in missing:  # a case already queued is not queued twice
-                self._delivery.submit(case.id, case.channel)
-            return [case.id for case in missing]
-        posted: list[int] = []
-        for case in self._store.cases_without_card():  # the board's card lock prevents doubles
-            try:
-                self._board.post_card(case.id)
-            except BoardError as exc:
-                log.warning("%s; will try again", exc)
-                continue
-            posted.append(case.id)
-        return posted
+        """Hand on again the cards Slack did not take earlier (outage, rate limit, a restart);
+        their case ids."""
+        missing = self._store.cases_without_card()
+        for case in missing:  # a case already on its way is not sent twice
+            self._delivery.submit(case.id, case.channel)
+        return [case.id for case in missing]

@@ -32,8 +32,8 @@ from bot.clock import Clock
 from bot.directory import Directory
 from bot.models import Case, Mention
 from bot.sla_view import time_left, what
+from bot.slack_lookup import card_metadata, find_card
 from bot.slack_lookup import channel_id as find_channel
-from bot.slack_lookup import find_card
 from bot.store import Store, Storm
 from handlers.blocks import (
     ApprovalView,
@@ -159,11 +159,6 @@ class ChannelPacer:
             self._sleep(delay)
         return delay
 
-    def backlog(self, channel: str) -> float:
-        """Seconds until a post to ``channel`` booked now would go out."""
-        with self._lock:
-            return max(0.0, self._next.get(channel, 0.0) - self._now())
-
 
 def usergroup_members(client: WebClient) -> Callable[[str], frozenset[str] | None]:
     """Members of a Slack user group (scope usergroups:read); None when Slack cannot say now."""
@@ -276,7 +271,7 @@ class SlackBoard:
         text, blocks = case_card(self.card_view(case_id))
         if case.storm_id:
             thread = self._store.storm(case.storm_id).card_ts or thread
-        meta = {"event_type": "earshot_case", "event_payload": {"case_id": case_id}}
+        meta = card_metadata(case_id)
         self._store.card_attempt(case_id, at=self._clock.now(), thread=thread)
         channel, ts, link = self._send(
             case.channel,

@@ -16,6 +16,11 @@ from slack_sdk import WebClient
 
 PAGES = 5  # 1,000 messages: at Slack's ~1 message/s per channel, far more than a crash window
 SKEW_SECONDS = 30.0  # our clock and Slack's may differ a little
+CARD_EVENT = "earshot_case"  # the metadata every case card carries, naming its case
+
+
+def card_metadata(case_id: int) -> dict[str, Any]:
+    return {"event_type": CARD_EVENT, "event_payload": {"case_id": case_id}}
 
 
 def find_card(
@@ -71,4 +76,4 @@ def _page(
 def _is_card(message: dict[str, Any], case_id: int) -> bool:
     meta = message.get("metadata") or {}
     payload = meta.get("event_payload") or {}
-    return meta.get("event_type") == "earshot_case" and str(payload.get("case_id")) == str(case_id)
+    return meta.get("event_type") == CARD_EVENT and str(payload.get("case_id")) == str(case_id)
