@@ -20,6 +20,9 @@ from apscheduler.events import (
     JobEvent,
     JobExecutionEvent,
 )
+from atproto import Client as AtprotoClient
+from atproto.exceptions import AtProtocolError
+from mastodon.errors import MastodonError
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
@@ -49,7 +52,15 @@ from bot.scheduler import DIGEST_SECONDS, SILENCE_SECONDS, SLA_SECONDS, Job, bui
 from bot.services import Services
 from bot.sla_watch import SlaWatch
 from bot.slack import ChannelPacer, SlackBoard, make_web_client, usergroup_members
-from bot.sources import Publisher
+from bot.sources import Publisher, Source
+from bot.sources.bluesky import BlueskyPublisher, BlueskySession, BlueskySource
+from bot.sources.mastodon import (
+    MastodonPublisher,
+    MastodonSource,
+    host_of,
+    make_mastodon_client,
+    resolve_account,
+)
 from bot.sources.x import XPublisher, XSource, resolve_user_id
 from bot.sources.xclient import make_x_client
 from bot.stats import Digest, Stats
@@ -62,7 +73,7 @@ from handlers.dedupe import OncePerEvent
 
 log = logging.getLogger(__name__)
 # These log OAuth keys and access tokens at DEBUG: never below INFO, whatever the root level.
-TOKEN_LOGGERS = ("tweepy", "oauthlib", "requests_oauthlib")
+TOKEN_LOGGERS = ("tweepy", "oauthlib", "requests_oauthlib", "httpx", "httpcore", "mastodon")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +99,11 @@ def build_services(
     digest_dir: Path | None = None,
 ) -> Services:
     base = _base(config, secrets, clock=clock or SystemClock())
-    accounts = [
-        _x(config, secrets, brand=b, store=base.store, clock=base.clock) for b in config.brands
-    ]
-    publishers: dict[str, Publisher] = {"x": accounts[0][1]}
-    publishers |= {f"x:{b.name}": pub for b, (_, pub) in zip(config.brands, accounts, strict=True)}
+    accounts = _accounts(base, secrets)
+    publishers: dict[str, Publisher] = {}
+    for source, publisher in accounts:  # the first brand's account is its network's default
+        publishers.setdefault(source.network, publisher)
+        publishers[f"{source.network}:{source.brand}"] = publisher
     ops = _operations(base, digest_dir=digest_dir)
     delivery = Deliveries(
         board=base.board, store=base.store, clock=base.clock, interval=base.board.pacer.interval
@@ -251,7 +262,7 @@ def _desk(base: _Base, *, outbox: Outbox, sender: ThreadPoolExecutor, approvals:
 
 
 def _inbound(
-    base: _Base, sources: Sequence[XSource], ops: _Operations, delivery: Deliveries
+    base: _Base, sources: Sequence[Source], ops: _Operations, delivery: Deliveries
 ) -> Inbound:
     config = base.config
     return Inbound(
@@ -267,7 +278,8 @@ def _inbound(
         library=base.directory.library,
         triage=base.triage,
         brands=tuple(
-            Brand(s.brand_handle, s.user_id, config.quotes, name=s.brand) for s in sources
+            Brand(s.brand_handle, s.user_id, config.quotes, name=s.brand, network=s.network)
+            for s in sources
         ),
         storms=Storms(base.store, config.storms, base.clock),
         alerts=Alerts(
@@ -325,9 +337,113 @@ def _team_channels(rulebook: RuleBook, store: Store) -> tuple[str, ...]:
     return tuple(dict.fromkeys(channels))
 
 
+Account = tuple[Source, Publisher]
+
+
+def _accounts(base: _Base, secrets: Secrets) -> list[Account]:
+    """Every brand's accounts: X always, Bluesky and Mastodon where configured. A network that
+    cannot be reached at start-up stops the start with a clear problem, like X."""
+    config, store, clock = base.config, base.store, base.clock
+    found: list[Account] = []
+    for brand in config.brands:
+        found.append(_x(config, secrets, brand=brand, store=store, clock=clock))
+        if brand.bluesky is not None:
+            found.append(_bluesky(brand, secrets=secrets, store=store, clock=clock))
+        if brand.mastodon is not None:
+            found.append(_mastodon(brand, secrets=secrets, store=store, clock=clock))
+    return found
+
+
+def _bluesky(brand: BrandConfig, *, secrets: Secrets, store: Store, clock: Clock) -> Account:
+    """One brand's Bluesky account; its session is kept in the database and reused."""
+    account = brand.bluesky
+    assert account is not None
+    key = f"meta:bluesky_session:{account.handle}"
+    session = BlueskySession(
+        client=AtprotoClient(base_url=f"{account.service_url}/xrpc"),
+        handle=account.handle,
+        password=secrets.network_secret("bluesky", brand.name),
+        saved=lambda: store.cursor(key),
+        save=lambda value: store.set_cursor(key, value, now=clock.now()),
+    )
+    try:
+        session.start()
+    except AtProtocolError as exc:
+        fix = "check bluesky.handle, bluesky.service_url and the app password's variable"
+        message = f"cannot log in to Bluesky as {account.handle} ({exc})"
+        raise ProblemsError([Problem("Bluesky", f"brand {brand.name}", message, fix)]) from None
+    source = BlueskySource(
+        session=session,
+        brand=brand.name,
+        brand_handle=account.handle,
+        clock=clock,
+        queries=account.search_queries,
+        interval=account.poll_interval_seconds,
+    )
+    return source, BlueskyPublisher(session=session, handle=account.handle)
+
+
+def _mastodon(brand: BrandConfig, *, secrets: Secrets, store: Store, clock: Clock) -> Account:
+    """One brand's Mastodon account: its id from the token (asked once, then kept), and its
+    instance's character limit (kept too, so a restart while the instance is down still knows)."""
+    account = brand.mastodon
+    assert account is not None
+    host = host_of(account.api_base_url)
+    client = make_mastodon_client(
+        api_base_url=account.api_base_url,
+        access_token=secrets.network_secret("mastodon", brand.name),
+    )
+    key = f"meta:mastodon:{brand.name}:{host}"
+    try:
+        account_id, acct = _remembered(
+            key, store=store, clock=clock, ask=lambda: resolve_account(client)
+        )
+    except (MastodonError, requests.RequestException) as exc:
+        fix = "check mastodon.api_base_url and the access token's variable (read:accounts scope)"
+        message = f"cannot reach the brand's Mastodon account on {host} ({exc})"
+        raise ProblemsError([Problem("Mastodon", f"brand {brand.name}", message, fix)]) from None
+    handle = account.username or acct
+    publisher = MastodonPublisher(client=client, account_id=account_id, handle=handle, host=host)
+    _instance_limit(publisher, key=f"{key}:limit", store=store, clock=clock)
+    source = MastodonSource(
+        client=client,
+        account_id=account_id,
+        brand=brand.name,
+        brand_handle=handle,
+        host=host,
+        clock=clock,
+        interval=account.poll_interval_seconds,
+    )
+    return source, publisher
+
+
+def _remembered(
+    key: str, *, store: Store, clock: Clock, ask: Callable[[], tuple[str, str]]
+) -> tuple[str, str]:
+    """An account's (id, handle), asked of the network once and then kept."""
+    if cached := store.cursor(key):
+        account_id, _, handle = cached.partition(" ")
+        return account_id, handle
+    account_id, handle = ask()
+    store.set_cursor(key, f"{account_id} {handle}", now=clock.now())
+    return account_id, handle
+
+
+def _instance_limit(publisher: MastodonPublisher, *, key: str, store: Store, clock: Clock) -> None:
+    """Read the instance's character limit now; when it cannot say, the last one it said."""
+    try:
+        limit = publisher.read_limit()
+    except (MastodonError, requests.RequestException) as exc:
+        stored = store.cursor(key)
+        publisher.limit = int(stored) if stored and stored.isdigit() else publisher.limit
+        log.warning("Mastodon's character limit unknown (%s); using %d", exc, publisher.limit)
+        return
+    store.set_cursor(key, str(limit), now=clock.now())
+
+
 def _x(
     config: Config, secrets: Secrets, *, brand: BrandConfig, store: Store, clock: Clock
-) -> tuple[XSource, XPublisher]:
+) -> Account:
     """One brand's X account: a source reading its mentions, a publisher posting as it."""
     keys = secrets.x_keys("" if brand is config.brand else brand.name)
     client = make_x_client(
@@ -401,6 +517,17 @@ def operations_jobs(s: Services) -> list[Job]:
     ]
 
 
+def _intervals(config: Config) -> dict[str, float]:
+    """How often each open-network source is polled ("<network>:<brand>" -> seconds)."""
+    found: dict[str, float] = {}
+    for brand in config.brands:
+        if brand.bluesky is not None:
+            found[f"bluesky:{brand.name}"] = brand.bluesky.poll_interval_seconds
+        if brand.mastodon is not None:
+            found[f"mastodon:{brand.name}"] = brand.mastodon.poll_interval_seconds
+    return found
+
+
 class Runtime:
     """A running Earshot: Slack (Socket Mode or HTTP) plus scheduler jobs. Start once, stop once."""
 
@@ -421,6 +548,7 @@ class Runtime:
             outbox=s.outbox,
             sources=s.sources,
             poll_seconds=config.x.poll_interval_seconds,
+            intervals=_intervals(config),
             playbooks=self._reload_playbooks,
             jobs=operations_jobs(s),
         )

@@ -28,6 +28,12 @@ def add_parsers(sub: Any, *, store_for: StoreFor) -> None:
     report.add_argument("--out", type=Path, required=True, help="report.png or report.csv")
     report.add_argument("--period", default="7d", help="today, 7d or 30d (default 7d)")
     report.add_argument("--brand", default="", help="only this brand (default: all)")
+    report.add_argument(
+        "--network",
+        default="",
+        choices=["", "x", "bluesky", "mastodon"],
+        help="only this network (default: all)",
+    )
     report.set_defaults(handler=lambda a: _report(a, store_for))
     export = sub.add_parser("export", help="export records: `earshot export audit`")
     verbs = export.add_subparsers(title="what", metavar="WHAT")
@@ -60,7 +66,7 @@ def _report(args: argparse.Namespace, store_for: StoreFor) -> int:
     store, config = store_for(args, create=False)
     stats = _stats(store, config)
     try:
-        report = stats.report(args.period, brand=args.brand)
+        report = stats.report(args.period, brand=args.brand, network=args.network)
     except ValueError as exc:
         raise ProblemsError([Problem("<command>", "--period", str(exc), "")]) from None
     if suffix == ".png":
@@ -68,7 +74,12 @@ def _report(args: argparse.Namespace, store_for: StoreFor) -> int:
         print(f"wrote a chart of {report.volume} case(s), {report.period.label}, to {args.out}")
         return 0
     facts = stats.facts(since=report.period.since, until=report.period.until)
-    facts = [f for f in facts if not args.brand or f.brand == args.brand]
+    facts = [
+        f
+        for f in facts
+        if (not args.brand or f.brand == args.brand)
+        and (not args.network or f.network == args.network)
+    ]
     with args.out.open("w", encoding="utf-8", newline="") as out:
         rows = reports.write_csv(facts, out)
     print(f"wrote {rows} case(s), {report.period.label}, to {args.out}")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot import config_networks as nets
 from bot import config_ops as ops
 from bot import voice
 from bot.models import Agent
@@ -101,6 +102,8 @@ EXTRA_BRAND = {
     **BRAND,
     "fallback_channel": Key("str", "", check=_optional_channel),
     "x": Key("table", schema=ops.brand_x_schema(_env)),
+    "bluesky": Key("table", None, schema=nets.bluesky_schema(_env)),
+    "mastodon": Key("table", None, schema=nets.mastodon_schema(_env)),
     "sla": Key("table", {}, schema=ops.BRAND_SLA),
 }
 SCHEMA: dict[str, Key] = {
@@ -165,6 +168,8 @@ SCHEMA: dict[str, Key] = {
             **ops.X_COSTS,
         },
     ),
+    "bluesky": Key("table", None, schema=nets.bluesky_schema(_env)),
+    "mastodon": Key("table", None, schema=nets.mastodon_schema(_env)),
     "sla": Key("table", {}, schema=ops.SLA),
     "assignment": Key("table", {}, schema=ops.ASSIGNMENT),
     "health": Key("table", {}, schema=ops.HEALTH),
@@ -228,6 +233,13 @@ class Brand:
     fallback_channel: str = ""  # "" = routing.fallback_channel
     x: ops.XAccount = field(default_factory=ops.XAccount)
     sla: Policy = DEFAULT_POLICY
+    bluesky: nets.BlueskyAccount | None = None  # also listen and answer on Bluesky
+    mastodon: nets.MastodonAccount | None = None  # and on Mastodon
+
+    @property
+    def networks(self) -> tuple[str, ...]:
+        """Where this brand listens: X always, the open networks when configured."""
+        return ("x", *(n for n in ("bluesky", "mastodon") if getattr(self, n) is not None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,10 +344,16 @@ class Secrets:
     x_access_token_secret: str = field(repr=False)
 
     more_x: Mapping[str, XKeys] = field(default_factory=dict, repr=False)  # by brand name
+    # Bluesky app passwords and Mastodon tokens, by "<network>:<brand name>"
+    networks: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def socket_mode(self) -> bool:
         return bool(self.slack_app_token)
+
+    def network_secret(self, network: str, brand: str) -> str:
+        """A brand's Bluesky app password or Mastodon access token."""
+        return self.networks.get(f"{network}:{brand}", "")
 
     def x_keys(self, brand: str = "") -> XKeys:
         """The X keys of ``brand`` ([brand]'s are the [x] ones)."""
@@ -476,7 +494,7 @@ def _build(values: Mapping[str, Any], *, source: str, base_dir: Path) -> Config:
         database=base_dir / core["database"],
         playbooks_dir=(base_dir / playbooks) if playbooks else BUNDLED_PLAYBOOKS,
         log_level=core["log_level"],
-        brand=_brand(values["brand"], x=_primary_x(x), policy=policy),
+        brand=_brand({**values["brand"], **_open(values)}, x=_primary_x(x), policy=policy),
         more_brands=tuple(
             _brand(b, x=ops.XAccount(**b["x"]), policy=ops.build_policy(b["sla"], base=policy))
             for b in values["brands"]
@@ -509,6 +527,11 @@ def _build(values: Mapping[str, Any], *, source: str, base_dir: Path) -> Config:
     )
 
 
+def _open(values: Mapping[str, Any]) -> dict[str, Any]:
+    """[brand]'s open-network accounts are the top-level [bluesky] and [mastodon] sections."""
+    return {"bluesky": values["bluesky"], "mastodon": values["mastodon"]}
+
+
 def _primary_x(x: Mapping[str, Any]) -> ops.XAccount:
     """[brand]'s X account is the [x] section (kept for installs with one brand)."""
     fields = ops.XAccount.__dataclass_fields__
@@ -533,6 +556,8 @@ def _brand(values: Mapping[str, Any], *, x: ops.XAccount, policy: Policy) -> Bra
         fallback_channel=values.get("fallback_channel", ""),
         x=x,
         sla=policy,
+        bluesky=nets.bluesky_account(values.get("bluesky")),
+        mastodon=nets.mastodon_account(values.get("mastodon")),
     )
 
 
@@ -554,6 +579,8 @@ def resolve_secrets(config: Config, environ: Mapping[str, str] | None = None) ->
         a = brand.x
         for key in ("consumer_key", "consumer_secret", "access_token", "access_token_secret"):
             needed.append((f"brands[{i}].x.{key}_env", getattr(a, f"{key}_env")))
+    opened = _open_secrets(config)
+    needed += [(where, name) for where, (_, name) in opened.items()]
     problems = [
         Problem("environment", key, f"variable {name} is not set", f"export {name}=...")
         for key, name in needed
@@ -581,7 +608,22 @@ def resolve_secrets(config: Config, environ: Mapping[str, str] | None = None) ->
         x_access_token=env[x.access_token_env],
         x_access_token_secret=env[x.access_token_secret_env],
         more_x=more_x,
+        networks={key: env[name] for key, name in opened.values()},
     )
+
+
+def _open_secrets(config: Config) -> dict[str, tuple[str, str]]:
+    """Each open-network secret: where the config names it -> (secret key, variable name)."""
+    found: dict[str, tuple[str, str]] = {}
+    for i, brand in enumerate(config.brands):
+        where = "" if i == 0 else f"brands[{i}]."
+        if brand.bluesky is not None:
+            key = (f"bluesky:{brand.name}", brand.bluesky.app_password_env)
+            found[f"{where}bluesky.app_password_env"] = key
+        if brand.mastodon is not None:
+            key = (f"mastodon:{brand.name}", brand.mastodon.access_token_env)
+            found[f"{where}mastodon.access_token_env"] = key
+    return found
 
 
 def load_playbooks(directory: Path, *, brand: str = "") -> tuple[list[Template], list[Problem]]:

@@ -1,8 +1,9 @@
 """`earshot demo`: the whole loop on this machine, no credentials, with a live transcript.
 
-Starts the Slack and X emulators and the real bot (HTTP mode) on loopback, feeds our own demo
-mentions through X -> triage -> routing -> Slack cards, then scripted agents answer two of them
-through the real Slack interaction path (signed clicks and modal submissions).
+Starts the Slack, X, Bluesky and Mastodon emulators and the real bot (HTTP mode) on loopback,
+feeds our own demo mentions through X -> triage -> routing -> Slack cards, then scripted agents
+answer them through the real Slack interaction path (signed clicks and modal submissions), on X
+and on the open networks.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from bot import demo_later
+from bot import demo_later, demo_networks
 from bot.clock import RunningClock
+from bot.models import NETWORK_NAMES
 from bot.sandbox.driver import find_element
 from bot.sandbox.harness import (
     JANE,
@@ -102,6 +104,7 @@ def _watch(sandbox: Sandbox, say: Transcript) -> None:
 
     sandbox.x.subscribe(on_x)
     sandbox.slack.subscribe(on_slack)
+    demo_networks.watch(sandbox, say)
 
 
 def _narrate_card(sandbox: Sandbox, say: Transcript, message: dict[str, Any]) -> None:
@@ -122,9 +125,11 @@ def _narrate_card(sandbox: Sandbox, say: Transcript, message: dict[str, Any]) ->
         f"{s['template']} ({s['score']:.0f})" for s in store.case_suggestions(case.id)
     )
     where = " (in the storm's thread)" if message.get("thread_ts") else ""
+    network = "" if mention.network == "x" else f" on {NETWORK_NAMES[mention.network]}"
     say.say(
         "🗂 ",
-        f"Slack {case.channel}  card for case #{case.id} (@{mention.author.handle}){where} · "
+        f"Slack {case.channel}  card for case #{case.id} (@{mention.author.handle}{network})"
+        f"{where} · "
         f"{case.priority.value} priority · {case.sentiment.value}",
         f"why: {case.why}",
         f"suggested: {picks or 'none above the cutoff'}",
@@ -200,7 +205,9 @@ def _reply(sandbox: Sandbox, say: Transcript, *, user: str, handle: str, edit: s
     _, preview = driver.submit(user=user, view_id=view["id"])
     assert preview is not None, "the bot did not show a preview"
     public = preview["blocks"][1]["text"]["text"].removeprefix("> ")
-    say.say("👀", f"Preview shows exactly what goes public: “{_short(public, 400)}”")
+    private = "privately" in preview["blocks"][0]["text"]["text"]
+    goes = "is sent, as a direct message only the customer sees" if private else "goes public"
+    say.say("👀", f"Preview shows exactly what {goes}: “{_short(public, 400)}”")
     say.say("👍", f"{name} clicks “{preview['submit']['text']}”")
     driver.submit(user=user, view_id=view["id"])
 
@@ -245,6 +252,7 @@ def _script(sandbox: Sandbox, say: Transcript, cards: int, clock: RunningClock) 
     )
     _note(sandbox, say)
     _trainee(sandbox, say)
+    demo_networks.visit(sandbox, say, reply=_reply)
     _storm(sandbox, say)
     _lead_tests_a_rule(sandbox, say)
     demo_later.sla_day(sandbox, say, clock)
@@ -323,6 +331,9 @@ def _summary(sandbox: Sandbox, say: Transcript) -> bool:
     ).fetchall()
     replies = sandbox.x.replies()
     signed = [r for r in replies if r["text"].rstrip().endswith(("^JK", "^MP", "^TL"))]
+    elsewhere = [r["record"]["text"] for r in sandbox.bluesky.replies()]
+    elsewhere += [r["text"] for r in sandbox.mastodon.replies()]
+    signed_elsewhere = [t for t in elsewhere if t.rstrip().endswith(("^JK", "^MP", "^TL"))]
     cases = store.db.execute("select count(*), count(distinct channel) from cases").fetchone()
     arrived = store.db.execute("select count(*) from mentions where state != 'skipped'").fetchone()[
         0
@@ -331,24 +342,28 @@ def _summary(sandbox: Sandbox, say: Transcript) -> bool:
         "🏁",
         f"Done: {arrived} customer mentions → {cases[0]} cases in {cases[1]} channels; "
         f"{len(skipped)} set aside (" + "; ".join(f"@{h}: {r}" for h, r in skipped) + "); "
-        f"{len(signed)} signed public replies on X, each sent once.",
+        f"{len(signed)} signed public replies on X and {len(signed_elsewhere)} on Bluesky and "
+        "Mastodon, each sent once.",
     )
-    return len(signed) >= 3
+    return len(signed) >= 3 and len(signed_elsewhere) >= 2
 
 
 def run_demo(*, once: bool, out: TextIO) -> int:
     say = Transcript(out)
     with (
         tempfile.TemporaryDirectory(prefix="earshot-demo-") as tmp,
-        open_sandbox(Path(tmp), extra_config=demo_later.DEMO_CONFIG) as sandbox,
+        open_sandbox(Path(tmp), extra_config=demo_later.DEMO_CONFIG, open_networks=True) as sandbox,
     ):
         _watch(sandbox, say)
         zone = ZoneInfo(sandbox.config.brand.timezone)
         clock = RunningClock(demo_later.demo_morning(zone))
         runtime = sandbox.start_bot(clock=clock)
         out.write(
-            "Earshot demo — Skylark Air (@SkylarkAir), with X and Slack emulated on this machine.\n"
+            "Earshot demo — Skylark Air (@SkylarkAir), with Slack, X, Bluesky and Mastodon "
+            "emulated on this machine.\n"
             f"  Slack emulator: {sandbox.slack.url}   X emulator: {sandbox.x.url}\n"
+            f"  Bluesky emulator: {sandbox.bluesky.url}   "
+            f"Mastodon emulator: {sandbox.mastodon.url}\n"
             f"  Bot (HTTP mode, signed requests): {runtime.http_url}\n"
             f"  The bot's clock starts at {clock.now().astimezone(zone):%a %d %b %H:%M} "
             f"({zone.key}) and jumps ahead later in the day.\n\n"

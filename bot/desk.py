@@ -49,6 +49,7 @@ class Draft:
     template: str | None
     slots: tuple[str, ...] = ()  # fields the agent fills in ({order_id?} -> "order_id")
     approval: str = ""  # why a lead must approve the reply first, or ""
+    medium: voice.Medium = voice.X  # the network's rules for this reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,7 @@ class Preview:
     length: int  # of the longest part
     problems: tuple[str, ...]  # each stops the reply
     answering: Mention | None = None  # the customer post the reply will answer
+    medium: voice.Medium = voice.X  # where and how it goes out: network, limit, audience
     parts: tuple[str, ...] = ()  # one post, or a numbered thread
     warnings: tuple[str, ...] = ()  # shown; the agent decides
     approval: str = ""  # why a lead must approve it first, or ""
@@ -238,6 +240,7 @@ class Desk:
             template=template.id if template else None,
             slots=template.slots if template else (),
             approval=self._approval_reason(case, user_id),
+            medium=self._medium(mention),
         )
 
     def _body(self, template_id: str, mention: Mention, agent: Agent) -> str:
@@ -266,9 +269,11 @@ class Desk:
         mention = self._store.latest_from_customer(case_id) if case_id is not None else None
         check = self._check(body, agent=agent, mention=mention)
         case = self._store.find_case(case_id) if case_id is not None else None
+        medium = self._medium(mention)
         return Preview(
             public_text="\n\n".join(check.parts),
-            length=max((voice.weighted_length(p) for p in check.parts), default=0),
+            length=max((medium.length(p) for p in check.parts), default=0),
+            medium=medium,
             problems=check.blocks,
             answering=mention,
             parts=check.parts,
@@ -283,7 +288,16 @@ class Desk:
             signature=self._directory.signature(agent, brand),
             voice=self._directory.brand_of(brand).voice,
             mention=mention,
+            medium=self._medium(mention),
         )
+
+    def _medium(self, mention: Mention | None) -> voice.Medium:
+        """The network's rules for a reply to ``mention`` (X's when there is none)."""
+        return self._outbox.medium(mention) if mention else voice.X
+
+    def medium(self, case_id: int) -> voice.Medium:
+        """The rules a reply on this case must fit, for the reply form's meter."""
+        return self._medium(self._store.latest_from_customer(case_id))
 
     def confirm(
         self,
@@ -441,7 +455,7 @@ class Desk:
         if todo and chosen in allowed:
             mention = self._store.latest_from_customer(todo[0].id)
             signature = self._directory.signature(agent, mention.brand)
-            sample = voice.sign(self._body(chosen, mention, agent), signature)
+            sample = self._medium(mention).public(self._body(chosen, mention, agent), signature)
         return StormPlan(
             storm_id=storm_id,
             total=len(members),
@@ -514,7 +528,9 @@ class Desk:
                 case=case,
                 mention=mention,
                 agent_id=agent.slack_id,
-                text=voice.sign(body, self._directory.signature(agent, mention.brand)),
+                text=self._medium(mention).public(
+                    body, self._directory.signature(agent, mention.brand)
+                ),
                 template=template_id,
                 now=self._now(),
                 send_after=send_after,

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.config_ops import HealthSettings, XCosts
 from bot.directory import Directory
-from bot.models import Reply
+from bot.models import NETWORK_NAMES, Reply
 from bot.slack import Board, BoardError
 from bot.sources import Fetch, Source
 from bot.store import Store
@@ -36,6 +36,7 @@ class Spend:
     link_posts: int
     cost: float
     budget: float  # 0 = none set
+    network: str = "x"
 
     @property
     def share(self) -> float | None:
@@ -87,6 +88,8 @@ class Health:
         if source.network == "x":
             self._count(source.brand, READS, len(fetch.mentions))
             self._count(source.brand, USER_READS, len({m.author.id for m in fetch.mentions}))
+        else:  # free to read, but the leads still see how much came from where
+            self._count(source.brand, f"{source.network}:{READS}", len(fetch.mentions))
         said = fetch.circuit == "opened" or fetch.blocked  # said in its own words below
         if health.failures == self._settings.failure_alert_after and not said:
             self._alert(
@@ -128,7 +131,7 @@ class Health:
         text = (
             f"💾 Earshot cannot write to its database {self._store.path} ({problem}). Free disk "
             "space on that volume (or move earshot.database to a larger disk). Nothing is lost: "
-            "mentions wait on X and Earshot retries on every poll."
+            "mentions wait on the networks and Earshot retries on every poll."
         )
         log.error("%s", text)
         self._announce(text)
@@ -145,9 +148,10 @@ class Health:
     def posted(self, reply: Reply) -> None:
         """A public reply went out: count its cost (a post with a link costs more on X)."""
         network = reply.mention_id.split(":", 1)[0]
-        if network != "x":
-            return
         brand = self._store.mention(reply.mention_id).brand or self._directory.brand.name
+        if network != "x":
+            self._count(brand, f"{network}:{POSTS}", 1)
+            return
         self._count(brand, LINK_POSTS if has_link(reply.text) else POSTS, 1)
         self.check_budget(brand)
 
@@ -157,8 +161,13 @@ class Health:
 
     # ---- reading -----------------------------------------------------------------------------
 
-    def spend(self, brand: str) -> Spend:
+    def spend(self, brand: str, network: str = "x") -> Spend:
+        """This month's use of one brand's account on one network, and its cost (the open
+        networks charge nothing)."""
         used = self._store.usage(month_of(self._clock.now()))
+        if network != "x":
+            reads, posts = (used.get((brand, f"{network}:{k}"), 0) for k in (READS, POSTS))
+            return Spend(brand, reads, 0, posts, 0, 0.0, 0.0, network=network)
         n = {kind: used.get((brand, kind), 0) for kind in (READS, USER_READS, POSTS, LINK_POSTS)}
         c = self._costs
         cost = (
@@ -240,5 +249,4 @@ class Health:
             log.warning("health alert not posted: %s", exc)
 
     def _name(self, health: SourceHealth) -> str:
-        network = {"x": "X"}.get(health.network, health.network)
-        return f"{network} for {health.brand}"
+        return f"{NETWORK_NAMES.get(health.network, health.network)} for {health.brand}"

@@ -41,6 +41,7 @@ class Brand:
     user_id: str | None
     quotes: str = "case"  # "case" | "skip"
     name: str = ""
+    network: str = "x"  # the account is the brand's on this network only
 
 
 class Grouping(Protocol):
@@ -209,6 +210,7 @@ class Inbound:
         reasons = (
             skip_reason(mention, brand_handle=b.handle, brand_user_id=b.user_id, quotes=b.quotes)
             for b in self._brands
+            if b.network == mention.network
         )
         return next((r for r in reasons if r), None)
 

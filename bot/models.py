@@ -7,6 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+PRIVATE_VISIBILITIES = frozenset({"private", "direct"})
+NETWORK_NAMES = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon"}  # as people know them
+
 
 class MentionKind(StrEnum):
     """How a post relates to the brand; retweets and the brand's own posts never become cases."""
@@ -76,6 +79,13 @@ class Mention:
     kind: MentionKind = MentionKind.MENTION
     url: str = ""
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    visibility: str = "public"  # Mastodon: public, unlisted, private (followers) or direct
+
+    @property
+    def private(self) -> bool:
+        """Written for the brand's eyes only (a Mastodon direct message or followers-only post):
+        the answer must never be public."""
+        return self.visibility in PRIVATE_VISIBILITIES
 
     @property
     def native_id(self) -> str:

@@ -21,6 +21,7 @@ from bot.models import CaseState, Mention, OutboxState, Reply
 from bot.slack import Board, BoardError
 from bot.sources import Publisher, PublishError
 from bot.store import Store
+from bot.voice import Medium
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,9 @@ class Outbox:
         mention = self._store.mention(reply.mention_id)
         try:
             posted = self._publisher(mention).publish(
-                text=reply.text, in_reply_to=self._parent_post(reply) or mention.native_id
+                text=reply.text,
+                in_reply_to=self._parent_post(reply) or mention.native_id,
+                key=reply.key,
             )
         except PublishError as exc:
             return self._failed(reply, exc, network=mention.network)
@@ -105,6 +108,10 @@ class Outbox:
         )
         self._after_sent(done)
         return done
+
+    def medium(self, mention: Mention) -> Medium:
+        """The rules a reply to ``mention`` must fit: its network's, as its account sees them."""
+        return self._publisher(mention).medium(mention)
 
     def _publisher(self, mention: Mention) -> Publisher:
         """The brand's own account on the mention's network (several brands, several accounts);

@@ -33,6 +33,7 @@ PERIOD_WORDS = {
 }
 PERIOD_DAYS = {"today": 1, "7d": 7, "30d": 30}
 SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]+")
+NETWORK_WORDS = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon"}
 CSV_FIELDS = (
     "case_id",
     "brand",
@@ -58,7 +59,7 @@ class Fact:
     case_id: int
     brand: str
     channel: str  # the team
-    network: str  # "x", later "bluesky"/"mastodon"
+    network: str  # "x", "bluesky" or "mastodon"
     created_at: datetime
     priority: str  # "low" | "normal" | "high" | "urgent"
     sentiment: str  # "negative" | "neutral" | "positive"
@@ -109,6 +110,8 @@ class Report:
     top_tags: tuple[tuple[str, int], ...]  # up to 5, count desc then name
     daily: tuple[tuple[date, int, float | None], ...]  # (local day, volume, FRT median seconds)
     open_breached: int = 0  # of open_now, those already past their first-response target
+    networks: tuple[Row, ...] = ()  # by volume desc, then key
+    network: str = ""  # "" = all networks
 
 
 # --- periods -------------------------------------------------------------------------------
@@ -187,7 +190,11 @@ def _groups(facts: Iterable[Fact], key: Callable[[Fact], K | None]) -> dict[K, l
 
 
 def _teams(facts: Sequence[Fact]) -> tuple[Row, ...]:
-    rows = [_row(k, v) for k, v in _groups(facts, lambda f: f.channel).items()]
+    return _by(facts, lambda f: f.channel)
+
+
+def _by(facts: Sequence[Fact], key: Callable[[Fact], str]) -> tuple[Row, ...]:
+    rows = [_row(k, v) for k, v in _groups(facts, key).items()]
     return tuple(sorted(rows, key=lambda r: (-r.volume, r.key)))
 
 
@@ -216,14 +223,17 @@ def _daily(
 
 
 def build_report(
-    facts: Iterable[Fact], *, period: Period, timezone: str, brand: str = ""
+    facts: Iterable[Fact], *, period: Period, timezone: str, brand: str = "", network: str = ""
 ) -> Report:
-    """Sum up the facts created in [period.since, period.until) for one brand ("" = all)."""
+    """Sum up the facts created in [period.since, period.until) for one brand and one network
+    ("" = all)."""
     zone = ZoneInfo(timezone)
     chosen = [
         f
         for f in facts
-        if period.since <= f.created_at < period.until and (not brand or f.brand == brand)
+        if period.since <= f.created_at < period.until
+        and (not brand or f.brand == brand)
+        and (not network or f.network == network)
     ]
     sentiments = Counter(f.sentiment for f in chosen)
     backlog = [f for f in chosen if f.state == "open"]
@@ -239,6 +249,8 @@ def build_report(
         top_tags=_top_tags(chosen),
         daily=_daily(chosen, period=period, zone=zone),
         open_breached=sum(1 for f in backlog if f.breached),
+        networks=_by(chosen, lambda f: f.network),
+        network=network,
     )
 
 
@@ -330,10 +342,16 @@ def _summary_lines(report: Report) -> list[str]:
     return lines
 
 
+def _network_line(row: Row) -> str:
+    name = NETWORK_WORDS.get(row.key, escape(row.key))
+    return f"{name} {_count(row.volume, 'case')} · {_answered(row)} · {_frt(row)} · {_sla(row)}"
+
+
 def report_text(report: Report, *, names: Mapping[str, str]) -> str:
     """Slack mrkdwn for `/mentions stats`; ``names`` maps agent ids to display names."""
     who = escape(report.brand) if report.brand else "All brands"
-    title = f"*{who} — {escape(report.period.label)}*"
+    where = f" on {NETWORK_WORDS.get(report.network, report.network)}" if report.network else ""
+    title = f"*{who}{where} — {escape(report.period.label)}*"
     if report.volume == 0:
         return f"{title}\nNo mentions {_during(escape(report.period.label))}."
     teams = [
@@ -343,7 +361,10 @@ def report_text(report: Report, *, names: Mapping[str, str]) -> str:
     agents = [
         f"{_agent_name(r.key, names)} {_answered(r)} · {_frt(r)} · {_sla(r)}" for r in report.agents
     ]
-    lines = [title, *_summary_lines(report), "*Teams*", *_capped(teams, "teams")]
+    lines = [title, *_summary_lines(report)]
+    if len(report.networks) > 1:
+        lines += ["*Networks*", *(_network_line(r) for r in report.networks)]
+    lines += ["*Teams*", *_capped(teams, "teams")]
     if agents:
         lines += ["*Agents*", *_capped(agents, "agents")]
     return "\n".join(lines)

@@ -22,7 +22,7 @@ class Key:
     """One key of the schema: its kind, default (or required) and an optional extra check."""
 
     kind: str  # str | int | float | bool | str_list | table | tables
-    default: Any = REQUIRED
+    default: Any = REQUIRED  # None for a table: optional, and None when absent
     check: Check | None = None
     schema: Mapping[str, Key] | None = None
 
@@ -101,7 +101,7 @@ def _table(
         elif spec.default is REQUIRED:
             kind = "section" if spec.kind == "table" else "key"
             problems.append(Problem("", where, f"required {kind} is missing", f"add {where}"))
-        elif spec.kind == "table" and spec.schema is not None:
+        elif spec.kind == "table" and spec.schema is not None and spec.default is not None:
             out[key] = _table({}, spec.schema, path=where, problems=problems)
         else:
             out[key] = spec.default

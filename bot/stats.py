@@ -77,14 +77,16 @@ class Stats:
             return end - start
         return self._directory.calendar(brand).between(start, end)
 
-    def report(self, word: str = "today", *, brand: str = "") -> Report:
+    def report(self, word: str = "today", *, brand: str = "", network: str = "") -> Report:
         """``word``: today, 7d or 30d; ``ValueError`` names a bad one."""
         period = reports.period(word, now=self._clock.now(), timezone=self.timezone)
         facts = self.facts(since=period.since, until=period.until)
-        return reports.build_report(facts, period=period, timezone=self.timezone, brand=brand)
+        return reports.build_report(
+            facts, period=period, timezone=self.timezone, brand=brand, network=network
+        )
 
-    def text(self, word: str = "today", *, brand: str = "") -> str:
-        report = self.report(word, brand=brand)
+    def text(self, word: str = "today", *, brand: str = "", network: str = "") -> str:
+        report = self.report(word, brand=brand, network=network)
         names = {a.slack_id: a.name for a in self._directory.agents.values()}
         return reports.report_text(report, names=names)
 

@@ -379,6 +379,15 @@ def _card_attempts(db: Database) -> None:
     _table(db, "cases").add_column("card_thread", str)
 
 
+@migrations(name="0008_visibility")
+def _visibility(db: Database) -> None:
+    """Who can see a mention (Mastodon's public, unlisted, private or direct): a private one is
+    never answered in public. Every earlier mention was public. Replies are found by their post
+    id when a customer answers one (the follow-up joins that reply's case)."""
+    _table(db, "mentions").add_column("visibility", str)
+    db.execute("create index outbox_post on outbox (post_id) where post_id is not null")
+
+
 def _insert_sql(table: str, row: dict[str, Any]) -> str:
     """``insert into table (columns of row) values (?, ...)``, for hot paths."""
     columns = ", ".join(f"[{c}]" for c in row)
@@ -665,7 +674,21 @@ class Store(Operations):
                 "id": mention.id,
             },
         ).fetchone()
-        return Conversation(self.case(row[0]), bool(row[1])) if row else None
+        if row:
+            return Conversation(self.case(row[0]), bool(row[1]))
+        return self._answering_our_reply(mention)
+
+    def _answering_our_reply(self, mention: Mention) -> Conversation | None:
+        """A post that answers one of our public replies belongs to that reply's case (networks
+        without a conversation id, like Mastodon, link a follow-up only this way)."""
+        if not mention.in_reply_to:
+            return None
+        row = self.db.execute(
+            "select o.case_id from outbox o join mentions m on m.id = o.mention_id "
+            "where o.post_id = ? and m.network = ? order by o.id desc limit 1",
+            [mention.in_reply_to.split(":", 1)[1], mention.network],
+        ).fetchone()
+        return Conversation(self.case(row[0]), True) if row else None
 
     def add_follow_up(
         self,
@@ -1392,6 +1415,7 @@ def _mention_row(m: Mention, received_at: datetime) -> dict[str, Any]:
         "kind": m.kind.value,
         "url": m.url,
         "raw": json.dumps(m.raw, ensure_ascii=False),
+        "visibility": m.visibility,
         "received_at": _iso(received_at),
         "state": MentionState.NEW.value,
         "skip_reason": None,
@@ -1419,6 +1443,7 @@ def _mention_from_row(row: dict[str, Any]) -> Mention:
         kind=MentionKind(row["kind"]),
         url=row["url"] or "",
         raw=json.loads(row["raw"] or "{}"),
+        visibility=row.get("visibility") or "public",
     )
 
 

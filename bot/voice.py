@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 
 from bot.models import Mention
 
@@ -94,6 +94,104 @@ def _plain_weight(text: str) -> int:
     for emoji in _EMOJI.findall(text):
         weight -= len(emoji) + len(_HEAVY.findall(emoji)) - 2
     return weight
+
+
+# ---- other networks' lengths ---------------------------------------------------------------------
+
+_MASTODON_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]", re.IGNORECASE)
+_REMOTE_MENTION = re.compile(r"(?<![\w@])(@\w+)@[\w.-]+\w", re.ASCII)
+_HANGUL_VOWEL_OR_FINAL = ("\u1160", "\u11ff")
+
+
+def grapheme_count(text: str) -> int:
+    """Length as Bluesky and Mastodon count it: user-perceived characters (grapheme clusters).
+    An emoji sequence (flags, skin tones, ZWJ families, keycaps) is one; a letter with its
+    combining marks is one; Hangul jamo join their syllable."""
+    text = text.replace("\r\n", "\n")
+    total, start = 0, 0
+    for match in _EMOJI.finditer(text):
+        total += _plain_graphemes(text[start : match.start()]) + 1
+        start = match.end()
+    return total + _plain_graphemes(text[start:])
+
+
+def _plain_graphemes(text: str) -> int:
+    if text.isascii():
+        return len(text)
+    return sum(1 for char in text if not _extends(char))
+
+
+def _extends(char: str) -> bool:
+    """A code point that belongs to the character before it."""
+    low, high = _HANGUL_VOWEL_OR_FINAL
+    return (
+        unicodedata.category(char) in {"Mn", "Me", "Mc"}
+        or char in "\u200d\ufe0e\ufe0f"
+        or low <= char <= high
+    )
+
+
+def mastodon_length(text: str) -> int:
+    """Length as Mastodon counts it: every link 23, a mention without its server (``@ana`` for
+    ``@ana@example.social``), the rest by grapheme clusters."""
+    text = _MASTODON_URL.sub("x" * URL_WEIGHT, text)
+    return grapheme_count(_REMOTE_MENTION.sub(r"\1", text))
+
+
+@dataclass(frozen=True, slots=True)
+class Medium:
+    """One network's rules for a public post: how its length is counted and up to what, how
+    to say so to an agent, whether a long reply may become a thread, and what every post must
+    start with (Mastodon: the customer's @address, or they are not told of the reply)."""
+
+    network: str = "x"
+    name: str = "X"  # in limits: "Mastodon (social.example)"
+    limit: int = X_LIMIT
+    counting: str = "weighted"  # weighted (X) | graphemes (Bluesky) | mastodon
+    threads: bool = True
+    address: str = ""
+    account: str = ""  # the brand account that posts, as agents know it ("" = the brand's X)
+    private: bool = False  # goes out as a direct message: only the customer sees it
+
+    @property
+    def label(self) -> str:
+        """The network's short name, for titles."""
+        return self.name.split(" (")[0]
+
+    def length(self, text: str) -> int:
+        return _COUNTERS[self.counting](text)
+
+    def public(self, body: str, signature: str) -> str:
+        """The text of a single post, exactly as it goes public."""
+        return sign(f"{self.address} {body.strip()}" if self.address else body, signature)
+
+    def hint(self) -> str:
+        return _HINTS[self.counting]
+
+    def addressed(self, address: str, *, private: bool = False) -> Medium:
+        return replace(self, address=address, private=private)
+
+
+_COUNTERS: dict[str, Callable[[str], int]] = {
+    "weighted": weighted_length,
+    "graphemes": grapheme_count,
+    "mastodon": mastodon_length,
+}
+_HINTS = {
+    "weighted": "Korean and emoji count double, links count 23.",
+    "graphemes": "Each emoji counts as one; links count in full.",
+    "mastodon": "Links count 23; a @mention counts without its server.",
+}
+X = Medium()
+BLUESKY = Medium(network="bluesky", name="Bluesky", limit=300, counting="graphemes")
+BLUESKY_MAX_BYTES = 3000  # Bluesky also caps a post's text at 3,000 bytes of UTF-8
+
+
+def mastodon(limit: int = 500, *, instance: str = "") -> Medium:
+    """Mastodon on one instance: its own limit (read from the instance), no threads, since every
+    post must carry the customer's address and a thread of those would read oddly."""
+    name = f"Mastodon ({instance})" if instance else "Mastodon"
+    return Medium(network="mastodon", name=name, limit=limit, counting="mastodon", threads=False)
 
 
 def has_link(text: str) -> bool:
@@ -244,15 +342,16 @@ def sign(body: str, signature: str) -> str:
     return f"{body} {signature}" if signature else body
 
 
-def chars_left(body: str, signature: str) -> int:
-    return X_LIMIT - weighted_length(sign(body, signature))
+def chars_left(body: str, signature: str, medium: Medium = X) -> int:
+    """Room left in one post on that network, signature (and address) included."""
+    return medium.limit - medium.length(medium.public(body, signature))
 
 
-def reply_problems(body: str, signature: str) -> list[str]:
+def reply_problems(body: str, signature: str, medium: Medium = X) -> list[str]:
     """What stops this reply from going public as one post, in words an agent understands."""
     problems = [_EMPTY] if not body.strip() else []
-    if (left := chars_left(body, signature)) < 0:
-        problems.append(_over_limit(-left, limit=X_LIMIT, signature=signature))
+    if (left := chars_left(body, signature, medium)) < 0:
+        problems.append(_over_limit(-left, medium=medium, signature=signature))
     if unfilled := _unfilled(body):
         problems.append(unfilled)
     return problems
@@ -261,12 +360,10 @@ def reply_problems(body: str, signature: str) -> list[str]:
 _EMPTY = "The reply is empty. Write something first."
 
 
-def _over_limit(over: int, *, limit: int, signature: str) -> str:
+def _over_limit(over: int, *, medium: Medium, signature: str) -> str:
     signed = f" (with your signature {signature})" if signature else ""
-    return (
-        f"{over} characters over X's limit of {limit}{signed}. "
-        "Korean and emoji count double, links count 23."
-    )
+    limit = f"{medium.name}'s limit of {medium.limit}"
+    return f"{over} characters over {limit}{signed}. {medium.hint()}"
 
 
 def _unfilled(body: str) -> str:
@@ -322,6 +419,7 @@ def _cased(char: str) -> bool:
 
 # ---- threads ------------------------------------------------------------------------------------
 
+Measure = Callable[[str], int]
 _COUNTER_WEIGHT = len(" 9/9")  # the numbering " 1/3" ends every part; at most 9 parts, one digit
 _SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
 _CJK_BREAK = re.compile(r"(?<=[。！？、，])(?=\S)")  # CJK runs without spaces break after these
@@ -341,26 +439,29 @@ class _Token:
     cut: bool = False  # this token continues a word too long for a post: a break here cuts it
 
 
-def split_thread(body: str, signature: str, *, limit: int = X_LIMIT) -> list[str]:
+def split_thread(
+    body: str, signature: str, *, limit: int = X_LIMIT, measure: Measure = weighted_length
+) -> list[str]:
     """The body as X posts, exactly as they go public: one post if it fits with the signature,
     else a numbered thread ("… 1/2", "… ^JK 2/2": the counter always ends a part, the signature
     sits before it on the last). Splits at sentence boundaries where that costs no extra part,
     else between words, and cuts a word only when it alone is too long, never inside a link or
-    an emoji. Raises ValueError (agent-facing) past ``MAX_PARTS`` parts."""
-    if weighted_length(single := sign(body, signature)) <= limit:
+    an emoji. ``measure`` is the network's length (X's weighted length by default). Raises
+    ValueError (agent-facing) past ``MAX_PARTS`` parts."""
+    if measure(single := sign(body, signature)) <= limit:
         return [single]
-    signed = 1 + weighted_length(signature) if signature else 0
+    signed = 1 + measure(signature) if signature else 0
     room, last_room = limit - _COUNTER_WEIGHT, limit - _COUNTER_WEIGHT - signed
-    if last_room < 2 or weighted_length(body) > MAX_PARTS * room:
+    if last_room < 2 or measure(body) > MAX_PARTS * room:
         raise ValueError(_TOO_LONG)
-    tokens = _tokens(body.strip(), room=last_room)
-    if weighted_length(compact := sign(_text(tokens), signature)) <= limit:
+    tokens = _tokens(body.strip(), room=last_room, measure=measure)
+    if measure(compact := sign(_text(tokens), signature)) <= limit:
         return [compact]  # it fits once runs of spaces and blank lines are squeezed
     starts = _part_starts(tokens, room=room, last_room=last_room)
     if len(starts) > MAX_PARTS:
         raise ValueError(_TOO_LONG)
     parts = _render(tokens, starts, signature=signature)
-    if any(weighted_length(part) > limit for part in parts):  # a safety net; never seen to fire
+    if any(measure(part) > limit for part in parts):  # a safety net; never seen to fire
         raise ValueError(_TOO_LONG)
     return parts
 
@@ -368,7 +469,7 @@ def split_thread(body: str, signature: str, *, limit: int = X_LIMIT) -> list[str
 _TOO_LONG = f"Too long even for a thread of {MAX_PARTS} posts. Shorten it."
 
 
-def _tokens(body: str, *, room: int) -> list[_Token]:
+def _tokens(body: str, *, room: int, measure: Measure) -> list[_Token]:
     """Words with the whitespace before each, as posted: runs of spaces become one space, line
     breaks are kept (two at most). Words longer than ``room`` are cut into pieces."""
     tokens: list[_Token] = []
@@ -379,17 +480,17 @@ def _tokens(body: str, *, room: int) -> list[_Token]:
         for index, word in enumerate(_CJK_BREAK.split(match[0])):
             before = sep if index == 0 else ""
             ends = bool(tokens and (_SENTENCE_END.search(tokens[-1].text) or "\n" in before))
-            tokens += _pieces(word, sep=before, sentence=ends, room=room)
+            tokens += _pieces(word, sep=before, sentence=ends, room=room, measure=measure)
         end = match.end()
     return tokens
 
 
-def _pieces(word: str, *, sep: str, sentence: bool, room: int) -> list[_Token]:
+def _pieces(word: str, *, sep: str, sentence: bool, room: int, measure: Measure) -> list[_Token]:
     """One token for the word or, when it alone outweighs ``room``, one per character, emoji
     or link, so a part may end inside it (never inside a link or an emoji)."""
-    if (weight := weighted_length(word)) <= room:
+    if (weight := measure(word)) <= room:
         return [_Token(word, weight, sep, sentence)]
-    atoms = [_Token(atom, weighted_length(atom), "", cut=True) for atom in _atoms(_normalise(word))]
+    atoms = [_Token(atom, measure(atom), "", cut=True) for atom in _atoms(_normalise(word))]
     if any(atom.weight > room for atom in atoms):
         raise ValueError(_TOO_LONG)
     return [_Token(atoms[0].text, atoms[0].weight, sep, sentence), *atoms[1:]]
@@ -482,7 +583,6 @@ class Voice:
     greetings: tuple[str, ...] = ()  # if set, the reply must start with one of these
     closings: tuple[str, ...] = ()  # if set, the body must end with one of these
     warn_links: bool = True
-    limit: int = X_LIMIT
 
 
 @dataclass(frozen=True, slots=True)
@@ -498,15 +598,18 @@ _PLAIN_VOICE = Voice()
 _Found = tuple[str, str]  # ("phone number", "020 7946 0958")
 
 
-def check_answer(body: str, *, signature: str, voice: Voice, mention: Mention | None) -> Check:
+def check_answer(
+    body: str, *, signature: str, voice: Voice, mention: Mention | None, medium: Medium = X
+) -> Check:
     """``check_reply`` for a reply to ``mention``: its text and author's name are what the
-    privacy and greeting checks compare against."""
+    privacy and greeting checks compare against; ``medium`` is the mention's network."""
     return check_reply(
         body,
         signature=signature,
         voice=voice,
         customer_text=mention.text if mention else "",
         customer_name=mention.author.name if mention else "",
+        medium=medium,
     )
 
 
@@ -518,13 +621,17 @@ def check_reply(
     customer_text: str = "",
     customer_name: str = "",
     allow_thread: bool = True,
+    medium: Medium = X,
 ) -> Check:
     """Everything to check before ``body`` goes public as the brand: the text itself, the
-    brand's voice, the customer's privacy, and X's length (as a thread when allowed)."""
+    brand's voice, the customer's privacy, and the network's length (as a thread when the
+    network and the caller allow)."""
     if not body.strip():
-        return Check((sign(body, signature),), (_EMPTY,), ())
+        return Check((medium.public(body, signature),), (_EMPTY,), ())
     echoed, other = _contact_details(body, customer_text)
-    parts, too_long = _parts(body, signature, limit=voice.limit, allow_thread=allow_thread)
+    parts, too_long = _parts(
+        body, signature, medium=medium, allow_thread=allow_thread and medium.threads
+    )
     blocks = [
         _unfilled(body),
         *_voice_problems(body, voice),
@@ -535,20 +642,29 @@ def check_reply(
         f"This goes out as a thread of {len(parts)} posts; shorten it to send one."
         if len(parts) > 1
         else "",
-        _LINK_WARNING if voice.warn_links and _link_spans(_normalise(body)) else "",
+        _LINK_WARNING if _costly_link(body, voice=voice, medium=medium) else "",
         _name_warning(body, customer_name),
         *(_other_contact(noun, found) for noun, found in other),
     ]
     return Check(tuple(parts), tuple(filter(None, blocks)), tuple(filter(None, warnings)))
 
 
-def _parts(body: str, signature: str, *, limit: int, allow_thread: bool) -> tuple[list[str], str]:
+def _costly_link(body: str, *, voice: Voice, medium: Medium) -> bool:
+    """Only X charges more for a post with a link; the open networks cost nothing to post to."""
+    return voice.warn_links and medium.network == "x" and bool(_link_spans(_normalise(body)))
+
+
+def _parts(
+    body: str, signature: str, *, medium: Medium, allow_thread: bool
+) -> tuple[list[str], str]:
     """What goes public, and why it cannot (over the limit with threads off, or over 9 parts)."""
-    single = sign(body, signature)
-    if (over := weighted_length(single) - limit) > 0 and not allow_thread:
-        return [single], f"{_over_limit(over, limit=limit, signature=signature)} Shorten it."
+    single = medium.public(body, signature)
+    if (over := medium.length(single) - medium.limit) > 0 and not allow_thread:
+        return [single], f"{_over_limit(over, medium=medium, signature=signature)} Shorten it."
+    if over <= 0:
+        return [single], ""
     try:
-        return split_thread(body, signature, limit=limit), ""
+        return split_thread(body, signature, limit=medium.limit, measure=medium.length), ""
     except ValueError as error:
         return [single], str(error)
 

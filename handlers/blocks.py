@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.models import (
+    NETWORK_NAMES,
     Agent,
     Approval,
     ApprovalState,
@@ -58,7 +59,7 @@ _SENTIMENT = {
     Sentiment.NEUTRAL: "😐 neutral",
     Sentiment.POSITIVE: "🙂 positive",
 }
-_NETWORK = {"x": "X"}
+_NETWORK = NETWORK_NAMES
 
 
 def slack_time(moment: datetime) -> str:
@@ -233,8 +234,9 @@ def _badges(view: CardView) -> list[str]:
 
 def _headline(view: CardView) -> Block:
     case, network = view.case, _NETWORK.get(view.mention.network, view.mention.network)
+    private = " · 🔒 *direct message*" if view.mention.private else ""
     return context(
-        f"{_PRIORITY[case.priority]} · {_SENTIMENT[case.sentiment]} · {network} · "
+        f"{_PRIORITY[case.priority]} · {_SENTIMENT[case.sentiment]} · {network}{private} · "
         f"*{escape(view.brand)}* · case #{case.id}"
     )
 
@@ -600,6 +602,7 @@ class PreviewView:
     length: int
     limit: int
     network_label: str = "X"
+    private: bool = False  # a direct message: only the customer sees it
     parts: tuple[str, ...] = ()  # a thread when more than one
     warnings: tuple[str, ...] = ()
     approval: str = ""  # why a lead approves it first, or ""
@@ -633,8 +636,11 @@ def preview_modal(view: PreviewView) -> dict[str, Any]:
         "key": view.key,
         "answering": view.mention.id,
     }
+    how = "posted *publicly*"
+    if view.private:
+        how = "sent *privately* (a direct message only they see)"
     where = (
-        f"This will be posted *publicly* on {view.network_label} as *@{escape(view.brand_handle)}*,"
+        f"This will be {how} on {view.network_label} as *@{escape(view.brand_handle)}*,"
         f" replying to @{escape(view.mention.author.handle)}:"
     )
     if view.approval:
@@ -648,7 +654,7 @@ def preview_modal(view: PreviewView) -> dict[str, Any]:
         "callback_id": CONFIRM_VIEW,
         "private_metadata": json.dumps(meta, ensure_ascii=False),
         "title": plain("Confirm public reply", 24),
-        "submit": plain("Send for approval" if view.approval else "Post publicly", 24),
+        "submit": plain(_submit_label(view), 24),
         "close": plain("Cancel", 24),
         "blocks": [
             section(where),
@@ -657,6 +663,12 @@ def preview_modal(view: PreviewView) -> dict[str, Any]:
             {"type": "actions", "elements": [edit]},
         ],
     }
+
+
+def _submit_label(view: PreviewView) -> str:
+    if view.approval:
+        return "Send for approval"
+    return "Send privately" if view.private else "Post publicly"
 
 
 def notice_modal(title: str, text: str) -> dict[str, Any]:

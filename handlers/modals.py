@@ -21,7 +21,7 @@ from handlers.errors import refusals_told
 
 def compose_view(draft: Draft, body: str | None = None) -> blocks.ComposeView:
     text = draft.body if body is None else body
-    left = voice.chars_left(text, draft.agent.signature)
+    left = voice.chars_left(text, draft.agent.signature, draft.medium)
     return blocks.ComposeView(
         case_id=draft.case.id,
         template=draft.template,
@@ -29,6 +29,7 @@ def compose_view(draft: Draft, body: str | None = None) -> blocks.ComposeView:
         agent=draft.agent,
         body=text,
         meter=blocks.meter(signature=draft.agent.signature, left=left),
+        network_label=draft.medium.label,
         slots=draft.slots if body is None else (),
         approval=draft.approval,
     )
@@ -61,7 +62,8 @@ def register(app: App, services: Services) -> None:
         shown = payload.view(body)
         case_id = payload.number(payload.meta(shown).get("case"))
         signature = desk.signature(payload.user(body), case_id=case_id)
-        left = voice.chars_left(str(action.get("value") or ""), signature)
+        medium = desk.medium(case_id)
+        left = voice.chars_left(str(action.get("value") or ""), signature, medium)
         view = blocks.with_meter(shown, blocks.meter(signature=signature, left=left))
         try:  # the hash keeps a late keystroke from overwriting a newer view (or the preview)
             client.views_update(view_id=shown["id"], hash=shown.get("hash"), view=view)
@@ -86,9 +88,11 @@ def register(app: App, services: Services) -> None:
             public_text=preview.public_text,
             key=uuid.uuid4().hex,
             mention=preview.answering,
-            brand_handle=brand.handle,
+            brand_handle=preview.medium.account or brand.handle,
             length=preview.length,
-            limit=voice.X_LIMIT,
+            limit=preview.medium.limit,
+            network_label=preview.medium.label,
+            private=preview.medium.private,
             parts=preview.parts,
             warnings=preview.warnings,
             approval=preview.approval,

@@ -11,6 +11,7 @@ from slack_bolt import Ack, App
 
 from bot.access import Refused
 from bot.desk import parse_duration
+from bot.models import NETWORK_NAMES
 from bot.services import Services
 from bot.store import SearchQueryError
 from handlers import blocks, ops_blocks, payload
@@ -23,7 +24,7 @@ USAGE = {
     "resolve": "`/mentions resolve <case id>`",
     "snooze": "`/mentions snooze <case id> <duration>`, e.g. `/mentions snooze 42 2h`",
     "duty": "`/mentions duty on` or `/mentions duty off`",
-    "stats": "`/mentions stats [today|7d|30d]`",
+    "stats": "`/mentions stats [today|7d|30d] [x|bluesky|mastodon] [brand]`",
     "search": "`/mentions search <words>`, e.g. `/mentions search refund delayed`",
 }
 SEARCH_SHOWN = 10
@@ -135,7 +136,7 @@ def _status(services: Services, user: str, words: list[str]) -> str:
         ops_blocks.SourceLine(
             health=h,
             today=health.mentions_today(h.brand, h.network),
-            spend=health.spend(h.brand) if h.network == "x" else None,
+            spend=health.spend(h.brand, h.network),
         )
         for h in health.sources()
     ]
@@ -144,9 +145,10 @@ def _status(services: Services, user: str, words: list[str]) -> str:
 
 def _stats(services: Services, user: str, words: list[str]) -> str:
     word = words[0] if words else "today"
-    brand = " ".join(words[1:])
+    rest = words[1:]
+    network = rest.pop(0).lower() if rest and rest[0].lower() in NETWORK_NAMES else ""
     try:
-        return services.stats.text(word, brand=brand)
+        return services.stats.text(word, brand=" ".join(rest), network=network)
     except ValueError as exc:
         raise Refused(f"{exc}. Usage: {USAGE['stats']}.") from None
 

@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from bot.health import Spend
-from bot.models import Case, Mention
+from bot.models import NETWORK_NAMES, Case, Mention
 from bot.store import Found
 from bot.store_ops import SourceHealth
 from handlers.blocks import Block, context, escape, section
 
-_NETWORK = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon"}
+_NETWORK = NETWORK_NAMES
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +82,10 @@ def _ago(then: datetime | None, now: datetime) -> str:
 
 
 def _spend_text(spend: Spend) -> str:
+    if spend.network != "x":
+        name = _NETWORK.get(spend.network, spend.network)
+        used = f"{spend.reads} posts read, {spend.posts} posted"
+        return f"this month: {used} · free (reading and replying cost nothing on {name})"
     posts = spend.posts + spend.link_posts
     used = f"{spend.reads} posts and {spend.user_reads} users read, {posts} posted"
     cost = f"≈ ${spend.cost:,.2f}"
@@ -119,7 +123,10 @@ def _source_text(line: SourceLine, now: datetime) -> str:
 
 def status_text(lines: list[SourceLine], *, now: datetime) -> str:
     if not lines:
-        return "No source has been polled yet. Earshot polls each brand's X mentions on start."
+        return (
+            "No source has been polled yet. Earshot polls each brand's mentions on start: on "
+            "X, and on Bluesky and Mastodon where the config connects them."
+        )
     return "*Ingestion health*\n" + "\n\n".join(_source_text(line, now) for line in lines)
 
 

@@ -408,3 +408,71 @@ def test_two_agents_whose_derived_signatures_clash_are_told_to_set_initials() ->
     text = MINIMAL + TEAM.replace("Theo Lane", "Jenna Kowalski")
     [problem] = _problems(text)
     assert problem.where == "agents[2].signature" and "initials" in problem.fix
+
+
+# ---- Bluesky and Mastodon -----------------------------------------------------------------------
+
+OPEN = """
+[bluesky]
+handle = "skylarkair.bsky.social"
+search_queries = ["skylark air"]
+
+[mastodon]
+api_base_url = "https://mastodon.example/"
+
+[[brands]]
+name = "Nimbus Rail"
+handle = "NimbusRail"
+[brands.x]
+consumer_key_env = "N_CK"
+consumer_secret_env = "N_CS"
+access_token_env = "N_AT"
+access_token_secret_env = "N_ATS"
+[brands.bluesky]
+handle = "nimbusrail.bsky.social"
+app_password_env = "NIMBUS_BLUESKY"
+"""
+
+
+def test_the_open_networks_are_optional_per_brand() -> None:
+    plain = _parse(MINIMAL)
+    assert plain.brand.bluesky is None and plain.brand.mastodon is None
+    assert plain.brand.networks == ("x",)
+    config = _parse(MINIMAL + OPEN)
+    assert config.brand.networks == ("x", "bluesky", "mastodon")
+    assert config.brand.bluesky is not None
+    assert config.brand.bluesky.search_queries == ("skylark air",)
+    assert config.brand.bluesky.service_url == "https://bsky.social"
+    assert config.brand.mastodon is not None
+    assert config.brand.mastodon.api_base_url == "https://mastodon.example"
+    assert config.more_brands[0].networks == ("x", "bluesky")
+
+
+def test_open_network_secrets_are_named_and_all_missing_ones_listed() -> None:
+    config = _parse(MINIMAL + OPEN)
+    env = {**ALL_ENV, "N_CK": "1", "N_CS": "2", "N_AT": "3", "N_ATS": "4"}
+    with pytest.raises(ProblemsError) as caught:
+        resolve_secrets(config, env)
+    assert [p.where for p in caught.value.problems] == [
+        "bluesky.app_password_env",
+        "mastodon.access_token_env",
+        "brands[1].bluesky.app_password_env",
+    ]
+    full = {
+        **env,
+        "BLUESKY_APP_PASSWORD": "pw",
+        "MASTODON_ACCESS_TOKEN": "t",
+        "NIMBUS_BLUESKY": "n",
+    }
+    secrets = resolve_secrets(config, full)
+    assert secrets.network_secret("bluesky", "Nimbus Rail") == "n"
+    assert secrets.network_secret("mastodon", "Skylark Air") == "t"
+    assert "pw" not in repr(secrets)
+
+
+def test_open_network_mistakes_are_named_with_their_fix() -> None:
+    bad = MINIMAL + '[bluesky]\nhandle = "@Skylark"\n[mastodon]\napi_base_url = "mastodon.social"\n'
+    found = {p.where: p for p in _problems(bad)}
+    assert "full handle in lowercase without @" in found["bluesky.handle"].fix
+    assert found["mastodon.api_base_url"].message == "'mastodon.social' is not an http(s) URL"
+    assert "mastodon.api_base_url" in {p.where for p in _problems(MINIMAL + "[mastodon]\n")}

@@ -45,7 +45,7 @@ class SlowPublisher:
         self.posts: list[str] = []
         self.lookups = 0
 
-    def publish(self, *, text: str, in_reply_to: str) -> Posted:
+    def publish(self, *, text: str, in_reply_to: str, key: str = "") -> Posted:
         self.started.set()
         self.release.wait(10)
         self.posts.append(text)
@@ -63,7 +63,7 @@ class LimitedPublisher:
         self.reset = reset
         self.calls = 0
 
-    def publish(self, *, text: str, in_reply_to: str) -> Posted:
+    def publish(self, *, text: str, in_reply_to: str, key: str = "") -> Posted:
         self.calls += 1
         raise PublishError("X rate limit reached", retryable=True, retry_at=self.reset)
 
@@ -141,7 +141,7 @@ def test_paced_replies_stay_apart_even_when_all_are_due(store: Store) -> None:
     class Fast:
         network = "x"
 
-        def publish(self, *, text: str, in_reply_to: str) -> Posted:
+        def publish(self, *, text: str, in_reply_to: str, key: str = "") -> Posted:
             posted.append(in_reply_to)
             return Posted(post_id=str(len(posted)), url="u")
 

@@ -793,11 +793,72 @@ def test_a_reply_too_long_for_nine_parts_is_blocked() -> None:
     assert check.parts == (voice.sign("word " * 600, "^JK"),)
 
 
-def test_the_brands_limit_applies() -> None:
-    check = voice.check_reply(
-        "x" * 100, signature="^JK", voice=voice.Voice(limit=100), allow_thread=False
-    )
+def test_the_networks_limit_applies() -> None:
+    small = voice.Medium(limit=100)
+    check = voice.check_reply("x" * 100, signature="^JK", allow_thread=False, medium=small)
     assert check.blocks[0].startswith("4 characters over X's limit of 100")
+
+
+# ---- other networks -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hello", 5),
+        ("🇵🇹", 1),  # a flag: two regional indicators
+        ("👍🏽", 1),  # skin tone
+        ("👨‍👩‍👧‍👦", 1),  # a ZWJ family
+        ("1️⃣", 1),  # keycap
+        ("é", 1),  # e + combining acute
+        ("안녕하세요", 5),
+        ("\u1100\u1161\u11a8", 1),  # Hangul jamo make one syllable
+        ("a\r\nb", 3),
+        ("see https://example.com/a/very/long/path", 40),  # Bluesky counts links in full
+    ],
+)
+def test_grapheme_count(text: str, expected: int) -> None:
+    assert voice.grapheme_count(text) == expected
+
+
+def test_mastodon_counts_links_as_23_and_mentions_without_their_server() -> None:
+    assert voice.mastodon_length("see https://example.com/" + "a" * 80) == 4 + 23
+    assert voice.mastodon_length("@ana@social.example hi") == len("@ana hi")
+    assert voice.mastodon_length("mail ana@social.example") == len("mail ana@social.example")
+
+
+def test_bluesky_counts_graphemes_so_emoji_and_korean_weigh_one() -> None:
+    body = "👍🏽" * 296
+    check = voice.check_reply(body, signature="^JK", medium=voice.BLUESKY)
+    assert check.parts == (f"{body} ^JK",)
+    assert check.blocks == ()
+    assert voice.chars_left(body, "^JK", voice.BLUESKY) == 0
+    assert voice.chars_left(body, "^JK") < 0  # on X the same text is far too long
+
+
+def test_bluesky_threads_by_graphemes_and_names_itself() -> None:
+    body = "Sorry for the wait. " * 20
+    check = voice.check_reply(body, signature="^JK", medium=voice.BLUESKY)
+    assert len(check.parts) == 2
+    assert all(voice.grapheme_count(part) <= 300 for part in check.parts)
+    short = voice.check_reply(body, signature="^JK", medium=voice.BLUESKY, allow_thread=False)
+    assert short.blocks[0].startswith("103 characters over Bluesky's limit of 300")
+    assert "Each emoji counts as one" in short.blocks[0]
+
+
+def test_mastodon_addresses_the_customer_and_never_threads() -> None:
+    medium = voice.mastodon(500, instance="social.example").addressed("@ana@other.example")
+    check = voice.check_reply("Thanks, we're on it.", signature="^JK", medium=medium)
+    assert check.parts == ("@ana@other.example Thanks, we're on it. ^JK",)
+    too_long = voice.check_reply("word " * 120, signature="^JK", medium=medium)
+    assert len(too_long.parts) == 1
+    assert too_long.blocks[0].startswith("108 characters over Mastodon (social.example)'s limit")
+    assert voice.chars_left("Hi", "^JK", medium) == 500 - len("@ana Hi ^JK")
+
+
+def test_a_link_costs_nothing_extra_off_x() -> None:
+    body = "See https://help.example.com/refunds"
+    assert voice.check_reply(body, signature="^JK", medium=voice.BLUESKY).warnings == ()
 
 
 @pytest.mark.parametrize("body", ["See https://help.example.com/refunds", "See example.com/help"])

@@ -15,7 +15,9 @@ from string import Template
 from bot.app import Runtime
 from bot.clock import Clock
 from bot.config import BUNDLED_PLAYBOOKS, Config, Secrets, load_config, resolve_secrets
+from bot.sandbox.bluesky import BlueskyEmulator
 from bot.sandbox.driver import SlackDriver
+from bot.sandbox.mastodon import MastodonEmulator
 from bot.sandbox.slack import SlackEmulator
 from bot.sandbox.x import XEmulator
 
@@ -35,7 +37,23 @@ SANDBOX_ENV = {
     "EARSHOT_SANDBOX_X_CONSUMER_SECRET": "sandbox-consumer-secret",
     "EARSHOT_SANDBOX_X_ACCESS_TOKEN": "sandbox-access-token",
     "EARSHOT_SANDBOX_X_ACCESS_TOKEN_SECRET": "sandbox-access-token-secret",
+    "EARSHOT_SANDBOX_BLUESKY_APP_PASSWORD": "sandbox-app-password",
+    "EARSHOT_SANDBOX_MASTODON_ACCESS_TOKEN": "sandbox-mastodon-token",
 }
+BLUESKY_HANDLE = "skylarkair.bsky.social"
+MASTODON_DOMAIN = "social.example"
+OPEN_NETWORKS = """
+[bluesky]
+handle = "$bluesky_handle"
+app_password_env = "EARSHOT_SANDBOX_BLUESKY_APP_PASSWORD"
+service_url = "$bluesky_url"
+poll_interval_seconds = $poll_seconds
+
+[mastodon]
+api_base_url = "$mastodon_url"
+access_token_env = "EARSHOT_SANDBOX_MASTODON_ACCESS_TOKEN"
+poll_interval_seconds = $poll_seconds
+"""
 APP_TOKEN = "xapp-sandbox-app-token"
 
 
@@ -51,6 +69,8 @@ class Sandbox:
     x: XEmulator
     config: Config
     secrets: Secrets
+    bluesky: BlueskyEmulator
+    mastodon: MastodonEmulator
     runtime: Runtime | None = None
     driver: SlackDriver | None = field(default=None)
 
@@ -73,8 +93,8 @@ class Sandbox:
 
     def close(self) -> None:
         self.stop_bot()
-        self.slack.stop()
-        self.x.stop()
+        for emulator in (self.slack, self.x, self.bluesky, self.mastodon):
+            emulator.stop()
 
     def __enter__(self) -> Sandbox:
         return self
@@ -94,12 +114,14 @@ def open_sandbox(
     extra_env: Mapping[str, str] | None = None,
     slack_rate_limit: float | None = None,
     post_interval: float | None = None,
+    open_networks: bool = False,
 ) -> Sandbox:
     """Start both emulators and write a sandbox config; the bot starts with ``start_bot()``.
     ``slack_rate_limit`` makes the Slack emulator refuse (429) chat.postMessage calls beyond
     that many per second per channel, as Slack does; the bot then paces its posts as for Slack
     (``post_interval``, default 1.1 s per channel), else quickly (0.02 s: the emulator has no
-    limit unless asked, and tests and the demo need not wait)."""
+    limit unless asked, and tests and the demo need not wait). The Bluesky and Mastodon
+    emulators always run; ``open_networks`` connects the brand's accounts there too."""
     if post_interval is None:
         post_interval = 1.1 if slack_rate_limit else 0.02
     env = dict(SANDBOX_ENV) | dict(extra_env or {})
@@ -126,14 +148,25 @@ def open_sandbox(
         bearer_token=env["EARSHOT_SANDBOX_X_BEARER_TOKEN"],
         brand_access_token=env["EARSHOT_SANDBOX_X_ACCESS_TOKEN"],
     ).start()
-    text = Template(resources.files("bot.sandbox").joinpath("demo.toml").read_text("utf-8"))
+    bluesky = BlueskyEmulator(
+        brand_handle=BLUESKY_HANDLE,
+        brand_password=env["EARSHOT_SANDBOX_BLUESKY_APP_PASSWORD"],
+    ).start()
+    mastodon = MastodonEmulator(
+        domain=MASTODON_DOMAIN, access_token=env["EARSHOT_SANDBOX_MASTODON_ACCESS_TOKEN"]
+    ).start()
+    text = resources.files("bot.sandbox").joinpath("demo.toml").read_text("utf-8")
+    text = text.replace("\n[routing]\n", OPEN_NETWORKS + "\n[routing]\n") if open_networks else text
     path = workdir / "earshot.toml"
     path.write_text(
-        text.substitute(
+        Template(text).substitute(
             database=(workdir / "earshot.db").as_posix(),
             playbooks=(playbooks or BUNDLED_PLAYBOOKS).as_posix(),
             slack_url=slack.url,
             x_url=x.url,
+            bluesky_url=bluesky.base_url,
+            bluesky_handle=BLUESKY_HANDLE,
+            mastodon_url=mastodon.url,
             brand_user_id=BRAND_USER_ID,
             poll_seconds=poll_seconds,
             reply_interval=reply_interval,
@@ -143,4 +176,5 @@ def open_sandbox(
         encoding="utf-8",
     )
     config = load_config(path)
-    return Sandbox(workdir, slack, x, config, resolve_secrets(config, env))
+    secrets = resolve_secrets(config, env)
+    return Sandbox(workdir, slack, x, config, secrets, bluesky=bluesky, mastodon=mastodon)

@@ -1,4 +1,4 @@
-"""Ports for social networks: a ``Source`` yields mentions, a ``Publisher`` posts public replies.
+"""Ports for social networks: a ``Source`` yields mentions, a ``Publisher`` posts replies.
 
 One adapter per network lives beside this file and turns its payloads into ``Mention`` at the
 edge; nothing past ``bot/sources/`` sees a network's own objects.
@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.models import Mention, Posted
+from bot.voice import Medium
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +31,16 @@ class Fetch:
 
 class Source(Protocol):
     network: str
+    brand_handle: str  # the brand's own account on this network: its posts never become cases
 
     @property
     def brand(self) -> str:
         """The brand whose mentions this source reads."""
+        ...
+
+    @property
+    def user_id(self) -> str:
+        """The brand account's id on this network (X user id, Bluesky DID, Mastodon id)."""
         ...
 
     def fetch(self, cursors: Mapping[str, str]) -> Fetch:
@@ -65,8 +72,13 @@ class PublishError(Exception):
 class Publisher(Protocol):
     network: str
 
-    def publish(self, *, text: str, in_reply_to: str) -> Posted:
-        """Post ``text`` publicly as a reply to the native post id; raise ``PublishError``."""
+    def publish(self, *, text: str, in_reply_to: str, key: str = "") -> Posted:
+        """Post ``text`` as a reply to the native post id; raise ``PublishError``. ``key`` is
+        the outbox row's idempotency key, for networks that take one (Mastodon)."""
+        ...
+
+    def medium(self, mention: Mention) -> Medium:
+        """This network's rules for a reply to ``mention`` (its limit, how length counts)."""
         ...
 
     def find_reply(self, *, in_reply_to: str) -> Posted | None:

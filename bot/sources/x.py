@@ -19,10 +19,13 @@ from typing import Any
 import requests
 import tweepy
 
+from bot import voice
 from bot.clock import Clock
 from bot.models import Author, Mention, MentionKind, Posted
 from bot.sources import Fetch, PublishError
 from bot.sources.breaker import Breaker, Change
+from bot.sources.fields import count, mapping, moment
+from bot.voice import Medium
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +53,13 @@ def to_mention(
     tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]], *, brand: str
 ) -> Mention:
     """Normalise one v2 tweet (with its expanded author) into a ``Mention``."""
-    user = _mapping(users.get(str(tweet.get("author_id"))))
-    metrics = _mapping(user.get("public_metrics"))
+    user = mapping(users.get(str(tweet.get("author_id"))))
+    metrics = mapping(user.get("public_metrics"))
     author = Author(
         id=str(tweet.get("author_id") or ""),
         handle=str(user.get("username") or ""),
         name=str(user.get("name") or ""),
-        followers=_count(metrics.get("followers_count")),
+        followers=count(metrics.get("followers_count")),
         verified=user.get("verified") is True,
     )
     listed = tweet.get("referenced_tweets")
@@ -68,7 +71,7 @@ def to_mention(
     kind = next((k for t, k in _KINDS.items() if t in refs), None)
     if kind is None:
         kind = MentionKind.REPLY if "replied_to" in refs else MentionKind.MENTION
-    created = _moment(tweet.get("created_at"))
+    created = moment(tweet.get("created_at"))
     lang = tweet.get("lang") if isinstance(tweet.get("lang"), str) else None
     return Mention(
         id=f"x:{tweet['id']}",
@@ -84,26 +87,6 @@ def to_mention(
         url=post_url(author.handle, str(tweet["id"])),
         raw={"tweet": dict(tweet), "author": dict(user)},
     )
-
-
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _count(value: object) -> int:
-    """A follower count as X sends it; anything odd counts as 0 (never a crash at the edge)."""
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
-
-
-def _moment(value: object) -> datetime | None:
-    """X's ``created_at`` (ISO 8601, ``Z``); None when missing or unreadable."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -501,7 +484,8 @@ class XPublisher:
         self._user_id = user_id
         self._handle = handle
 
-    def publish(self, *, text: str, in_reply_to: str) -> Posted:
+    def publish(self, *, text: str, in_reply_to: str, key: str = "") -> Posted:
+        """X takes no idempotency key; after a doubtful send, ``find_reply`` decides."""
         try:
             response = self._client.create_tweet(
                 text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True
@@ -515,6 +499,9 @@ class XPublisher:
             raise PublishError(message, retryable=True, uncertain=True) from exc
         post_id = str(response.json()["data"]["id"])
         return Posted(post_id=post_id, url=post_url(self._handle, post_id))
+
+    def medium(self, mention: Mention) -> Medium:
+        return voice.X
 
     def find_reply(self, *, in_reply_to: str) -> Posted | None:
         """The brand's reply to that post, looking through all its posts since the mention.
