@@ -356,3 +356,15 @@ def test_digest_chart_for_an_empty_report(tmp_path: Path) -> None:
     instant = Period(label="today", since=NOW, until=NOW)
     path = digest_chart(build_report([], period=instant, timezone="UTC"), tmp_path / "now.png")
     assert path.read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_report_has_a_line_per_network_and_can_keep_to_one() -> None:
+    facts = [fact(1), fact(2, network="bluesky"), fact(3, network="bluesky"), unanswered(4)]
+    report = build_report(facts, period=WEEK, timezone="UTC")
+    assert [(r.key, r.volume) for r in report.networks] == [("bluesky", 2), ("x", 2)]
+    text = report_text(report, names={})
+    assert "*Networks*" in text and "Bluesky 2 cases" in text
+    only = build_report(facts, period=WEEK, timezone="UTC", network="bluesky")
+    assert only.volume == 2
+    assert report_text(only, names={}).startswith("*All brands on Bluesky — last 7 days*")
+    assert "*Networks*" not in report_text(only, names={})  # one network: no table

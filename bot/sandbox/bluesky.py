@@ -29,11 +29,10 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Literal, Self
-from urllib.parse import parse_qsl, urlsplit
+from typing import Any, Literal
 
 from bot import voice
-from bot.sandbox.http import EmulatorServer, Fault, Reply, Request, Route, _Handler, parse_request
+from bot.sandbox.http import EmulatorServer, Fault, Reply, Request, Route
 
 CREATE_SESSION = "POST com.atproto.server.createSession"
 REFRESH_SESSION = "POST com.atproto.server.refreshSession"
@@ -181,27 +180,6 @@ class _Ctx:
 XrpcRoute = Callable[[Request, _Ctx], Reply]
 
 
-class _XrpcHandler(_Handler):
-    """The shared handler, but repeated query parameters (``uris=a&uris=b``) become lists.
-
-    It also sets TCP_NODELAY: headers and body go out in two writes, and on a keep-alive
-    connection Nagle's algorithm would hold the body for the client's delayed ACK (~40 ms).
-    """
-
-    disable_nagle_algorithm = True
-
-    def _dispatch(self) -> None:
-        raw = self._read_body()
-        request = parse_request(
-            method=self.command, target=self.path, headers=dict(self.headers.items()), raw=raw
-        )
-        request = replace(request, query=_multi_query(urlsplit(self.path).query))
-        _, reply = self.server.emulator._answer(request)
-        self._write(reply)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch  # noqa: N815 (stdlib names)
-
-
 class BlueskyEmulator(EmulatorServer):
     """An in-memory Bluesky with brand accounts, served as XRPC on loopback.
 
@@ -265,17 +243,6 @@ class BlueskyEmulator(EmulatorServer):
             GET_POST_THREAD: (self._get_post_thread, "optional"),
             CREATE_RECORD: (self._create_record, "access"),
         }
-
-    def start(self) -> Self:
-        """Serve as the base class does, with a handler that keeps repeated query parameters.
-
-        The handler is swapped before ``start`` returns, so before anyone can know the port.
-        """
-        super().start()
-        with self._cond:
-            if self._server is not None:
-                self._server.RequestHandlerClass = _XrpcHandler
-        return self
 
     # -- addresses and accounts ---------------------------------------------------------------
 
@@ -1166,14 +1133,6 @@ def _rate_headers(limit: int, span: float, *, remaining: int, reset: float) -> d
         "ratelimit-reset": str(math.ceil(reset)),
         "ratelimit-policy": f"{limit};w={math.ceil(span)}",
     }
-
-
-def _multi_query(query: str) -> dict[str, Any]:
-    """Query parameters; a name given more than once maps to the list of its values."""
-    values: dict[str, list[str]] = {}
-    for name, value in parse_qsl(query, keep_blank_values=True):
-        values.setdefault(name, []).append(value)
-    return {name: found[0] if len(found) == 1 else found for name, found in values.items()}
 
 
 def _one(params: Mapping[str, Any], name: str) -> str | None:

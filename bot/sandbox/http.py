@@ -110,6 +110,7 @@ class Request:
     body: dict[str, Any]
     headers: dict[str, str]
     raw_body: bytes = b""
+    target: str = ""  # the request target as sent: path and query string
 
     @property
     def params(self) -> dict[str, Any]:
@@ -306,6 +307,10 @@ class EmulatorServer:
     def _reset_state(self) -> None:
         """Subclasses clear their emulated state here (called under the lock)."""
 
+    def _prepare(self, request: Request) -> Request:
+        """A hook for emulators that read a request differently (Rails' ``name[]`` arrays)."""
+        return request
+
     def _resolve(self, request: Request) -> tuple[str, Route]:
         """Map a request to its logical endpoint name and the route that answers it."""
         raise NotImplementedError
@@ -439,7 +444,8 @@ class _Handler(BaseHTTPRequestHandler):
         request = parse_request(
             method=self.command, target=self.path, headers=dict(self.headers.items()), raw=raw
         )
-        _, reply = self.server.emulator._answer(request)
+        emulator = self.server.emulator
+        _, reply = emulator._answer(emulator._prepare(request))
         self._write(reply)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch  # noqa: N815 (stdlib names)
@@ -487,16 +493,25 @@ def parse_request(*, method: str, target: str, headers: dict[str, str], raw: byt
     """Turn the raw pieces of an HTTP request into a :class:`Request`."""
     parts = urlsplit(target)
     lowered = {k.lower(): v for k, v in headers.items()}
-    query = dict(parse_qsl(parts.query, keep_blank_values=True))
     body = _parse_body(lowered.get("content-type", ""), raw)
     return Request(
         method=method.upper(),
         path=parts.path,
-        query=query,
+        query=multi_query(parts.query),
         body=body,
         headers=lowered,
         raw_body=raw,
+        target=target,
     )
+
+
+def multi_query(query: str) -> dict[str, Any]:
+    """Query parameters; a name given more than once (``uris=a&uris=b``) maps to the list of
+    its values, as the SDKs send arrays."""
+    values: dict[str, list[str]] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        values.setdefault(name, []).append(value)
+    return {name: found[0] if len(found) == 1 else found for name, found in values.items()}
 
 
 def _parse_body(content_type: str, raw: bytes) -> dict[str, Any]:

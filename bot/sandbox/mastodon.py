@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from bot import voice
@@ -49,8 +49,6 @@ from bot.sandbox.http import (
     Reply,
     Request,
     Route,
-    _Handler,
-    parse_request,
 )
 
 FIRST_ACCOUNT_ID = 109_000_000_000_000_001
@@ -319,20 +317,6 @@ def _with_arrays(request: Request, target: str) -> Request:
     return replace(request, query=query, body=body)
 
 
-class _ArrayHandler(_Handler):
-    """The shared handler, but ``types[]=a&types[]=b`` arrives as a list, not its last value."""
-
-    def _dispatch(self) -> None:
-        raw = self._read_body()
-        request = parse_request(
-            method=self.command, target=self.path, headers=dict(self.headers.items()), raw=raw
-        )
-        _, reply = self.server.emulator._answer(_with_arrays(request, self.path))
-        self._write(reply)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch  # noqa: N815 (stdlib names)
-
-
 def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("bearer "):
@@ -470,16 +454,9 @@ class MastodonEmulator(EmulatorServer):
 
     # -- lifecycle ----------------------------------------------------------------------------
 
-    def start(self) -> Self:
-        """Serve (idempotent), reading ``name[]`` parameters as arrays like Rails does.
-
-        The handler is swapped before this returns, so before any client can know the port.
-        """
-        super().start()
-        with self._cond:
-            if self._server is not None:
-                self._server.RequestHandlerClass = _ArrayHandler
-        return self
+    def _prepare(self, request: Request) -> Request:
+        """Read ``types[]=a&types[]=b`` as Rails does: a list under ``types[]``."""
+        return _with_arrays(request, request.target)
 
     # -- routing, auth, rate limits --------------------------------------------------------
 
