@@ -517,17 +517,6 @@ def operations_jobs(s: Services) -> list[Job]:
     ]
 
 
-def _intervals(config: Config) -> dict[str, float]:
-    """How often each open-network source is polled ("<network>:<brand>" -> seconds)."""
-    found: dict[str, float] = {}
-    for brand in config.brands:
-        if brand.bluesky is not None:
-            found[f"bluesky:{brand.name}"] = brand.bluesky.poll_interval_seconds
-        if brand.mastodon is not None:
-            found[f"mastodon:{brand.name}"] = brand.mastodon.poll_interval_seconds
-    return found
-
-
 class Runtime:
     """A running Earshot: Slack (Socket Mode or HTTP) plus scheduler jobs. Start once, stop once."""
 
@@ -548,7 +537,6 @@ class Runtime:
             outbox=s.outbox,
             sources=s.sources,
             poll_seconds=config.x.poll_interval_seconds,
-            intervals=_intervals(config),
             playbooks=self._reload_playbooks,
             jobs=operations_jobs(s),
         )

@@ -6,7 +6,7 @@ generous misfire grace, so a busy or suspended process catches up once instead o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -40,11 +40,10 @@ def build_scheduler(
     outbox: Outbox,
     sources: tuple[Source, ...],
     poll_seconds: float,
-    intervals: Mapping[str, float] | None = None,
     playbooks: Callable[[], object] | None = None,
     jobs: Sequence[Job] = (),
 ) -> BackgroundScheduler:
-    """``poll_seconds`` is X's interval; ``intervals`` ("<network>:<brand>") the others'."""
+    """Each source is polled at its own pace; ``poll_seconds`` (X's) sets the misfire grace."""
     scheduler = BackgroundScheduler(
         timezone=UTC,
         job_defaults={
@@ -55,11 +54,10 @@ def build_scheduler(
     )
     start = datetime.now(UTC)
     for source in sources:
-        key = f"{source.network}:{source.brand}"
         scheduler.add_job(
             inbound.poll,
             "interval",
-            seconds=(intervals or {}).get(key, poll_seconds),
+            seconds=source.poll_seconds,
             args=[source],
             id=f"poll:{source.network}:{source.brand}",
             next_run_time=start,

@@ -32,6 +32,7 @@ class Fetch:
 class Source(Protocol):
     network: str
     brand_handle: str  # the brand's own account on this network: its posts never become cases
+    poll_seconds: float  # how often the scheduler polls it
 
     @property
     def brand(self) -> str:

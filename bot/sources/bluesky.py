@@ -237,6 +237,7 @@ class BlueskySource:
         self._session = session
         self._brand = brand
         self.brand_handle = brand_handle
+        self.poll_seconds = interval
         keys = [f"bluesky:notifications:{brand_handle}", *(f"bluesky:search:{q}" for q in queries)]
         self._poller = Poller(
             name="Bluesky",

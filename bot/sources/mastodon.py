@@ -226,6 +226,7 @@ class MastodonSource:
         self._account_id = account_id
         self._brand = brand
         self.brand_handle = brand_handle
+        self.poll_seconds = interval
         self._host = host
         key = f"mastodon:notifications:{account_id}@{host}"
         self._poller = Poller(

@@ -159,6 +159,7 @@ class XSource:
         self._queries = queries
         self._page_size = page_size
         self._interval = interval
+        self.poll_seconds = interval.total_seconds()
         keys = [f"x:mentions:{user_id}", *(f"x:search:{q}" for q in queries)]
         self._streams = [_Stream(key) for key in keys]
         self.breaker = Breaker(base=interval * 4, cap=MAX_BACKOFF)
