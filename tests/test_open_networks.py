@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from atproto import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.clock import ManualClock
 from bot.models import Author, Mention, MentionKind
+from bot.sandbox import BlueskyEmulator
 from bot.sources import bluesky, mastodon
 from bot.sources.poller import Failure, Poller, Read, Trouble
 
@@ -237,3 +239,34 @@ def test_odd_payloads_never_crash_the_edge(item: dict[str, object]) -> None:
     """Whatever a network sends, the adapters give a mention or None, never a traceback."""
     bluesky.to_mention(item, brand="b", reason="mention")
     mastodon.to_mention({"id": "1", "type": "mention", "status": item}, brand="b", host="h")
+
+
+# ---- the sources against their emulators ---------------------------------------------------------
+
+
+def test_bluesky_search_finds_the_brand_named_without_the_at_and_resumes() -> None:
+    with BlueskyEmulator() as emulator:
+        saved: list[str] = []
+        session = bluesky.BlueskySession(
+            client=Client(base_url=emulator.xrpc_url),
+            handle=emulator.brand_handle,
+            password="sandbox-app-password",
+            saved=lambda: saved[-1] if saved else None,
+            save=saved.append,
+        )
+        session.start()
+        source = bluesky.BlueskySource(
+            session=session,
+            brand="Skylark Air",
+            brand_handle=emulator.brand_handle,
+            clock=ManualClock(NOW),
+            queries=("skylark air",),
+        )
+        emulator.add_post("ana.bsky.social", "flying skylark air tomorrow, any tips?")
+        first = source.fetch({})
+        assert [m.text for m in first.mentions] == ["flying skylark air tomorrow, any tips?"]
+        assert set(first.cursors) == {"bluesky:search:skylark air"}
+        emulator.add_post("bo.bsky.social", "skylark air lost my bag")
+        again = source.fetch(first.cursors)
+        assert [m.text for m in again.mentions] == ["skylark air lost my bag"]
+        assert saved and session.logins == 1  # the session was stored for the next start
