@@ -37,6 +37,7 @@ from bot.audit import PostRecord
 from bot.clock import Clock, SystemClock
 from bot.config import Brand as BrandConfig
 from bot.config import Config, Secrets
+from bot.config_networks import BlueskyAccount, MastodonAccount
 from bot.delivery import Deliveries
 from bot.desk import Desk
 from bot.directory import Directory
@@ -348,16 +349,18 @@ def _accounts(base: _Base, secrets: Secrets) -> list[Account]:
     for brand in config.brands:
         found.append(_x(config, secrets, brand=brand, store=store, clock=clock))
         if brand.bluesky is not None:
-            found.append(_bluesky(brand, secrets=secrets, store=store, clock=clock))
+            found.append(_bluesky(brand, brand.bluesky, secrets=secrets, store=store, clock=clock))
         if brand.mastodon is not None:
-            found.append(_mastodon(brand, secrets=secrets, store=store, clock=clock))
+            found.append(
+                _mastodon(brand, brand.mastodon, secrets=secrets, store=store, clock=clock)
+            )
     return found
 
 
-def _bluesky(brand: BrandConfig, *, secrets: Secrets, store: Store, clock: Clock) -> Account:
+def _bluesky(
+    brand: BrandConfig, account: BlueskyAccount, *, secrets: Secrets, store: Store, clock: Clock
+) -> Account:
     """One brand's Bluesky account; its session is kept in the database and reused."""
-    account = brand.bluesky
-    assert account is not None
     key = f"meta:bluesky_session:{account.handle}"
     session = BlueskySession(
         client=AtprotoClient(base_url=f"{account.service_url}/xrpc"),
@@ -383,11 +386,11 @@ def _bluesky(brand: BrandConfig, *, secrets: Secrets, store: Store, clock: Clock
     return source, BlueskyPublisher(session=session, handle=account.handle)
 
 
-def _mastodon(brand: BrandConfig, *, secrets: Secrets, store: Store, clock: Clock) -> Account:
+def _mastodon(
+    brand: BrandConfig, account: MastodonAccount, *, secrets: Secrets, store: Store, clock: Clock
+) -> Account:
     """One brand's Mastodon account: its id from the token (asked once, then kept), and its
     instance's character limit (kept too, so a restart while the instance is down still knows)."""
-    account = brand.mastodon
-    assert account is not None
     host = host_of(account.api_base_url)
     client = make_mastodon_client(
         api_base_url=account.api_base_url,

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from bot import demo_later, demo_networks
 from bot.clock import RunningClock
+from bot.demo_later import short
 from bot.models import NETWORK_NAMES
 from bot.sandbox.driver import find_element
 from bot.sandbox.harness import (
@@ -70,11 +71,6 @@ class Transcript:
                 raise TimeoutError(f"only {self.cards} of {target} cards reached Slack")
 
 
-def _short(text: str, limit: int = 90) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 def _watch(sandbox: Sandbox, say: Transcript) -> None:
     """Narrate what the emulators see: arrivals on X, cards in Slack, public replies."""
 
@@ -83,9 +79,12 @@ def _watch(sandbox: Sandbox, say: Transcript) -> None:
         handle = user.get("username", "?")
         if kind == "post.added" and handle != "SkylarkAir":
             followers = (user.get("public_metrics") or {}).get("followers_count", 0)
-            say.say("📥", f"X  @{handle} ({blocks.reach(followers)}): “{_short(tweet['text'])}”")
+            say.say(
+                "📥",
+                f"X  @{handle} ({blocks.reach(followers)}): “{short(tweet['text'])}”",
+            )
         elif kind == "reply.created":
-            say.say("📤", f"X  @SkylarkAir posted publicly: “{_short(tweet['text'], 400)}”")
+            say.say("📤", f"X  @SkylarkAir posted publicly: “{short(tweet['text'], 400)}”")
 
     shown: dict[str, str] = {}  # card ts -> the claim line last narrated
 
@@ -99,7 +98,7 @@ def _watch(sandbox: Sandbox, say: Transcript) -> None:
             say.say(
                 "🔒",
                 f"Slack (only {_NAMES.get(message['user'], message['user'])} sees): "
-                f"{_short(message.get('text', ''), 160)}",
+                f"{short(message.get('text', ''), 160)}",
             )
 
     sandbox.x.subscribe(on_x)
@@ -191,7 +190,7 @@ def _reply(sandbox: Sandbox, say: Transcript, *, user: str, handle: str, edit: s
     view = _new_view(sandbox, before)
     text = view["blocks"][1]["element"]["initial_value"]
     meter = view["blocks"][2]["elements"][0]["text"]
-    say.say("📝", f"Reply modal opens, prefilled: “{_short(text, 120)}”", f"meter: {meter}")
+    say.say("📝", f"Reply modal opens, prefilled: “{short(text, 120)}”", f"meter: {meter}")
     if edit:
         text = f"{text} {edit}"
         driver.type_in_view(
@@ -207,7 +206,7 @@ def _reply(sandbox: Sandbox, say: Transcript, *, user: str, handle: str, edit: s
     public = preview["blocks"][1]["text"]["text"].removeprefix("> ")
     private = "privately" in preview["blocks"][0]["text"]["text"]
     goes = "is sent, as a direct message only the customer sees" if private else "goes public"
-    say.say("👀", f"Preview shows exactly what {goes}: “{_short(public, 400)}”")
+    say.say("👀", f"Preview shows exactly what {goes}: “{short(public, 400)}”")
     say.say("👍", f"{name} clicks “{preview['submit']['text']}”")
     driver.submit(user=user, view_id=view["id"])
 

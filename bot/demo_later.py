@@ -27,6 +27,12 @@ DEMO_CONFIG = f'\n[reports]\ndigest_time = "{DIGEST_TIME:%H:%M}"\n'  # an end-of
 _TOKEN = re.compile(r"<([@!#]?)([^>|]*)(?:\|([^>]*))?>")
 
 
+def short(text: str, limit: int = 90) -> str:
+    """One line of the transcript: whitespace flattened, cut with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def demo_morning(zone: ZoneInfo, *, today: date | None = None) -> datetime:
     """09:00 on the latest weekday up to today, in the brand's zone: the demo runs in business
     hours whatever day it is started on."""

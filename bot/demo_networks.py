@@ -7,38 +7,31 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
+from bot.demo_later import short
 from bot.sandbox.harness import BLUESKY_HANDLE, JANE, MINJUN, Sandbox
+
+if TYPE_CHECKING:
+    from bot.demo import Transcript
 
 RUI = "rui.bsky.social"
 MEI = "mei@fosstodon.example"
 Reply = Callable[..., None]  # demo._reply(sandbox, say, user=..., handle=...)
 
 
-class Say(Protocol):
-    def say(self, icon: str, text: str, *details: str, card: bool = False) -> None: ...
-
-    def wait_for_cards(self, count: int, *, more: bool = False, timeout: float = 30.0) -> None: ...
-
-
-def _short(text: str, limit: int = 160) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def watch(sandbox: Sandbox, say: Say) -> None:
+def watch(sandbox: Sandbox, say: Transcript) -> None:
     """Narrate arrivals and replies on Bluesky and Mastodon as the emulators see them."""
 
     def on_bluesky(kind: str, post: dict[str, Any]) -> None:
-        text = _short(str(post["record"].get("text", "")), 400)
+        text = short(str(post["record"].get("text", "")), 400)
         if kind == "reply.created":
             say.say("📤", f"Bluesky  @{post['handle']} replied in the thread: “{text}”")
         elif kind == "post.added" and post["handle"] != BLUESKY_HANDLE:
             say.say("📥", f"Bluesky  @{post['handle']}: “{text}”")
 
     def on_mastodon(kind: str, status: dict[str, Any]) -> None:
-        who, text = status["account"]["acct"], _short(str(status.get("text", "")), 400)
+        who, text = status["account"]["acct"], short(str(status.get("text", "")), 400)
         private = " (a direct message)" if status.get("visibility") == "direct" else ""
         if kind == "reply.created":
             say.say("📤", f"Mastodon  @{who}{private} answered: “{text}”")
@@ -49,7 +42,7 @@ def watch(sandbox: Sandbox, say: Say) -> None:
     sandbox.mastodon.subscribe(on_mastodon)
 
 
-def visit(sandbox: Sandbox, say: Say, *, reply: Reply) -> None:
+def visit(sandbox: Sandbox, say: Transcript, *, reply: Reply) -> None:
     """One mention on each open network, answered there from the same Slack cards."""
     say.say("──", "The same inbox listens on Bluesky and Mastodon (reading both is free):")
     sandbox.bluesky.add_user(RUI, name="Rui Costa", followers=310)
@@ -78,7 +71,7 @@ def visit(sandbox: Sandbox, say: Say, *, reply: Reply) -> None:
     _follow_up(sandbox, say, answer=posted[0]["uri"])
 
 
-def _follow_up(sandbox: Sandbox, say: Say, *, answer: str) -> None:
+def _follow_up(sandbox: Sandbox, say: Transcript, *, answer: str) -> None:
     """Rui answers the brand's reply: his post joins his case, no second card."""
     assert sandbox.runtime is not None
     store = sandbox.runtime.services.store

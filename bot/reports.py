@@ -17,6 +17,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TextIO, TypeVar
 from zoneinfo import ZoneInfo
 
+from bot.models import NETWORK_NAMES
+
 K = TypeVar("K", bound=Hashable)
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -33,7 +35,6 @@ PERIOD_WORDS = {
 }
 PERIOD_DAYS = {"today": 1, "7d": 7, "30d": 30}
 SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]+")
-NETWORK_WORDS = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon"}
 CSV_FIELDS = (
     "case_id",
     "brand",
@@ -343,14 +344,14 @@ def _summary_lines(report: Report) -> list[str]:
 
 
 def _network_line(row: Row) -> str:
-    name = NETWORK_WORDS.get(row.key, escape(row.key))
+    name = NETWORK_NAMES.get(row.key, escape(row.key))
     return f"{name} {_count(row.volume, 'case')} · {_answered(row)} · {_frt(row)} · {_sla(row)}"
 
 
 def report_text(report: Report, *, names: Mapping[str, str]) -> str:
     """Slack mrkdwn for `/mentions stats`; ``names`` maps agent ids to display names."""
     who = escape(report.brand) if report.brand else "All brands"
-    where = f" on {NETWORK_WORDS.get(report.network, report.network)}" if report.network else ""
+    where = f" on {NETWORK_NAMES.get(report.network, report.network)}" if report.network else ""
     title = f"*{who}{where} — {escape(report.period.label)}*"
     if report.volume == 0:
         return f"{title}\nNo mentions {_during(escape(report.period.label))}."

@@ -59,7 +59,6 @@ _SENTIMENT = {
     Sentiment.NEUTRAL: "😐 neutral",
     Sentiment.POSITIVE: "🙂 positive",
 }
-_NETWORK = NETWORK_NAMES
 
 
 def slack_time(moment: datetime) -> str:
@@ -159,7 +158,7 @@ def case_card(view: CardView) -> tuple[str, list[Block]]:
     """The card for a case: fallback text (notifications) and blocks."""
     m = view.mention
     who = f"@{m.author.handle}" if m.author.handle else (m.author.name or "someone")
-    text = f"{_NETWORK.get(m.network, m.network)} mention from {who[:100]}: {m.text[:150]}"
+    text = f"{NETWORK_NAMES.get(m.network, m.network)} mention from {who[:100]}: {m.text[:150]}"
     blocks = [_headline(view), _author_and_text(m), *_follow_up(view), _where(view)]
     if badges := _badges(view):
         blocks.append(context(" · ".join(badges)))
@@ -233,7 +232,7 @@ def _badges(view: CardView) -> list[str]:
 
 
 def _headline(view: CardView) -> Block:
-    case, network = view.case, _NETWORK.get(view.mention.network, view.mention.network)
+    case, network = view.case, NETWORK_NAMES.get(view.mention.network, view.mention.network)
     private = " · 🔒 *direct message*" if view.mention.private else ""
     return context(
         f"{_PRIORITY[case.priority]} · {_SENTIMENT[case.sentiment]} · {network}{private} · "
@@ -251,7 +250,7 @@ def _author_and_text(m: Mention) -> Block:
 
 def _where(view: CardView) -> Block:
     m, case = view.mention, view.case
-    link = f"<{m.url}|Open on {_NETWORK.get(m.network, m.network)}>" if m.url else "no link"
+    link = f"<{m.url}|Open on {NETWORK_NAMES.get(m.network, m.network)}>" if m.url else "no link"
     return context(f"{link} · {escape(case.why)}")
 
 

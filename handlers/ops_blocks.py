@@ -13,8 +13,6 @@ from bot.store import Found
 from bot.store_ops import SourceHealth
 from handlers.blocks import Block, context, escape, section
 
-_NETWORK = NETWORK_NAMES
-
 
 @dataclass(frozen=True, slots=True)
 class MineItem:
@@ -83,7 +81,7 @@ def _ago(then: datetime | None, now: datetime) -> str:
 
 def _spend_text(spend: Spend) -> str:
     if spend.network != "x":
-        name = _NETWORK.get(spend.network, spend.network)
+        name = NETWORK_NAMES.get(spend.network, spend.network)
         used = f"{spend.reads} posts read, {spend.posts} posted"
         return f"this month: {used} · free (reading and replying cost nothing on {name})"
     posts = spend.posts + spend.link_posts
@@ -99,7 +97,7 @@ def _spend_text(spend: Spend) -> str:
 def _source_text(line: SourceLine, now: datetime) -> str:
     h = line.health
     ok = "🔴" if h.failures else "🟢"
-    head = f"{ok} *{_NETWORK.get(h.network, h.network)} · {escape(h.brand)}*"
+    head = f"{ok} *{NETWORK_NAMES.get(h.network, h.network)} · {escape(h.brand)}*"
     parts = [
         f"last good poll {_ago(h.last_ok_at, now)}",
         f"{line.today} mention(s) today",
