@@ -7,6 +7,7 @@ charts can be drawn from worker threads and nothing tries to open a window.
 from __future__ import annotations
 
 import math
+import os
 from datetime import date
 from pathlib import Path
 
@@ -24,7 +25,8 @@ MAX_DAY_LABELS = 10  # more days than this and only every n-th day is labelled
 
 
 def digest_chart(report: Report, path: Path, *, title: str | None = None) -> Path:
-    """Draw the report's daily series into a PNG at ``path`` (parents created); return the path."""
+    """Draw the report's daily series into a PNG at ``path``; return the path. Missing parents
+    are created readable by their owner only, and so is the PNG: a digest names customers."""
     fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     fig.suptitle(title or _title(report), fontsize=14, parse_math=False)
@@ -33,8 +35,9 @@ def digest_chart(report: Report, path: Path, *, title: str | None = None) -> Pat
         _draw_empty(ax)
     else:
         _draw_series(ax, report)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png", dpi=DPI)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with os.fdopen(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600), "wb") as out:
+        fig.savefig(out, format="png", dpi=DPI)
     return path
 
 

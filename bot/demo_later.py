@@ -8,6 +8,7 @@ run on the scheduler's thread as in production, only sooner (``Runtime.run_now``
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 from datetime import UTC, date, datetime, timedelta
@@ -119,9 +120,10 @@ def digest(sandbox: Sandbox, say: Transcript, clock: RunningClock) -> Path:
         raise RuntimeError("the digest job ran but posted no chart; see the log above")
     shared = charts[-1]
     kept = Path(tempfile.gettempdir()) / "earshot-demo" / str(shared["name"])
-    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     content: bytes = shared["content"]
-    kept.write_bytes(content)
+    with os.fdopen(os.open(kept, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600), "wb") as out:
+        out.write(content)
     say.say(
         "📊",
         f"Slack #{sandbox.slack.channel_name(shared['channel'])}  daily digest posted with its "
