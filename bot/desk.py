@@ -389,6 +389,8 @@ class Desk:
             hint = "Use Retry on the card once the cause is fixed."
         elif reply.state is OutboxState.PENDING and reply.error:
             hint = "Earshot will try again shortly."
+        elif reply.state is OutboxState.SENDING and reply.error:  # it may be public already
+            hint = "Earshot is checking whether it went out, and will not post it twice."
         else:
             return
         case = self._store.case(reply.case_id)

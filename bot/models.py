@@ -187,6 +187,7 @@ class Reply:
     parts: int = 1
     parent_id: int | None = None  # the part this one answers; sent only after it
     approved_by: str | None = None
+    created_at: datetime | None = None  # when the row was written: the same on every retry
 
 
 class ApprovalState(StrEnum):

@@ -17,9 +17,9 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
-from bot.models import CaseState, Mention, OutboxState, Reply
+from bot.models import NETWORK_NAMES, CaseState, Mention, OutboxState, Reply
 from bot.slack import Board, BoardError
-from bot.sources import Publisher, PublishError
+from bot.sources import Outgoing, Publisher, PublishError
 from bot.store import Store
 from bot.voice import Medium
 
@@ -91,11 +91,7 @@ class Outbox:
     def _publish(self, reply: Reply) -> Reply:
         mention = self._store.mention(reply.mention_id)
         try:
-            posted = self._publisher(mention).publish(
-                text=reply.text,
-                in_reply_to=self._parent_post(reply) or mention.native_id,
-                key=reply.key,
-            )
+            posted = self._publisher(mention).publish(self._outgoing(reply, mention))
         except PublishError as exc:
             return self._failed(reply, exc, network=mention.network)
         done = self._store.finish_reply(
@@ -108,6 +104,14 @@ class Outbox:
         )
         self._after_sent(done)
         return done
+
+    def _outgoing(self, reply: Reply, mention: Mention) -> Outgoing:
+        return Outgoing(
+            text=reply.text,
+            in_reply_to=self._parent_post(reply) or mention.native_id,
+            key=reply.key,
+            written_at=reply.created_at,
+        )
 
     def medium(self, mention: Mention) -> Medium:
         """The rules a reply to ``mention`` must fit: its network's, as its account sees them."""
@@ -152,10 +156,12 @@ class Outbox:
         return done
 
     def _failed(self, reply: Reply, exc: PublishError, *, network: str) -> Reply:
-        """Unsure whether it went out: stay 'sending' until X is asked. Else retry or give up."""
+        """Unsure whether it went out: stay 'sending' until the network is asked. Else retry or
+        give up."""
         now = self._clock.now()
         if exc.uncertain:
-            state, retry_at, plan = OutboxState.SENDING, None, "checking X before any retry"
+            name = NETWORK_NAMES.get(network, network)
+            state, retry_at, plan = OutboxState.SENDING, None, f"checking {name} before any retry"
         elif exc.retryable and reply.attempts < MAX_ATTEMPTS:
             retry_at = exc.retry_at or now + RETRY_BACKOFF * reply.attempts
             state, plan = OutboxState.PENDING, f"retrying after {retry_at:%H:%M:%S} UTC"
@@ -269,9 +275,8 @@ class Outbox:
     def _reconcile(self, reply: Reply) -> Reply:
         mention = self._store.mention(reply.mention_id)
         now = self._clock.now()
-        parent = self._parent_post(reply) or mention.native_id
         try:
-            found = self._publisher(mention).find_reply(in_reply_to=parent)
+            found = self._publisher(mention).find_reply(self._outgoing(reply, mention))
         except PublishError as exc:
             if exc.retryable:  # X could not be read now: ask again on the next round
                 log.warning("cannot reconcile reply %s yet (%s); will try again", reply.id, exc)

@@ -655,7 +655,9 @@ class Store(Operations):
         return list(json.loads(row["suggestions"] or "[]"))
 
     def case_in_conversation(self, mention: Mention) -> Conversation | None:
-        """The latest case this mention's conversation belongs to, and how it is linked.
+        """The case this mention's conversation belongs to, and how it is linked: the author's
+        own case there if they have one (a customer answering someone else in their thread
+        still writes in their case), else the latest.
 
         ``direct`` when the mention answers one of the case's posts or the case opened the
         conversation; otherwise they only share a conversation (say, replies to a brand post).
@@ -664,14 +666,19 @@ class Store(Operations):
             return None
         row = self.db.execute(
             "select cm.case_id, max(m.native_id = :root or m.id = :parent) from case_members cm "
-            "join mentions m on m.id = cm.mention_id where m.network = :network and m.id != :id "
+            "join mentions m on m.id = cm.mention_id join cases c on c.id = cm.case_id "
+            "join mentions opener on opener.id = c.mention_id "
+            "where m.network = :network and m.id != :id "
             "and (m.conversation_id = :root or m.native_id = :root or m.id = :parent) "
-            "group by cm.case_id order by cm.case_id desc limit 1",
+            "group by cm.case_id "
+            "order by max(opener.author_id = :author and :author != '') desc, cm.case_id desc "
+            "limit 1",
             {
                 "root": mention.conversation_id or "",
                 "parent": mention.in_reply_to or "",
                 "network": mention.network,
                 "id": mention.id,
+                "author": mention.author.id,
             },
         ).fetchone()
         if row:
@@ -1505,6 +1512,7 @@ def _reply_from_row(row: dict[str, Any]) -> Reply:
         parts=row.get("parts") or 1,
         parent_id=row.get("parent_id"),
         approved_by=row.get("approved_by"),
+        created_at=_parse(row.get("created_at")),
     )
 
 

@@ -152,6 +152,7 @@ class Medium:
     address: str = ""
     account: str = ""  # the brand account that posts, as agents know it ("" = the brand's X)
     private: bool = False  # goes out as a direct message: only the customer sees it
+    max_bytes: int = 0  # a cap on the text's UTF-8 bytes as well (Bluesky: 3,000); 0 = none
 
     @property
     def label(self) -> str:
@@ -160,6 +161,19 @@ class Medium:
 
     def length(self, text: str) -> int:
         return _COUNTERS[self.counting](text)
+
+    def size(self, text: str) -> int:
+        """The length that must stay within ``limit``: the network's count, or more when the
+        text's bytes pass the byte cap. Bluesky allows 300 graphemes and 3,000 bytes, so a text
+        fits when both do: its size is the larger of its graphemes and its bytes / 10."""
+        length = self.length(text)
+        if not self.max_bytes:
+            return length
+        return max(length, -(-len(text.encode()) * self.limit // self.max_bytes))
+
+    def bytes_over(self, text: str) -> int:
+        """How many UTF-8 bytes ``text`` has past the byte cap (0: within it, or no cap)."""
+        return max(0, len(text.encode()) - self.max_bytes) if self.max_bytes else 0
 
     def public(self, body: str, signature: str) -> str:
         """The text of a single post, exactly as it goes public."""
@@ -183,8 +197,9 @@ _HINTS = {
     "mastodon": "Links count 23; a @mention counts without its server.",
 }
 X = Medium()
-BLUESKY = Medium(network="bluesky", name="Bluesky", limit=300, counting="graphemes")
-BLUESKY_MAX_BYTES = 3000  # Bluesky also caps a post's text at 3,000 bytes of UTF-8
+# Bluesky's post lexicon (app.bsky.feed.post): text maxGraphemes 300 and maxLength 3,000, the
+# latter in UTF-8 bytes; the PDS refuses either ("string too big (maximum 3000, got 3254)").
+BLUESKY = Medium(network="bluesky", name="Bluesky", limit=300, counting="graphemes", max_bytes=3000)
 
 
 def mastodon(limit: int = 500, *, instance: str = "") -> Medium:
@@ -344,14 +359,15 @@ def sign(body: str, signature: str) -> str:
 
 def chars_left(body: str, signature: str, medium: Medium = X) -> int:
     """Room left in one post on that network, signature (and address) included."""
-    return medium.limit - medium.length(medium.public(body, signature))
+    return medium.limit - medium.size(medium.public(body, signature))
 
 
 def reply_problems(body: str, signature: str, medium: Medium = X) -> list[str]:
     """What stops this reply from going public as one post, in words an agent understands."""
     problems = [_EMPTY] if not body.strip() else []
     if (left := chars_left(body, signature, medium)) < 0:
-        problems.append(_over_limit(-left, medium=medium, signature=signature))
+        single = medium.public(body, signature)
+        problems.append(_over_limit(-left, medium=medium, signature=signature, text=single))
     if unfilled := _unfilled(body):
         problems.append(unfilled)
     return problems
@@ -360,10 +376,16 @@ def reply_problems(body: str, signature: str, medium: Medium = X) -> list[str]:
 _EMPTY = "The reply is empty. Write something first."
 
 
-def _over_limit(over: int, *, medium: Medium, signature: str) -> str:
+def _over_limit(over: int, *, medium: Medium, signature: str, text: str) -> str:
     signed = f" (with your signature {signature})" if signature else ""
+    if extra := medium.bytes_over(text):
+        cap = f"{medium.name}'s cap of {medium.max_bytes:,} bytes of text"
+        return f"{extra:,} bytes over {cap}{signed}. {_BYTES_HINT}"
     limit = f"{medium.name}'s limit of {medium.limit}"
     return f"{over} characters over {limit}{signed}. {medium.hint()}"
+
+
+_BYTES_HINT = "Emoji sequences take many bytes (👨‍👩‍👧‍👦 is 25): use fewer."
 
 
 def _unfilled(body: str) -> str:
@@ -659,12 +681,13 @@ def _parts(
 ) -> tuple[list[str], str]:
     """What goes public, and why it cannot (over the limit with threads off, or over 9 parts)."""
     single = medium.public(body, signature)
-    if (over := medium.length(single) - medium.limit) > 0 and not allow_thread:
-        return [single], f"{_over_limit(over, medium=medium, signature=signature)} Shorten it."
+    if (over := medium.size(single) - medium.limit) > 0 and not allow_thread:
+        too_long = _over_limit(over, medium=medium, signature=signature, text=single)
+        return [single], f"{too_long} Shorten it."
     if over <= 0:
         return [single], ""
     try:
-        return split_thread(body, signature, limit=medium.limit, measure=medium.length), ""
+        return split_thread(body, signature, limit=medium.limit, measure=medium.size), ""
     except ValueError as error:
         return [single], str(error)
 

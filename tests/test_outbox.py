@@ -9,6 +9,7 @@ from support import card_for, card_text, fresh, post
 from bot.models import OutboxState, Reply
 from bot.sandbox import Fault
 from bot.sandbox.harness import JANE, SANDBOX_ENV, Sandbox
+from bot.sources import Outgoing
 from bot.sources.x import XPublisher
 from bot.sources.xclient import make_x_client
 from handlers import blocks
@@ -36,7 +37,7 @@ def _publish_directly(bot: Sandbox, *, text: str, tweet: str) -> None:
         access_token_secret="ts",
     )
     XPublisher(client=client, user_id=bot.x.brand_user_id, handle="SkylarkAir").publish(
-        text=text, in_reply_to=tweet
+        Outgoing(text=text, in_reply_to=tweet)
     )
 
 

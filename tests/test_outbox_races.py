@@ -22,7 +22,7 @@ from bot.models import (
     Triage,
 )
 from bot.outbox import Outbox
-from bot.sources import PublishError
+from bot.sources import Outgoing, PublishError
 from bot.store import Store
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -45,13 +45,13 @@ class SlowPublisher:
         self.posts: list[str] = []
         self.lookups = 0
 
-    def publish(self, *, text: str, in_reply_to: str, key: str = "") -> Posted:
+    def publish(self, post: Outgoing) -> Posted:
         self.started.set()
         self.release.wait(10)
-        self.posts.append(text)
+        self.posts.append(post.text)
         return Posted(post_id=str(len(self.posts)), url="https://x.com/b/status/1")
 
-    def find_reply(self, *, in_reply_to: str) -> Posted | None:
+    def find_reply(self, post: Outgoing) -> Posted | None:
         self.lookups += 1
         return None
 
@@ -63,11 +63,11 @@ class LimitedPublisher:
         self.reset = reset
         self.calls = 0
 
-    def publish(self, *, text: str, in_reply_to: str, key: str = "") -> Posted:
+    def publish(self, post: Outgoing) -> Posted:
         self.calls += 1
         raise PublishError("X rate limit reached", retryable=True, retry_at=self.reset)
 
-    def find_reply(self, *, in_reply_to: str) -> Posted | None:
+    def find_reply(self, post: Outgoing) -> Posted | None:
         return None
 
 
@@ -141,11 +141,11 @@ def test_paced_replies_stay_apart_even_when_all_are_due(store: Store) -> None:
     class Fast:
         network = "x"
 
-        def publish(self, *, text: str, in_reply_to: str, key: str = "") -> Posted:
-            posted.append(in_reply_to)
+        def publish(self, post: Outgoing) -> Posted:
+            posted.append(post.in_reply_to)
             return Posted(post_id=str(len(posted)), url="u")
 
-        def find_reply(self, *, in_reply_to: str) -> Posted | None:
+        def find_reply(self, post: Outgoing) -> Posted | None:
             return None
 
     outbox = Outbox(

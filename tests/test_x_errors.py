@@ -15,7 +15,7 @@ from bot.clock import ManualClock
 from bot.models import OutboxState
 from bot.sandbox import Fault, XEmulator
 from bot.sandbox.harness import JANE, ROSA, Sandbox, open_sandbox
-from bot.sources import PublishError
+from bot.sources import Outgoing, PublishError
 from bot.sources.x import XPublisher, XSource
 from bot.sources.xclient import make_x_client
 from handlers import blocks
@@ -178,7 +178,7 @@ def test_a_reply_the_customer_restricted_says_so_and_suggests_a_dm(x: XEmulator)
     )  # fmt: skip
     with pytest.raises(PublishError) as refused:
         XPublisher(client=client, user_id=BRAND, handle="SkylarkAir").publish(
-            text="Sorry, Ivy! DM us. ^JK", in_reply_to=tweet
+            Outgoing(text="Sorry, Ivy! DM us. ^JK", in_reply_to=tweet)
         )
     assert not refused.value.retryable and not refused.value.uncertain
     assert "limited who can reply" in str(refused.value) and "DM" in str(refused.value)
@@ -194,7 +194,7 @@ def test_a_mentioned_brand_may_reply_where_only_mentioned_accounts_may(x: XEmula
         access_token_secret="ts",
     )  # fmt: skip
     XPublisher(client=client, user_id=BRAND, handle="SkylarkAir").publish(
-        text="Hello Ivy ^JK", in_reply_to=tweet
+        Outgoing(text="Hello Ivy ^JK", in_reply_to=tweet)
     )
     assert len(x.replies()) == 1
 

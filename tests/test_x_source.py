@@ -10,7 +10,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.models import MentionKind
 from bot.sandbox import Fault, XEmulator
-from bot.sources import PublishError
+from bot.sources import Outgoing, PublishError
 from bot.sources.x import XPublisher, XSource, resolve_user_id
 from bot.sources.xclient import make_x_client
 
@@ -139,7 +139,7 @@ def test_server_errors_back_off_exponentially(x: XEmulator, clock: ManualClock) 
 def test_the_publisher_replies_as_the_brand(x: XEmulator) -> None:
     tweet = _post(x, "@SkylarkAir where is my refund")
     posted = XPublisher(client=_client(x), user_id=BRAND, handle="SkylarkAir").publish(
-        text="Sorry for the wait! DM us. ^JK", in_reply_to=tweet
+        Outgoing(text="Sorry for the wait! DM us. ^JK", in_reply_to=tweet)
     )
     reply = x.replies()[0]
     assert posted.post_id == reply["id"]
@@ -150,9 +150,9 @@ def test_the_publisher_replies_as_the_brand(x: XEmulator) -> None:
 def test_a_refused_post_is_not_retryable_and_says_why(x: XEmulator) -> None:
     tweet = _post(x, "@SkylarkAir hi")
     publisher = XPublisher(client=_client(x), user_id=BRAND, handle="SkylarkAir")
-    publisher.publish(text="Hello there ^JK", in_reply_to=tweet)
+    publisher.publish(Outgoing(text="Hello there ^JK", in_reply_to=tweet))
     with pytest.raises(PublishError) as refused:
-        publisher.publish(text="Hello there ^JK", in_reply_to=tweet)  # duplicate content
+        publisher.publish(Outgoing(text="Hello there ^JK", in_reply_to=tweet))  # duplicate content
     assert not refused.value.retryable
     assert "403" in str(refused.value)
 
@@ -163,7 +163,7 @@ def test_publish_failures_say_whether_to_retry(x: XEmulator, status: int, retrya
     x.inject(Fault(endpoint="POST /2/tweets", status=status, retry_after=30))
     with pytest.raises(PublishError) as failed:
         XPublisher(client=_client(x), user_id=BRAND, handle="SkylarkAir").publish(
-            text="Hello ^JK", in_reply_to=tweet
+            Outgoing(text="Hello ^JK", in_reply_to=tweet)
         )
     assert failed.value.retryable is retryable
     if status == 402:
@@ -174,10 +174,10 @@ def test_find_reply_sees_the_brands_existing_reply(x: XEmulator) -> None:
     tweet = _post(x, "@SkylarkAir help")
     other = _post(x, "@SkylarkAir another")
     publisher = XPublisher(client=_client(x), user_id=BRAND, handle="SkylarkAir")
-    assert publisher.find_reply(in_reply_to=tweet) is None
-    posted = publisher.publish(text="On it ^JK", in_reply_to=tweet)
-    assert publisher.find_reply(in_reply_to=tweet) == posted
-    assert publisher.find_reply(in_reply_to=other) is None
+    assert publisher.find_reply(Outgoing("", tweet)) is None
+    posted = publisher.publish(Outgoing(text="On it ^JK", in_reply_to=tweet))
+    assert publisher.find_reply(Outgoing("", tweet)) == posted
+    assert publisher.find_reply(Outgoing("", other)) is None
 
 
 def test_the_brand_id_is_looked_up_from_the_handle(x: XEmulator) -> None:
@@ -223,7 +223,7 @@ def test_a_server_error_on_publish_is_uncertain_not_retried_blindly(x: XEmulator
     x.inject(Fault(endpoint="POST /2/tweets", status=503))
     with pytest.raises(PublishError) as failed:
         XPublisher(client=_client(x), user_id=BRAND, handle="SkylarkAir").publish(
-            text="Hello ^JK", in_reply_to=tweet
+            Outgoing(text="Hello ^JK", in_reply_to=tweet)
         )
     assert failed.value.uncertain
 
@@ -232,10 +232,10 @@ def test_find_reply_looks_past_the_newest_hundred_posts(x: XEmulator) -> None:
     """Regression: only the brand's newest 100 posts were checked before resending."""
     tweet = _post(x, "@SkylarkAir help")
     publisher = XPublisher(client=_client(x), user_id=BRAND, handle="SkylarkAir")
-    posted = publisher.publish(text="On it ^JK", in_reply_to=tweet)
+    posted = publisher.publish(Outgoing(text="On it ^JK", in_reply_to=tweet))
     for i in range(150):
         x.add_post(text=f"Timetable update {i}", author="SkylarkAir")
-    assert publisher.find_reply(in_reply_to=tweet) == posted
+    assert publisher.find_reply(Outgoing("", tweet)) == posted
 
 
 def test_a_search_cursor_older_than_seven_days_restarts_instead_of_switching_off(

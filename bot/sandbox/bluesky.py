@@ -1,16 +1,27 @@
 """``BlueskyEmulator``: the subset of Bluesky (a PDS plus the AppView) that Earshot uses.
 
 Point ``atproto.Client(base_url=emulator.xrpc_url)`` at it. It answers XRPC the way the real
-services do: sessions with JWT-shaped access and refresh tokens the SDK can decode (and refresh
-15 minutes before ``exp``), ``{"error", "message"}`` bodies, ``ratelimit-*`` headers on every
-answer, post records with reply refs, quote embeds and mention/link facets, notifications
-(mention, reply, quote, like, follow) for the brand accounts, search, hydrated posts and threads.
+services do, as measured against @atproto/dev-env 0.6.7 (a PDS and the bsky AppView): sessions
+with JWT-shaped access and refresh tokens the SDK can decode (and refresh 15 minutes before
+``exp``), app passwords that can be revoked, ``{"error", "message"}`` bodies, ``ratelimit-*``
+headers on every answer; post records with reply refs, quote embeds and mention/link facets,
+written through ``createRecord`` with the real PDS's checks (TID record keys, byte, grapheme
+and langs limits, in its words; a record key used twice is its bare 500) and read back at once
+through ``getRecord`` and ``listRecords``; and AppView reads (notifications for the brand
+accounts, with the real reasons and order: mention, quote, reply to any ancestor below height
+5, like, follow; search; hydrated posts and threads), dated and sorted by ``sortAt``, paged by
+ISO-time cursors, and showing a record only once the AppView has indexed it, ``appview_lag``
+seconds after the PDS stored it.
 
-Limits: one collection (``app.bsky.feed.post``) can be written; no deletes, reposts, blobs,
-labels, blocks or viewer state; search is an AND of words and quoted phrases (plus ``from:``),
-and ``sort=top`` is the same as ``latest``; a notification goes to the parent's author only
-(not to the thread root); tokens survive :meth:`~bot.sandbox.http.EmulatorServer.reset` and a
-used refresh token stays valid; no did:plc directory or handle resolution is served.
+Limits: XRPC writes only ``app.bsky.feed.post`` records (likes and follows come from
+:meth:`BlueskyEmulator.add_like` / :meth:`~BlueskyEmulator.add_follow`); no deletes, reposts,
+blobs, labels, blocks, thread gates or viewer state; a reply or quote must point at a post the
+emulator holds (the real PDS does not look); only the refusals listed above are worded as
+measured; like counts do not wait for the lag; reply notifications come from the ancestors held
+when the reply is stored (no out-of-order indexing); search is an AND of words and quoted
+phrases (plus ``from:``), ``sort=top`` is the same as ``latest`` and its cursor is an opaque
+offset; tokens survive :meth:`~bot.sandbox.http.EmulatorServer.reset` and a used refresh token
+stays valid; no did:plc directory or handle resolution is served.
 """
 
 from __future__ import annotations
@@ -26,12 +37,13 @@ import re
 import secrets
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from bot import voice
+import regex
+
 from bot.sandbox.http import EmulatorServer, Fault, Reply, Request, Route
 
 CREATE_SESSION = "POST com.atproto.server.createSession"
@@ -44,6 +56,8 @@ SEARCH_POSTS = "GET app.bsky.feed.searchPosts"
 GET_POSTS = "GET app.bsky.feed.getPosts"
 GET_POST_THREAD = "GET app.bsky.feed.getPostThread"
 CREATE_RECORD = "POST com.atproto.repo.createRecord"
+GET_RECORD = "GET com.atproto.repo.getRecord"
+LIST_RECORDS = "GET com.atproto.repo.listRecords"
 CONTROL_POST = "POST /_sandbox/posts"
 
 POST = "app.bsky.feed.post"
@@ -56,6 +70,7 @@ MAX_GRAPHEMES = 300
 MAX_TEXT_BYTES = 3000
 MAX_LANGS = 3
 MAX_URIS = 25
+REPLY_NOTIF_DEPTH = 5  # the AppView notifies ancestors of a reply up to this height (exclusive)
 DEFAULT_RATE_LIMIT = (3000, 300.0)
 LOGIN_WINDOW = 300.0
 REFRESH_TTL = 90 * 24 * 3600.0
@@ -63,6 +78,7 @@ SERVICE_DID = "did:web:pds.sandbox.invalid"
 ACCESS_SCOPE = "com.atproto.appPass"
 REFRESH_SCOPE = "com.atproto.refresh"
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
+TID_FIRST = "234567abcdefghij"  # a TID's top bit is 0, so its first character is one of these
 
 _STATUS_ERRORS = {
     400: ("InvalidRequest", "Invalid Request"),
@@ -86,6 +102,7 @@ _MENTION = re.compile(
 )
 _LINK = re.compile(r"https?://[^\s]+")
 _RKEY = re.compile(r"^[A-Za-z0-9._:~-]{1,512}$")
+_TID = re.compile(rf"^[{TID_FIRST}][{TID_ALPHABET}]{{12}}$")
 _INVALID_POST = f"Invalid {POST} record"
 
 Scope = Literal["none", "optional", "access", "refresh"]
@@ -111,11 +128,11 @@ def _invalid(message: str) -> _XrpcError:
 
 @dataclass(frozen=True)
 class _Brand:
-    """An account the bot logs in as."""
+    """An account the bot logs in as; ``password`` is None once revoked."""
 
     did: str
     handle: str
-    password: str
+    password: str | None
     name: str
 
 
@@ -127,7 +144,6 @@ class _User:
     followers: int
     created_ms: int
     follows: int = 0
-    posts: int = 0
 
 
 @dataclass(frozen=True)
@@ -140,23 +156,47 @@ class _Token:
     revoked: bool = False
 
 
+@dataclass(frozen=True)
+class _Record:
+    """A record in a repo on the PDS, as ``getRecord`` and ``listRecords`` serve it."""
+
+    uri: str
+    cid: str
+    value: dict[str, Any]
+
+    @property
+    def did(self) -> str:
+        return self.uri.split("/")[2]
+
+    @property
+    def collection(self) -> str:
+        return self.uri.split("/")[3]
+
+    @property
+    def rkey(self) -> str:
+        return self.uri.split("/")[4]
+
+
 @dataclass
 class _Post:
+    """A post: stored by the PDS at ``stored_ms``, indexed by the AppView at ``indexed_ms``
+    (``visible_at`` on the emulator clock; -inf when there is no lag)."""
+
     uri: str
     cid: str
     did: str
     rkey: str
     record: dict[str, Any]
+    stored_ms: int
     indexed_ms: int
+    visible_at: float
     requested: dict[str, Any] | None = None
-    replies: int = 0
     likes: int = 0
-    quotes: int = 0
 
 
 @dataclass(frozen=True)
 class _Notice:
-    """One notification for one brand."""
+    """One notification for one brand, dated by the record's sortAt."""
 
     seq: int
     brand: str
@@ -165,7 +205,8 @@ class _Notice:
     author: str
     reason: str
     record: dict[str, Any]
-    indexed_ms: int
+    sort_ms: int
+    visible_at: float
     subject: str | None = None
 
 
@@ -185,8 +226,14 @@ class BlueskyEmulator(EmulatorServer):
 
     Brands (the constructor's is the default; :meth:`add_brand` adds more) log in with
     ``createSession`` and survive :meth:`reset`. Everyone else is a user, created by
-    :meth:`add_user` or on first post. Events: ``post.added`` (every new post) and
-    ``reply.created`` (posts made through ``createRecord``, with ``requested``).
+    :meth:`add_user` or on first post. Events: ``post.added`` (every new post, when the PDS
+    stores it) and ``reply.created`` (posts made through ``createRecord``, with ``requested``).
+
+    ``appview_lag`` (seconds on ``clock``, settable later) is how long after the PDS stores a
+    record the AppView indexes it: until then AppView reads (notifications, ``getPosts``,
+    ``getPostThread``, ``searchPosts``, reply and quote counts) do not show it, while the PDS's
+    repo reads (``getRecord``, ``listRecords``) do at once. The real stack took 0.2–1.8 s
+    (measured against @atproto/dev-env 0.6.7); 0 shows everything at once.
     """
 
     def __init__(
@@ -199,12 +246,14 @@ class BlueskyEmulator(EmulatorServer):
         clock: Callable[[], float] = time.time,
         rate_limits: Mapping[str, tuple[int, float]] | None = None,
         login_limit: int | None = None,
+        appview_lag: float = 0.0,
     ) -> None:
         super().__init__()
         self._clock = clock
         self._access_ttl = access_ttl
         self._limits = dict(rate_limits or {})
         self._login_limit = login_limit
+        self._lag = _lag(appview_lag)
         self._secret = secrets.token_bytes(32)
         self._tokens: dict[str, _Token] = {}
         self._brands: dict[str, _Brand] = {}
@@ -220,8 +269,10 @@ class BlueskyEmulator(EmulatorServer):
     def _reset_state(self) -> None:
         self._users: dict[str, _User] = {}
         self._handles: dict[str, str] = {}
+        self._repo: dict[str, _Record] = {}
         self._posts: dict[str, _Post] = {}
         self._children: dict[str, list[str]] = {}
+        self._quoters: dict[str, list[str]] = {}
         self._notices: list[_Notice] = []
         self._seen: dict[str, int] = {}
         self._logins: Counter[str] = Counter()
@@ -242,6 +293,8 @@ class BlueskyEmulator(EmulatorServer):
             GET_POSTS: (self._get_posts, "optional"),
             GET_POST_THREAD: (self._get_post_thread, "optional"),
             CREATE_RECORD: (self._create_record, "access"),
+            GET_RECORD: (self._get_record, "optional"),
+            LIST_RECORDS: (self._list_records, "optional"),
         }
 
     # -- addresses and accounts ---------------------------------------------------------------
@@ -259,6 +312,19 @@ class BlueskyEmulator(EmulatorServer):
     def brand_did(self) -> str:
         """The default brand's DID."""
         return self._default
+
+    @property
+    def appview_lag(self) -> float:
+        """Seconds (emulator clock) between the PDS storing a record and the AppView showing it.
+
+        Setting it affects records stored from then on.
+        """
+        return self._lag
+
+    @appview_lag.setter
+    def appview_lag(self, seconds: float) -> None:
+        with self._changing():
+            self._lag = _lag(seconds)
 
     def add_brand(self, *, handle: str, password: str, name: str = "") -> str:
         """Register an account the bot can log in as (with ``password``) and return its DID."""
@@ -306,6 +372,12 @@ class BlueskyEmulator(EmulatorServer):
     def _author(self, ref: str) -> str:
         return self._did(ref) or self._add_user(ref)
 
+    def _brand(self, handle: str) -> _Brand:
+        brand = self._brands.get(self._did(handle) or "")
+        if brand is None:
+            raise ValueError(f"{handle!r} is not a registered brand")
+        return brand
+
     def logins(self, handle: str) -> int:
         """How many ``createSession`` calls succeeded for this brand (handle or DID)."""
         with self._cond:
@@ -325,6 +397,27 @@ class BlueskyEmulator(EmulatorServer):
                 if entry.kind == "access" or refresh:
                     self._tokens[token] = replace(entry, expires_at=-math.inf)
 
+    def revoke_password(self, handle: str) -> None:
+        """Revoke a brand's app password, as the real PDS does (measured against
+        @atproto/dev-env 0.6.7): access tokens already issued keep working until they expire;
+        refreshing with a refresh token issued under it answers 400 ``ExpiredToken`` "Token has
+        been revoked"; a login with it answers 401 "Invalid identifier or password"."""
+        with self._changing():
+            brand = self._brand(handle)
+            self._brands[brand.did] = replace(brand, password=None)
+            for token, entry in self._tokens.items():
+                if entry.kind == "refresh" and entry.did == brand.did:
+                    self._tokens[token] = replace(entry, revoked=True)
+
+    def change_password(self, handle: str, new: str) -> None:
+        """Revoke the brand's app password (see :meth:`revoke_password`) and issue ``new``."""
+        if not new:
+            raise ValueError("a brand needs a non-empty password")
+        with self._changing():
+            self.revoke_password(handle)
+            brand = self._brand(handle)
+            self._brands[brand.did] = replace(brand, password=new)
+
     # -- posts, likes, follows ---------------------------------------------------------------
 
     def add_post(
@@ -340,12 +433,14 @@ class BlueskyEmulator(EmulatorServer):
         """Add a post by anyone (unknown handles become users) and return its at-uri.
 
         Mentions of known handles and ``https://`` links become facets; ``reply_to`` and
-        ``quote`` are at-uris of existing posts (``ValueError`` otherwise).
+        ``quote`` are at-uris of posts the PDS holds (``ValueError`` otherwise). ``createdAt``
+        is ``created_at`` (a backdated post sorts by it) or the moment the PDS stores it.
         """
         with self._changing() as events:
             did = self._author(author)
+            stored = self._tick()
             record: dict[str, Any] = {"$type": POST, "text": text}
-            record["createdAt"] = _iso(_ms(created_at) if created_at else self._now_ms())
+            record["createdAt"] = _iso(_ms(created_at) if created_at else stored)
             if langs:
                 record["langs"] = list(langs)
             if facets := self._facets(text):
@@ -356,7 +451,7 @@ class BlueskyEmulator(EmulatorServer):
                 quoted = self._known(quote)
                 ref = {"uri": quoted.uri, "cid": quoted.cid}
                 record["embed"] = {"$type": "app.bsky.embed.record", "record": ref}
-            post = self._store(did, record)
+            post = self._store(did, record, stored_ms=stored)
             events.append(("post.added", self._post_dict(post)))
             return post.uri
 
@@ -394,49 +489,72 @@ class BlueskyEmulator(EmulatorServer):
         *,
         rkey: str | None = None,
         requested: dict[str, Any] | None = None,
+        stored_ms: int | None = None,
     ) -> _Post:
-        """Insert a post, count it on its parent, quoted post and author, and notify brands."""
+        """Write a post to the PDS, index it for the AppView (after the lag) and notify brands."""
+        stored = stored_ms if stored_ms is not None else self._tick()
         rkey = rkey or self._next_tid()
         uri = f"at://{did}/{POST}/{rkey}"
-        post = _Post(uri, _cid(uri, record), did, rkey, record, self._tick(), requested)
+        post = _Post(
+            uri=uri,
+            cid=_cid(uri, record),
+            did=did,
+            rkey=rkey,
+            record=record,
+            stored_ms=stored,
+            indexed_ms=stored + round(self._lag * 1000),
+            visible_at=self._visible_at(),
+            requested=requested,
+        )
         self._posts[uri] = post
-        self._users[did].posts += 1
-        parent = self._posts.get(_parent_uri(record) or "")
-        if parent is not None:
-            parent.replies += 1
-            self._children.setdefault(parent.uri, []).append(uri)
-        quoted = self._posts.get(_quoted_uri(record) or "")
-        if quoted is not None:
-            quoted.quotes += 1
+        self._repo[uri] = _Record(uri, post.cid, record)
+        if (parent := _parent_uri(record)) is not None and parent in self._posts:
+            self._children.setdefault(parent, []).append(uri)
+        if (quoted := _quoted_uri(record)) is not None and quoted in self._posts:
+            self._quoters.setdefault(quoted, []).append(uri)
         self._notify(post)
         return post
 
     def _notify(self, post: _Post) -> None:
-        for brand in self._brands.values():
-            found = self._reason(post, brand.did) if brand.did != post.did else None
-            if found is not None:
-                reason, subject = found
+        """Notify brands of a new post as the real AppView does (``notifsForInsert`` in
+        packages/bsky/src/data-plane/server/indexing/plugins/post.ts, measured against
+        @atproto/dev-env 0.6.7): every mentioned DID ("mention"), then the quoted post's author
+        ("quote"), then every ancestor below ``REPLY_NOTIF_DEPTH`` ("reply", the ancestor as
+        subject). Each DID once, first reason first, and never the post's own author."""
+        notified = {post.did}
+        for did, reason, subject in self._notifs_for(post):
+            if did in notified:
+                continue
+            notified.add(did)
+            if did in self._brands:
                 self._notice(
-                    brand=brand.did,
+                    brand=did,
                     uri=post.uri,
                     author=post.did,
                     reason=reason,
                     record=post.record,
-                    at=post.indexed_ms,
+                    sort_ms=_sort_at(post),
+                    visible_at=post.visible_at,
                     subject=subject,
                 )
 
-    def _reason(self, post: _Post, brand: str) -> tuple[str, str | None] | None:
-        """The most specific reason ``post`` notifies ``brand``: reply > quote > mention."""
-        parent = self._posts.get(_parent_uri(post.record) or "")
-        if parent is not None and parent.did == brand:
-            return "reply", parent.uri
-        quoted = self._posts.get(_quoted_uri(post.record) or "")
-        if quoted is not None and quoted.did == brand:
-            return "quote", quoted.uri
-        if brand in _mentioned(post.record):
-            return "mention", None
-        return None
+    def _notifs_for(self, post: _Post) -> Iterator[tuple[str, str, str | None]]:
+        """Whom a post notifies and why, in the AppView's order (with repeats)."""
+        for did in _mentions(post.record):
+            yield did, "mention", None
+        if (quoted := _quoted_post(post.record)) is not None:
+            yield quoted[0], "quote", quoted[1]
+        for ancestor in self._ancestors(post, REPLY_NOTIF_DEPTH - 1):
+            yield ancestor.did, "reply", ancestor.uri
+
+    def _ancestors(self, post: _Post, most: int) -> list[_Post]:
+        """The parent, grandparent, … of a reply (at most ``most``), nearest first."""
+        found: list[_Post] = []
+        uri = _parent_uri(post.record)
+        while uri is not None and len(found) < most and (parent := self._posts.get(uri)):
+            found.append(parent)
+            uri = _parent_uri(parent.record)
+        return found
 
     def _notice(
         self,
@@ -446,21 +564,34 @@ class BlueskyEmulator(EmulatorServer):
         author: str,
         reason: str,
         record: dict[str, Any],
-        at: int,
+        sort_ms: int,
+        visible_at: float,
         subject: str | None = None,
     ) -> None:
-        cid = _cid(uri, record)
-        seq = len(self._notices)
-        self._notices.append(_Notice(seq, brand, uri, cid, author, reason, record, at, subject))
+        notice = _Notice(
+            seq=len(self._notices),
+            brand=brand,
+            uri=uri,
+            cid=_cid(uri, record),
+            author=author,
+            reason=reason,
+            record=record,
+            sort_ms=sort_ms,
+            visible_at=visible_at,
+            subject=subject,
+        )
+        self._notices.append(notice)
 
     def add_like(self, author: str, uri: str) -> str:
         """``author`` likes the post at ``uri`` (its brand author gets a "like"); the like's uri."""
         with self._changing():
             post = self._known(uri)
             did = self._author(author)
+            stamp = self._tick()
             like_uri = f"at://{did}/{LIKE}/{self._next_tid()}"
             subject = {"uri": post.uri, "cid": post.cid}
-            record = {"$type": LIKE, "subject": subject, "createdAt": _iso(self._now_ms())}
+            record = {"$type": LIKE, "subject": subject, "createdAt": _iso(stamp)}
+            self._repo[like_uri] = _Record(like_uri, _cid(like_uri, record), record)
             post.likes += 1
             if post.did in self._brands and post.did != did:
                 self._notice(
@@ -469,7 +600,8 @@ class BlueskyEmulator(EmulatorServer):
                     author=did,
                     reason="like",
                     record=record,
-                    at=self._tick(),
+                    sort_ms=stamp,
+                    visible_at=self._visible_at(),
                     subject=post.uri,
                 )
             return like_uri
@@ -481,8 +613,10 @@ class BlueskyEmulator(EmulatorServer):
             if target is None or target not in self._brands:
                 raise ValueError(f"brand={brand!r} is not a registered brand")
             did = self._author(author)
+            stamp = self._tick()
             follow_uri = f"at://{did}/{FOLLOW}/{self._next_tid()}"
-            record = {"$type": FOLLOW, "subject": target, "createdAt": _iso(self._now_ms())}
+            record = {"$type": FOLLOW, "subject": target, "createdAt": _iso(stamp)}
+            self._repo[follow_uri] = _Record(follow_uri, _cid(follow_uri, record), record)
             self._users[target].followers += 1
             self._users[did].follows += 1
             self._notice(
@@ -491,35 +625,54 @@ class BlueskyEmulator(EmulatorServer):
                 author=did,
                 reason="follow",
                 record=record,
-                at=self._tick(),
+                sort_ms=stamp,
+                visible_at=self._visible_at(),
             )
             return follow_uri
 
     # -- inspection ----------------------------------------------------------------------------
 
-    def posts(self, author: str | None = None) -> list[dict[str, Any]]:
-        """Every post, oldest first, optionally by one author (handle or DID).
+    def posts(self, author: str | None = None, *, indexed: bool = False) -> list[dict[str, Any]]:
+        """Every post the PDS holds, oldest first, optionally by one author (handle or DID);
+        with ``indexed``, only those the AppView shows by now (see ``appview_lag``).
 
-        Each: ``uri``, ``cid``, ``rkey``, ``did``, ``handle``, ``record``, ``indexedAt`` and
-        ``requested`` (the JSON body of the ``createRecord`` that made it, else None).
+        Each: ``uri``, ``cid``, ``rkey``, ``did``, ``handle``, ``record``, ``indexedAt`` (the
+        AppView's: the post's sortAt) and ``requested`` (the JSON body of the ``createRecord``
+        that made it, else None).
         """
         with self._cond:
             did = self._did(author) if author is not None else None
             if author is not None and did is None:
                 return []
-            return [self._post_dict(p) for p in self._posts.values() if did in (None, p.did)]
+            return [
+                self._post_dict(p)
+                for p in self._posts.values()
+                if did in (None, p.did) and (not indexed or self._shown(p))
+            ]
 
-    def replies(self, brand: str | None = None) -> list[dict[str, Any]]:
-        """Posts made through ``createRecord``, oldest first, optionally one brand's."""
+    def replies(self, brand: str | None = None, *, indexed: bool = False) -> list[dict[str, Any]]:
+        """Posts made through ``createRecord``, oldest first, optionally one brand's; every one
+        the PDS holds, or with ``indexed`` only those the AppView shows by now."""
         with self._cond:
-            return [p for p in self.posts(brand) if p["requested"] is not None]
+            return [p for p in self.posts(brand, indexed=indexed) if p["requested"] is not None]
 
-    def notifications(self, brand: str | None = None) -> list[dict[str, Any]]:
-        """A brand's notifications (default: the default brand), newest first, as served."""
+    def notifications(
+        self, brand: str | None = None, *, indexed: bool = False
+    ) -> list[dict[str, Any]]:
+        """A brand's notifications (default: the default brand), newest sortAt first, as
+        served; every one its posts will raise, or with ``indexed`` only those the AppView
+        shows by now."""
         with self._cond:
             did = self._did(brand) if brand is not None else self._default
-            notices = [n for n in reversed(self._notices) if n.brand == did]
-            return [self._notice_view(n) for n in notices]
+            return [self._notice_view(n) for n in self._brand_notices(did or "", indexed=indexed)]
+
+    def _brand_notices(self, did: str, *, indexed: bool) -> list[_Notice]:
+        notices = [
+            n
+            for n in self._notices
+            if n.brand == did and (not indexed or self._clock() >= n.visible_at)
+        ]
+        return sorted(notices, key=lambda n: (n.sort_ms, n.seq), reverse=True)
 
     def _post_dict(self, post: _Post) -> dict[str, Any]:
         return {
@@ -529,7 +682,7 @@ class BlueskyEmulator(EmulatorServer):
             "did": post.did,
             "handle": self._users[post.did].handle,
             "record": copy.deepcopy(post.record),
-            "indexedAt": _iso(post.indexed_ms),
+            "indexedAt": _iso(_sort_at(post)),
             "requested": copy.deepcopy(post.requested),
         }
 
@@ -547,6 +700,14 @@ class BlueskyEmulator(EmulatorServer):
         """A fresh TID: microseconds and a clock id, 13 sortable base32 characters."""
         self._last_tid = max(int(self._clock() * 1_000_000), self._last_tid + 1)
         return tid(self._last_tid)
+
+    def _visible_at(self) -> float:
+        """When (emulator clock) the AppView will show a record stored now."""
+        return self._clock() + self._lag if self._lag > 0 else -math.inf
+
+    def _shown(self, post: _Post) -> bool:
+        """Whether the AppView has indexed the post by now."""
+        return self._clock() >= post.visible_at
 
     # -- routing, auth, rate limits ----------------------------------------------------------
 
@@ -661,7 +822,7 @@ class BlueskyEmulator(EmulatorServer):
             raise _invalid('Input must have the properties "identifier" and "password"')
         brand = self._brands.get(self._did(identifier) or "")
         headers = self._login_attempt(brand.did if brand else identifier.lower())
-        if brand is None or not hmac.compare_digest(brand.password, password):
+        if brand is None or not _same(brand.password, password):
             raise _XrpcError(
                 401, "AuthenticationRequired", "Invalid identifier or password", headers
             )
@@ -727,7 +888,7 @@ class BlueskyEmulator(EmulatorServer):
             **self._profile(did, basic=False),
             "followersCount": user.followers,
             "followsCount": user.follows,
-            "postsCount": user.posts,
+            "postsCount": sum(1 for p in self._posts.values() if p.did == did and self._shown(p)),
         }
         return Reply(200, body)
 
@@ -744,21 +905,22 @@ class BlueskyEmulator(EmulatorServer):
         return view
 
     def _list_notifications(self, request: Request, ctx: _Ctx) -> Reply:
+        """Newest sortAt first; the cursor is the sortAt of the page's last item (an ISO time)
+        and the next page holds what sorts strictly before it, as on the real AppView
+        (measured against @atproto/dev-env 0.6.7). No cursor when nothing older is left."""
         did = _require(ctx)
         limit = _int_param(request.query, "limit", default=50, low=1, high=100)
         reasons = set(_many(request.query, "reasons"))
+        before = _time_cursor(cursor) if (cursor := _one(request.query, "cursor")) else None
         notices = [
             n
-            for n in reversed(self._notices)
-            if n.brand == did and (not reasons or n.reason in reasons)
+            for n in self._brand_notices(did, indexed=True)
+            if (not reasons or n.reason in reasons) and (before is None or n.sort_ms < before)
         ]
-        if cursor := _one(request.query, "cursor"):
-            before = _decode_cursor(cursor, "n")
-            notices = [n for n in notices if n.seq < before]
         page = notices[:limit]
         body: dict[str, Any] = {"notifications": [self._notice_view(n) for n in page]}
-        if len(notices) > limit:
-            body["cursor"] = _encode_cursor("n", page[-1].seq)
+        if page and any(n.sort_ms < page[-1].sort_ms for n in notices[limit:]):
+            body["cursor"] = _iso(page[-1].sort_ms)
         if did in self._seen:
             body["seenAt"] = _iso(self._seen[did])
         return Reply(200, body)
@@ -773,8 +935,8 @@ class BlueskyEmulator(EmulatorServer):
         if notice.subject is not None:
             view["reasonSubject"] = notice.subject
         view["record"] = copy.deepcopy(notice.record)
-        view["isRead"] = notice.indexed_ms <= self._seen.get(notice.brand, -1)
-        view["indexedAt"] = _iso(notice.indexed_ms)
+        view["isRead"] = notice.sort_ms <= self._seen.get(notice.brand, -1)
+        view["indexedAt"] = _iso(notice.sort_ms)
         view["labels"] = []
         return view
 
@@ -793,9 +955,9 @@ class BlueskyEmulator(EmulatorServer):
             raise _invalid('Error: Params must have the property "q"')
         limit = _int_param(params, "limit", default=25, low=1, high=100)
         offset = _decode_cursor(cursor, "s") if (cursor := _one(params, "cursor")) else 0
-        tests = [*self._post_filters(params), self._query_test(query)]
+        tests = [self._shown, *self._post_filters(params), self._query_test(query)]
         hits = [p for p in self._posts.values() if all(test(p) for test in tests)]
-        hits.sort(key=lambda p: (_sort_at(p), p.indexed_ms), reverse=True)
+        hits.sort(key=lambda p: (_sort_at(p), p.stored_ms), reverse=True)
         page = hits[offset : offset + limit]
         body: dict[str, Any] = {"posts": [self._post_view(p) for p in page]}
         if offset + limit < len(hits):
@@ -817,7 +979,7 @@ class BlueskyEmulator(EmulatorServer):
             tests.append(lambda p: p.did == did)
         if mentions := _one(params, "mentions"):
             mentioned = self._did(mentions)
-            tests.append(lambda p: mentioned in _mentioned(p.record))
+            tests.append(lambda p: mentioned in _mentions(p.record))
         if lang := _one(params, "lang"):
             tests.append(lambda p: lang in (p.record.get("langs") or []))
         return tests
@@ -833,13 +995,18 @@ class BlueskyEmulator(EmulatorServer):
                 tests.append(_says(term))
         return lambda p: all(test(p) for test in tests)
 
+    def _indexed(self, uri: str) -> _Post | None:
+        """The post at ``uri`` if the AppView shows it by now."""
+        post = self._posts.get(uri)
+        return post if post is not None and self._shown(post) else None
+
     def _get_posts(self, request: Request, ctx: _Ctx) -> Reply:
         uris = _many(request.query, "uris")
         if not uris:
             raise _invalid('Error: Params must have the property "uris"')
         if len(uris) > MAX_URIS:
             raise _invalid(f"Error: uris must not have more than {MAX_URIS} elements")
-        views = [self._post_view(self._posts[u]) for u in uris if u in self._posts]
+        views = [self._post_view(p) for u in uris if (p := self._indexed(u)) is not None]
         return Reply(200, {"posts": views})
 
     def _get_post_thread(self, request: Request, ctx: _Ctx) -> Reply:
@@ -848,7 +1015,7 @@ class BlueskyEmulator(EmulatorServer):
             raise _invalid('Error: Params must have the property "uri"')
         depth = _int_param(request.query, "depth", default=6, low=0, high=1000)
         height = _int_param(request.query, "parentHeight", default=80, low=0, high=1000)
-        post = self._posts.get(uri)
+        post = self._indexed(uri)
         if post is None:
             raise _XrpcError(400, "NotFound", f"Post not found: {uri}")
         node = self._thread_down(post, depth)
@@ -859,12 +1026,11 @@ class BlueskyEmulator(EmulatorServer):
     def _thread_down(self, post: _Post, depth: int) -> dict[str, Any]:
         node: dict[str, Any] = {"$type": THREAD_VIEW, "post": self._post_view(post)}
         if depth > 0:
-            children = [self._posts[u] for u in self._children.get(post.uri, [])]
-            node["replies"] = [self._thread_down(c, depth - 1) for c in children]
+            node["replies"] = [self._thread_down(c, depth - 1) for c in self._replies_to(post)]
         return node
 
     def _thread_up(self, uri: str, height: int) -> dict[str, Any]:
-        post = self._posts.get(uri)
+        post = self._indexed(uri)
         if post is None:
             return {"$type": "app.bsky.feed.defs#notFoundPost", "uri": uri, "notFound": True}
         node: dict[str, Any] = {"$type": THREAD_VIEW, "post": self._post_view(post)}
@@ -872,7 +1038,12 @@ class BlueskyEmulator(EmulatorServer):
             node["parent"] = self._thread_up(parent, height - 1)
         return node
 
+    def _replies_to(self, post: _Post) -> list[_Post]:
+        """The direct replies the AppView shows by now, oldest first."""
+        return [p for u in self._children.get(post.uri, []) if (p := self._indexed(u))]
+
     def _post_view(self, post: _Post) -> dict[str, Any]:
+        """A PostView; ``indexedAt`` is the post's sortAt, as the real AppView serves it."""
         view: dict[str, Any] = {
             "uri": post.uri,
             "cid": post.cid,
@@ -881,12 +1052,13 @@ class BlueskyEmulator(EmulatorServer):
         }
         if (embed := self._embed_view(post.record)) is not None:
             view["embed"] = embed
+        quotes = [u for u in self._quoters.get(post.uri, []) if self._indexed(u)]
         view |= {
-            "replyCount": post.replies,
+            "replyCount": len(self._replies_to(post)),
             "repostCount": 0,
             "likeCount": post.likes,
-            "quoteCount": post.quotes,
-            "indexedAt": _iso(post.indexed_ms),
+            "quoteCount": len(quotes),
+            "indexedAt": _iso(_sort_at(post)),
             "labels": [],
         }
         return view
@@ -896,7 +1068,7 @@ class BlueskyEmulator(EmulatorServer):
         uri = _quoted_uri(record)
         if uri is None:
             return None
-        quoted = self._posts.get(uri)
+        quoted = self._indexed(uri)
         if quoted is None:
             inner: dict[str, Any] = {
                 "$type": "app.bsky.embed.record#viewNotFound",
@@ -911,13 +1083,50 @@ class BlueskyEmulator(EmulatorServer):
                 "author": self._profile(quoted.did, basic=True),
                 "value": copy.deepcopy(quoted.record),
                 "labels": [],
-                "indexedAt": _iso(quoted.indexed_ms),
+                "indexedAt": _iso(_sort_at(quoted)),
             }
         return {"$type": "app.bsky.embed.record#view", "record": inner}
+
+    # -- PDS reads -------------------------------------------------------------------------------
+
+    def _get_record(self, request: Request, ctx: _Ctx) -> Reply:
+        """One record from a repo, at once (no AppView lag); RecordNotFound when missing."""
+        repo, collection, rkey = (
+            _required(request.query, n) for n in ("repo", "collection", "rkey")
+        )
+        uri = f"at://{self._did(repo) or repo}/{collection}/{rkey}"
+        found = self._repo.get(uri)
+        cid = _one(request.query, "cid")
+        if found is None or cid not in (None, found.cid):
+            raise _XrpcError(400, "RecordNotFound", f"Could not locate record: {uri}")
+        return Reply(200, _record_view(found))
+
+    def _list_records(self, request: Request, ctx: _Ctx) -> Reply:
+        """A repo's records in one collection by rkey, newest first (oldest with ``reverse``);
+        the cursor is the last record's rkey, given whenever the page is not empty, as the
+        real PDS does."""
+        params = request.query
+        repo, collection = _required(params, "repo"), _required(params, "collection")
+        limit = _int_param(params, "limit", default=50, low=1, high=100)
+        reverse = (_one(params, "reverse") or "false").lower() == "true"
+        did = self._did(repo)
+        if did is None:
+            raise _invalid(f"Could not find repo: {repo}")
+        found = [r for r in self._repo.values() if r.did == did and r.collection == collection]
+        found.sort(key=lambda r: r.rkey, reverse=not reverse)
+        if (cursor := _one(params, "cursor")) is not None:
+            found = [r for r in found if (r.rkey > cursor if reverse else r.rkey < cursor)]
+        page = found[:limit]
+        body: dict[str, Any] = {"records": [_record_view(r) for r in page]}
+        if page:
+            body["cursor"] = page[-1].rkey
+        return Reply(200, body)
 
     # -- PDS writes ----------------------------------------------------------------------------
 
     def _create_record(self, request: Request, ctx: _Ctx) -> Reply:
+        """Write a post, checked as the real PDS checks it (measured against @atproto/dev-env
+        0.6.7): the record key, then the record's lexicon; a key already used is a 500."""
         did = _require(ctx)
         body = request.body
         repo, collection, record = body.get("repo"), body.get("collection"), body.get("record")
@@ -929,10 +1138,13 @@ class BlueskyEmulator(EmulatorServer):
             raise _invalid('Input must have the property "record"')
         record = copy.deepcopy(record)
         record.setdefault("$type", POST)
-        if body.get("validate") is not False:
+        validate = body.get("validate") is not False
+        rkey = _check_rkey(body.get("rkey"), validate=validate)
+        if validate:
             _validate_post(record)
         self._check_refs(record)
-        rkey = self._check_rkey(did, body.get("rkey"))
+        if rkey is not None and f"at://{did}/{POST}/{rkey}" in self._repo:
+            raise _XrpcError(500, *_STATUS_ERRORS[500])  # the real PDS fails, it does not refuse
         post = self._store(did, record, rkey=rkey, requested=copy.deepcopy(body))
         ctx.events.append(("post.added", self._post_dict(post)))
         ctx.events.append(("reply.created", self._post_dict(post)))
@@ -940,7 +1152,7 @@ class BlueskyEmulator(EmulatorServer):
             "uri": post.uri,
             "cid": post.cid,
             "commit": {"cid": _cid(f"commit:{post.uri}", {}), "rev": self._next_tid()},
-            "validationStatus": "valid" if body.get("validate") is not False else "unknown",
+            "validationStatus": "valid" if validate else "unknown",
         }
         return Reply(200, result)
 
@@ -958,16 +1170,6 @@ class BlueskyEmulator(EmulatorServer):
             uri = ref.get("uri") if isinstance(ref, dict) else None
             if not isinstance(uri, str) or uri not in self._posts:
                 raise _invalid(f"Could not locate record: {uri}")
-
-    def _check_rkey(self, did: str, rkey: Any) -> str | None:
-        if rkey is None:
-            return None
-        if not isinstance(rkey, str) or not _RKEY.match(rkey) or rkey in {".", ".."}:
-            raise _invalid(f"Invalid record key: {rkey!r}")
-        uri = f"at://{did}/{POST}/{rkey}"
-        if uri in self._posts:
-            raise _invalid(f"Record already exists: {uri}")
-        return rkey
 
     # -- control endpoint (not part of Bluesky) -------------------------------------------------
 
@@ -1006,10 +1208,31 @@ def tid(value: int) -> str:
     return "".join(TID_ALPHABET[(value >> (5 * (12 - i))) & 31] for i in range(13))
 
 
+def grapheme_count(text: str) -> int:
+    """User-perceived characters (extended grapheme clusters), as the lexicon's maxGraphemes
+    counts them."""
+    return len(regex.findall(r"\X", text))
+
+
+def _lag(seconds: float) -> float:
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"appview_lag must be a finite number of seconds >= 0, not {seconds!r}")
+    return float(seconds)
+
+
+def _same(password: str | None, given: str) -> bool:
+    """Whether ``given`` is the (unrevoked) password, compared in constant time."""
+    return password is not None and hmac.compare_digest(password.encode(), given.encode())
+
+
 def _cid(uri: str, record: Mapping[str, Any]) -> str:
     data = uri.encode() + json.dumps(record, sort_keys=True).encode()
     digest = base64.b32encode(hashlib.sha256(data).digest()).decode().lower().rstrip("=")
     return "bafyrei" + digest[:52]
+
+
+def _record_view(record: _Record) -> dict[str, Any]:
+    return {"uri": record.uri, "cid": record.cid, "value": copy.deepcopy(record.value)}
 
 
 def _b64(data: bytes) -> str:
@@ -1034,12 +1257,22 @@ def _parse_time(value: str, name: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _time_cursor(cursor: str) -> int:
+    """An ISO-time cursor (a sortAt) in milliseconds; 400 when it is not one."""
+    try:
+        return _ms(_parse_time(cursor, "cursor"))
+    except _XrpcError:
+        raise _invalid("Malformed cursor") from None
+
+
 def _sort_at(post: _Post) -> int:
-    """Bluesky's sortAt: the earlier of the record's createdAt and the index time."""
+    """Bluesky's sortAt: the earlier of the record's createdAt and the time the AppView indexed
+    it. The real AppView serves it as ``indexedAt`` and sorts by it (measured against
+    @atproto/dev-env 0.6.7: a post created 2020-01-01 shows ``2020-01-01T00:00:00.000Z``)."""
     created = post.record.get("createdAt")
     try:
         return min(_ms(_parse_time(str(created), "createdAt")), post.indexed_ms)
-    except _XrpcError:
+    except (_XrpcError, OverflowError, OSError):
         return post.indexed_ms
 
 
@@ -1086,27 +1319,48 @@ def _quoted_uri(record: Mapping[str, Any]) -> str | None:
     return uri if isinstance(uri, str) else None
 
 
-def _mentioned(record: Mapping[str, Any]) -> set[str]:
-    """DIDs of the record's mention facets."""
-    found: set[str] = set()
+def _quoted_post(record: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The author DID and at-uri of the post a record quotes, if it quotes a post."""
+    uri = _quoted_uri(record)
+    parts = uri.removeprefix("at://").split("/") if uri and uri.startswith("at://") else []
+    return (parts[0], str(uri)) if len(parts) == 3 and parts[1] == POST else None
+
+
+def _mentions(record: Mapping[str, Any]) -> list[str]:
+    """DIDs of the record's mention facets, in facet order."""
+    found: list[str] = []
     for facet in record.get("facets") or []:
         for feature in facet.get("features") or [] if isinstance(facet, dict) else []:
             if isinstance(feature, dict) and feature.get("$type") == MENTION_FEATURE:
-                found.add(str(feature.get("did")))
+                found.append(str(feature.get("did")))
     return found
 
 
+def _check_rkey(rkey: Any, *, validate: bool) -> str | None:
+    """A record key must be a valid one, and (when validating) a TID, as the post lexicon's
+    ``key: "tid"`` wants; the real PDS checks it before the record."""
+    if rkey is None:
+        return None
+    if not isinstance(rkey, str) or not _RKEY.match(rkey) or rkey in {".", ".."}:
+        raise _invalid(f"Invalid record key: {rkey!r}")
+    if validate and not _TID.match(rkey):
+        raise _invalid(f'Invalid record key for {POST}: Invalid TID string (got "{rkey}") at $')
+    return rkey
+
+
 def _validate_post(record: Mapping[str, Any]) -> None:
-    """The lexicon checks the PDS makes on a post: type, text length, createdAt, langs."""
+    """The lexicon checks the PDS makes on a post: type, text size (UTF-8 bytes first, then
+    graphemes), createdAt and langs, with the real PDS's messages (measured against
+    @atproto/dev-env 0.6.7)."""
     if record.get("$type") != POST:
         raise _invalid(f"Invalid $type: expected {POST}, got {record.get('$type')}")
     text = record.get("text", "")
     if not isinstance(text, str):
         raise _invalid(f"{_INVALID_POST}: Record/text must be a string")
-    if len(text.encode()) > MAX_TEXT_BYTES:
-        raise _invalid(f"{_INVALID_POST}: Record/text must not be longer than 3000 characters")
-    if voice.grapheme_count(text) > MAX_GRAPHEMES:
-        raise _invalid(f"{_INVALID_POST}: Record/text must not be longer than 300 graphemes")
+    if (size := len(text.encode())) > MAX_TEXT_BYTES:
+        raise _too_big("string", MAX_TEXT_BYTES, size, "text")
+    if (graphemes := grapheme_count(text)) > MAX_GRAPHEMES:
+        raise _too_big("grapheme", MAX_GRAPHEMES, graphemes, "text")
     created = record.get("createdAt")
     if not isinstance(created, str):
         raise _invalid(f'{_INVALID_POST}: Record must have the property "createdAt"')
@@ -1116,8 +1370,16 @@ def _validate_post(record: Mapping[str, Any]) -> None:
         message = "Record/createdAt must be an valid atproto datetime (both RFC-3339 and ISO-8601)"
         raise _invalid(f"{_INVALID_POST}: {message}") from None
     langs = record.get("langs")
-    if langs is not None and (not isinstance(langs, list) or len(langs) > MAX_LANGS):
-        raise _invalid(f"{_INVALID_POST}: Record/langs must not have more than 3 elements")
+    if langs is not None and not isinstance(langs, list):
+        raise _invalid(f"{_INVALID_POST}: Record/langs must be an array")
+    if langs is not None and len(langs) > MAX_LANGS:
+        raise _too_big("array", MAX_LANGS, len(langs), "langs")
+
+
+def _too_big(kind: str, maximum: int, got: int, name: str) -> _XrpcError:
+    return _invalid(
+        f"{_INVALID_POST}: {kind} too big (maximum {maximum}, got {got}) at $.record.{name}"
+    )
 
 
 def _require(ctx: _Ctx) -> str:
@@ -1140,6 +1402,13 @@ def _one(params: Mapping[str, Any], name: str) -> str | None:
     if isinstance(value, list):
         return str(value[-1]) if value else None
     return None if value is None else str(value)
+
+
+def _required(params: Mapping[str, Any], name: str) -> str:
+    value = _one(params, name)
+    if not value:
+        raise _invalid(f'Error: Params must have the property "{name}"')
+    return value
 
 
 def _many(params: Mapping[str, Any], name: str) -> list[str]:

@@ -57,6 +57,16 @@ poll_interval_seconds = $poll_seconds
 APP_TOKEN = "xapp-sandbox-app-token"
 
 
+@dataclass(frozen=True, slots=True)
+class BlueskyLogin:
+    """A real Bluesky account for the brand (the real-server lane's PDS), instead of the
+    emulator's: where its PDS answers, its handle and an app password."""
+
+    service_url: str
+    handle: str
+    app_password: str
+
+
 def demo_mentions() -> Path:
     """The bundled demo mentions (written by us; no third-party data)."""
     return Path(str(resources.files("bot.sandbox").joinpath("demo_mentions.jsonl")))
@@ -115,16 +125,20 @@ def open_sandbox(
     slack_rate_limit: float | None = None,
     post_interval: float | None = None,
     open_networks: bool = False,
+    bluesky_login: BlueskyLogin | None = None,
 ) -> Sandbox:
     """Start both emulators and write a sandbox config; the bot starts with ``start_bot()``.
     ``slack_rate_limit`` makes the Slack emulator refuse (429) chat.postMessage calls beyond
     that many per second per channel, as Slack does; the bot then paces its posts as for Slack
     (``post_interval``, default 1.1 s per channel), else quickly (0.02 s: the emulator has no
     limit unless asked, and tests and the demo need not wait). The Bluesky and Mastodon
-    emulators always run; ``open_networks`` connects the brand's accounts there too."""
+    emulators always run; ``open_networks`` connects the brand's accounts there too, or, with
+    ``bluesky_login``, connects its Bluesky account to a real PDS instead."""
     if post_interval is None:
         post_interval = 1.1 if slack_rate_limit else 0.02
     env = dict(SANDBOX_ENV) | dict(extra_env or {})
+    if bluesky_login is not None:
+        env["EARSHOT_SANDBOX_BLUESKY_APP_PASSWORD"] = bluesky_login.app_password
     if socket_mode:
         env["EARSHOT_SANDBOX_SLACK_APP_TOKEN"] = APP_TOKEN
     slack = SlackEmulator(
@@ -164,8 +178,8 @@ def open_sandbox(
             playbooks=(playbooks or BUNDLED_PLAYBOOKS).as_posix(),
             slack_url=slack.url,
             x_url=x.url,
-            bluesky_url=bluesky.base_url,
-            bluesky_handle=BLUESKY_HANDLE,
+            bluesky_url=bluesky_login.service_url if bluesky_login else bluesky.base_url,
+            bluesky_handle=bluesky_login.handle if bluesky_login else BLUESKY_HANDLE,
             mastodon_url=mastodon.url,
             brand_user_id=BRAND_USER_ID,
             poll_seconds=poll_seconds,

@@ -38,7 +38,11 @@ LOOPBACK = "127.0.0.1"
 
 @dataclass(frozen=True)
 class Call:
-    """One request an emulator received (or one Socket Mode message it exchanged)."""
+    """One request an emulator received (or one Socket Mode message it exchanged).
+
+    ``status`` is the HTTP status answered; 0 when a :class:`Fault` dropped the connection
+    without an answer.
+    """
 
     method: str
     path: str
@@ -85,9 +89,17 @@ class Fault:
 
     ``status=200`` with a ``delay`` means "answer normally, but late"; ``status=200`` with a
     ``body`` answers 200 with that body (e.g. a Slack ``{"ok": false, ...}`` error). A ``gate``
-    holds each such request until the test opens it (then it is answered as above). ``applied``
-    carries the request out and then answers with the failure: the answer got lost, as when a
-    server fails after doing the work or the connection drops on the way back.
+    holds each such request until the test opens it (then it is answered as above). ``drop``
+    closes the connection without sending any answer: the client sees a connection error
+    (httpx: ``RemoteProtocolError: Server disconnected without sending a response``).
+
+    Without ``applied`` the request waits (gate, then delay) *before* anything is done, and is
+    carried out only when ``status`` is 200 and it is not dropped. ``applied`` carries the
+    request out *first*, then holds the answer (gate, then delay) and sends it as the fault
+    says: with ``status=200`` the normal answer, late (a held answer: the work is visible while
+    the client still waits); with another status that failure; with ``drop`` nothing at all.
+    That is the answer getting lost, as when a server fails after doing the work or the
+    connection drops on the way back.
     """
 
     endpoint: str
@@ -98,6 +110,7 @@ class Fault:
     body: dict[str, Any] | None = None
     gate: Gate | None = field(default=None, compare=False)
     applied: bool = False
+    drop: bool = False
 
 
 @dataclass(frozen=True)
@@ -329,45 +342,64 @@ class EmulatorServer:
                     return armed.fault
         return None
 
-    def _answer(self, request: Request) -> tuple[str, Reply]:
-        """Resolve, apply any fault, run the route and record the call."""
+    def _answer(self, request: Request) -> tuple[str, Reply | None]:
+        """Resolve, apply any fault, run the route and record the call.
+
+        The reply is None when a fault drops the connection: nothing is to be sent.
+        """
         endpoint, route = self._resolve(request)
         fault = self._take_fault(endpoint)
-        if fault is not None and fault.gate is not None:
-            fault.gate.hold()
-        if fault is not None and fault.delay > 0:
-            time.sleep(fault.delay)
-        try:
-            reply = self._reply_with(fault, request, endpoint, route)
-        except Exception as exc:
-            log.exception("sandbox route %s failed", endpoint)
-            reply = Reply(500, {"error": f"sandbox internal error: {exc!r}"})
+        if fault is not None and not fault.applied:
+            _hold(fault)
+        reply = self._safely(endpoint, lambda: self._reply_with(fault, request, endpoint, route))
+        if fault is not None and fault.applied:
+            _hold(fault)  # the work is done; only the answer waits
         call = Call(
             method=request.method,
             path=request.path,
             endpoint=endpoint,
             params=request.params,
             headers=dict(request.headers),
-            status=reply.status,
+            status=0 if reply is None else reply.status,
             at=time.time(),
         )
         self._record(call)
         return endpoint, reply
 
+    @staticmethod
+    def _safely(endpoint: str, answer: Callable[[], Reply | None]) -> Reply | None:
+        try:
+            return answer()
+        except Exception as exc:
+            log.exception("sandbox route %s failed", endpoint)
+            return Reply(500, {"error": f"sandbox internal error: {exc!r}"})
+
     def _reply_with(
         self, fault: Fault | None, request: Request, endpoint: str, route: Route
-    ) -> Reply:
+    ) -> Reply | None:
         if fault is None:
             return route(request)
-        if fault.applied:
-            route(request)
-            return self._fault_reply(fault, request, endpoint)
+        if fault.drop:
+            if fault.applied:
+                route(request)
+            return None
+        done = route(request) if fault.applied or fault.status == 200 else None
         reply = (
-            self._fault_reply(fault, request, endpoint) if fault.status != 200 else route(request)
+            done
+            if done is not None and fault.status == 200
+            else self._fault_reply(fault, request, endpoint)
         )
         if fault.body is not None:
             return Reply(fault.status, fault.body, reply.headers)
         return reply
+
+
+def _hold(fault: Fault) -> None:
+    """Keep a faulted request waiting: at its gate until opened, then for its delay."""
+    if fault.gate is not None:
+        fault.gate.hold()
+    if fault.delay > 0:
+        time.sleep(fault.delay)
 
 
 # -- HTTP plumbing -------------------------------------------------------------------------
@@ -446,6 +478,9 @@ class _Handler(BaseHTTPRequestHandler):
         )
         emulator = self.server.emulator
         _, reply = emulator._answer(emulator._prepare(request))
+        if reply is None:  # a dropped connection: close it without a word
+            self.close_connection = True
+            return
         self._write(reply)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch  # noqa: N815 (stdlib names)

@@ -70,18 +70,31 @@ class PublishError(Exception):
         self.retry_at = retry_at
 
 
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One public post as the outbox sends it, and what identifies it on every retry and after
+    a restart: the outbox row's key and when the row was written. Networks that take an
+    idempotency key get the key (Mastodon); Bluesky derives the post's record key from both, so
+    a second send of the same row cannot make a second post."""
+
+    text: str
+    in_reply_to: str  # the native id of the post it answers
+    key: str = ""
+    written_at: datetime | None = None
+
+
 class Publisher(Protocol):
     network: str
 
-    def publish(self, *, text: str, in_reply_to: str, key: str = "") -> Posted:
-        """Post ``text`` as a reply to the native post id; raise ``PublishError``. ``key`` is
-        the outbox row's idempotency key, for networks that take one (Mastodon)."""
+    def publish(self, post: Outgoing) -> Posted:
+        """Post it as a reply to ``post.in_reply_to``; raise ``PublishError``."""
         ...
 
     def medium(self, mention: Mention) -> Medium:
         """This network's rules for a reply to ``mention`` (its limit, how length counts)."""
         ...
 
-    def find_reply(self, *, in_reply_to: str) -> Posted | None:
-        """The brand's existing public reply to that post, if any (to reconcile after a crash)."""
+    def find_reply(self, post: Outgoing) -> Posted | None:
+        """This post if the network already holds it (to reconcile a doubtful send), else None;
+        ``PublishError(uncertain=True)`` when the network cannot say now."""
         ...

@@ -35,7 +35,7 @@ from mastodon.errors import (
 from bot import voice
 from bot.clock import Clock
 from bot.models import Author, Mention, MentionKind, Posted
-from bot.sources import Fetch, PublishError
+from bot.sources import Fetch, Outgoing, PublishError
 from bot.sources.fields import count, mapping, moment
 from bot.sources.poller import Failure, Poller, Read, Trouble
 from bot.voice import Medium
@@ -310,16 +310,16 @@ class MastodonPublisher:
         base = base.addressed(f"@{mention.author.handle}", private=mention.private)
         return replace(base, account=f"{self._handle}@{self._host}")
 
-    def publish(self, *, text: str, in_reply_to: str, key: str = "") -> Posted:
-        local = _local(in_reply_to)
+    def publish(self, post: Outgoing) -> Posted:
+        local = _local(post.in_reply_to)
         try:
             original = self._client.status(local)
             visibility = _REPLY_VISIBILITY.get(str(original.get("visibility")), "direct")
             status = self._client.status_post(
-                text,
+                post.text,
                 in_reply_to_id=local,
                 visibility=visibility,
-                idempotency_key=key or None,
+                idempotency_key=post.key or None,
                 language=original.get("language") or None,
             )
         except MastodonError as exc:
@@ -330,8 +330,9 @@ class MastodonPublisher:
             raise PublishError(message, retryable=True, uncertain=True) from exc
         return Posted(post_id=f"{status['id']}@{self._host}", url=str(status.get("url") or ""))
 
-    def find_reply(self, *, in_reply_to: str) -> Posted | None:
+    def find_reply(self, post: Outgoing) -> Posted | None:
         """The brand's reply among the post's descendants (its thread), if any."""
+        in_reply_to = post.in_reply_to
         try:
             context = self._client.status_context(_local(in_reply_to))
         except MastodonNotFoundError:

@@ -22,7 +22,7 @@ import tweepy
 from bot import voice
 from bot.clock import Clock
 from bot.models import Author, Mention, MentionKind, Posted
-from bot.sources import Fetch, PublishError
+from bot.sources import Fetch, Outgoing, PublishError
 from bot.sources.breaker import Breaker, Change
 from bot.sources.fields import count, mapping, moment
 from bot.voice import Medium
@@ -485,11 +485,11 @@ class XPublisher:
         self._user_id = user_id
         self._handle = handle
 
-    def publish(self, *, text: str, in_reply_to: str, key: str = "") -> Posted:
+    def publish(self, post: Outgoing) -> Posted:
         """X takes no idempotency key; after a doubtful send, ``find_reply`` decides."""
         try:
             response = self._client.create_tweet(
-                text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True
+                text=post.text, in_reply_to_tweet_id=post.in_reply_to, user_auth=True
             )
         except tweepy.HTTPException as exc:
             raise _publish_error(exc) from exc
@@ -504,12 +504,13 @@ class XPublisher:
     def medium(self, mention: Mention) -> Medium:
         return voice.X
 
-    def find_reply(self, *, in_reply_to: str) -> Posted | None:
+    def find_reply(self, post: Outgoing) -> Posted | None:
         """The brand's reply to that post, looking through all its posts since the mention.
 
         None means X certainly has no such reply; ``PublishError(uncertain=True)`` means Earshot
         could not look far enough to be sure.
         """
+        in_reply_to = post.in_reply_to
         token: str | None = None
         for _ in range(RECONCILE_PAGES):
             body = self._brand_posts(since_id=in_reply_to, token=token)

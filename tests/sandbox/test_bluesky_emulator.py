@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import time
@@ -9,6 +10,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,12 +24,17 @@ from atproto_client.exceptions import (
 )
 from atproto_client.models.common import XrpcError
 
+from bot.sandbox import bluesky as bluesky_module
 from bot.sandbox.bluesky import (
     CREATE_RECORD,
     CREATE_SESSION,
     GET_POSTS,
     GET_PROFILE,
+    GET_RECORD,
+    LIKE,
     LIST_NOTIFICATIONS,
+    LIST_RECORDS,
+    POST,
     REFRESH_SESSION,
     SEARCH_POSTS,
     TID_ALPHABET,
@@ -247,9 +254,12 @@ def test_second_brand_logs_in_and_brands_survive_reset(bs: BlueskyEmulator) -> N
 
 
 def test_notifications_reasons_newest_first_and_paging(client: Client, bs: BlueskyEmulator) -> None:
+    """A reply that also mentions the brand arrives as a "mention": the real AppView notifies
+    mentions first, then quotes, then replies, each account once. Pages are cut at the sortAt
+    of the last item, an ISO time, with no cursor after the last page."""
     launch = bs.add_post(BRAND, "New route to Lisbon")
     mention = bs.add_post(ANA, f"@{BRAND} my bag is lost")
-    reply = bs.add_post(BO, f"yay @{BRAND}", reply_to=launch)  # reply beats mention
+    reply = bs.add_post(BO, f"yay @{BRAND}", reply_to=launch)  # the mention comes first
     quote = bs.add_post(ANA, "finally", quote=launch)
     like = bs.add_like(BO, launch)
     bs.add_post(BRAND, f"@{BRAND} talking to myself")
@@ -262,11 +272,12 @@ def test_notifications_reasons_newest_first_and_paging(client: Client, bs: Blues
     assert [(n.uri, n.reason) for n in items] == [
         (like, "like"),
         (quote, "quote"),
-        (reply, "reply"),
+        (reply, "mention"),
         (mention, "mention"),
     ]
+    assert first.cursor == first.notifications[-1].indexed_at
     assert rest.cursor is None
-    assert [n.reason_subject for n in items] == [launch, launch, launch, None]
+    assert [n.reason_subject for n in items] == [launch, launch, None, None]
     stamps = [n.indexed_at for n in items]
     assert stamps == sorted(stamps, reverse=True) and len(set(stamps)) == 4
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", s) for s in stamps)
@@ -423,15 +434,19 @@ def test_reply_to_a_brand_post_notifies_another_brand(bs: BlueskyEmulator) -> No
 
 
 def test_grapheme_limit(client: Client, bs: BlueskyEmulator) -> None:
+    """The real PDS's lexicon messages: UTF-8 bytes are checked before graphemes."""
     with pytest.raises(BadRequestError) as error:
         client.send_post("a" * 301)
 
     assert _error(error.value).error == "InvalidRequest"
-    assert "300 graphemes" in str(error.value)
+    assert _error(error.value).message == (
+        "Invalid app.bsky.feed.post record: grapheme too big (maximum 300, got 301) "
+        "at $.record.text"
+    )
     client.send_post("\U0001f44d\U0001f3fd" * 300)  # thumbs up, skin tone: one grapheme each
     client.send_post("\U0001f1f5\U0001f1f9" * 150 + "e\u0301" * 150)  # flags, combining marks
     family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
-    with pytest.raises(BadRequestError, match="3000 characters"):
+    with pytest.raises(BadRequestError, match="string too big"):
         client.send_post(family * 200)  # 200 graphemes, but 3600 UTF-8 bytes
     assert len(bs.replies()) == 2
 
@@ -448,15 +463,26 @@ def test_unknown_parent_is_rejected(client: Client, bs: BlueskyEmulator) -> None
     assert bs.replies() == []
 
 
-def test_wrong_repo_and_existing_rkey_are_rejected(client: Client, bs: BlueskyEmulator) -> None:
+def test_wrong_repo_is_rejected_and_a_used_rkey_is_a_500(
+    client: Client, bs: BlueskyEmulator
+) -> None:
+    """The real PDS answers a record key already used with a bare 500, not a clean conflict,
+    and writes nothing."""
     record = models.AppBskyFeedPost.Record(text="hi", created_at=client.get_current_time_iso())
     ana = bs.add_user(ANA)
     with pytest.raises(BadRequestError, match="Invalid repo"):
         client.app.bsky.feed.post.create(ana, record)
 
     client.app.bsky.feed.post.create(BRAND, record, rkey="3kaaaaaaaaaa2")
-    with pytest.raises(BadRequestError, match="Record already exists"):
+    with pytest.raises(RequestException) as error:
         client.app.bsky.feed.post.create(bs.brand_did, record, rkey="3kaaaaaaaaaa2")
+
+    assert error.value.response is not None and error.value.response.status_code == 500
+    assert (_error(error.value).error, _error(error.value).message) == (
+        "InternalServerError",
+        "Internal Server Error",
+    )
+    assert len(bs.replies()) == 1
 
 
 # -- faults, limits, control -----------------------------------------------------------------
@@ -539,3 +565,348 @@ def test_control_endpoint_adds_a_post(client: Client, bs: BlueskyEmulator) -> No
 
     [notice] = client.app.bsky.notification.list_notifications().notifications
     assert (notice.uri, notice.reason) == (uri, "mention")
+
+
+# -- fidelity to the real stack (measured against @atproto/dev-env 0.6.7) ---------------------
+
+
+class _Clock:
+    """The wall clock plus an offset a test moves forward (tokens stay valid for the SDK)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+@pytest.fixture
+def lagging() -> Iterator[tuple[BlueskyEmulator, Client, _Clock]]:
+    """An emulator whose AppView indexes records 1.5 s (of its clock) after the PDS stores them."""
+    clock = _Clock()
+    with BlueskyEmulator(clock=clock, appview_lag=1.5) as emulator:
+        sdk = Client(base_url=emulator.xrpc_url)
+        sdk.login(BRAND, PASSWORD, fetch_bsky_profile=False)
+        yield emulator, sdk, clock
+        sdk.request.close()
+
+
+def test_backdated_post_is_dated_and_sorted_by_its_created_at(
+    client: Client, bs: BlueskyEmulator
+) -> None:
+    """The real AppView serves sortAt (the earlier of createdAt and the index time) as
+    ``indexedAt`` everywhere and sorts by it: a post from 2020 sits below newer ones."""
+    launch = bs.add_post(BRAND, "Lisbon, daily")
+    old = bs.add_post(
+        ANA, f"@{BRAND} lost bag", reply_to=launch, created_at=datetime(2020, 1, 1, tzinfo=UTC)
+    )
+    new = bs.add_post(BO, f"@{BRAND} lost bag too")
+
+    notices = client.app.bsky.notification.list_notifications().notifications
+    [view] = client.get_posts([old]).posts
+    found = client.app.bsky.feed.search_posts({"q": "lost bag"}).posts
+    thread = client.get_post_thread(launch).thread
+
+    assert [(n.uri, n.indexed_at) for n in notices][1] == (old, "2020-01-01T00:00:00.000Z")
+    assert [n.uri for n in notices] == [new, old]
+    assert view.indexed_at == "2020-01-01T00:00:00.000Z"
+    assert [p.uri for p in found] == [new, old]
+    assert found[1].indexed_at == "2020-01-01T00:00:00.000Z"
+    assert isinstance(thread, models.AppBskyFeedDefs.ThreadViewPost)
+    [child] = thread.replies or []
+    assert isinstance(child, models.AppBskyFeedDefs.ThreadViewPost)
+    assert child.post.indexed_at == "2020-01-01T00:00:00.000Z"
+    assert bs.notifications()[1]["indexedAt"] == "2020-01-01T00:00:00.000Z"
+
+
+def test_notification_cursor_is_the_last_sort_at_and_pages_strictly_before(
+    client: Client, bs: BlueskyEmulator
+) -> None:
+    """The real cursor is an ISO time (the page's last sortAt); the next page holds what sorts
+    strictly before it; the last page has no cursor key at all."""
+    uris = [bs.add_post(ANA, f"@{BRAND} number {i}") for i in range(5)]
+
+    pages, cursor = [], None
+    while True:
+        params: dict[str, Any] = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = client.app.bsky.notification.list_notifications(params)
+        pages.append([n.uri for n in page.notifications])
+        if page.cursor is None:
+            break
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", page.cursor)
+        assert page.cursor == page.notifications[-1].indexed_at
+        cursor = page.cursor
+
+    assert pages == [uris[4:2:-1], uris[2:0:-1], uris[:1]]
+    stamp = bs.notifications()[2]["indexedAt"]  # the third newest: only two sort before it
+    after = client.app.bsky.notification.list_notifications({"cursor": stamp})
+    assert [n.uri for n in after.notifications] == uris[1::-1]
+    with pytest.raises(BadRequestError) as error:
+        client.app.bsky.notification.list_notifications({"cursor": "bm90LWEtdGltZQ"})
+    assert _error(error.value).error == "InvalidRequest"
+
+
+def test_appview_reads_lag_behind_the_pds(
+    lagging: tuple[BlueskyEmulator, Client, _Clock],
+) -> None:
+    """On the real stack a post shows in AppView reads 0.2-1.8 s after the PDS stored it;
+    the PDS's own repo reads show it at once."""
+    bs, client, clock = lagging
+    launch = bs.add_post(BRAND, "We fly to Porto")
+    clock.offset += 1.5
+    reply = bs.add_post(ANA, f"@{BRAND} lost bag, help", reply_to=launch)
+    rkey = reply.rsplit("/", 1)[1]
+
+    assert client.app.bsky.notification.list_notifications().notifications == []
+    assert client.get_posts([reply]).posts == []
+    assert client.get_posts([launch]).posts[0].reply_count == 0
+    assert client.app.bsky.feed.search_posts({"q": "lost bag"}).posts == []
+    with pytest.raises(BadRequestError, match="Post not found"):
+        client.get_post_thread(reply)
+    stored = client.com.atproto.repo.get_record({"repo": ANA, "collection": POST, "rkey": rkey})
+    assert stored.uri == reply
+    listed = client.com.atproto.repo.list_records({"repo": ANA, "collection": POST})
+    assert [r.uri for r in listed.records] == [reply]
+    assert [p["uri"] for p in bs.posts(ANA)] == [reply]  # inspection: what the PDS holds
+    assert bs.posts(ANA, indexed=True) == []
+    assert [n["uri"] for n in bs.notifications()] == [reply]
+    assert bs.notifications(indexed=True) == []
+
+    clock.offset += 1.5
+
+    [notice] = client.app.bsky.notification.list_notifications().notifications
+    assert (notice.uri, notice.reason, notice.indexed_at) == (
+        reply,
+        "mention",
+        bs.posts(ANA)[0]["record"]["createdAt"],
+    )
+    assert client.get_posts([launch]).posts[0].reply_count == 1
+    assert [p.uri for p in client.app.bsky.feed.search_posts({"q": "lost bag"}).posts] == [reply]
+
+
+def test_brand_reply_through_the_sdk_lags_and_the_lag_can_change(
+    lagging: tuple[BlueskyEmulator, Client, _Clock],
+) -> None:
+    bs, client, clock = lagging
+    created = client.send_post("Hello from the brand", profile_identify=bs.brand_did)
+    rkey = created.uri.rsplit("/", 1)[1]
+
+    assert client.get_posts([created.uri]).posts == []
+    assert client.app.bsky.feed.post.get(BRAND, rkey).uri == created.uri
+    assert [r["uri"] for r in bs.replies()] == [created.uri]
+    assert bs.replies(indexed=True) == []
+    assert bs.appview_lag == 1.5
+
+    bs.appview_lag = 0.0
+    now = client.send_post("Seen at once", profile_identify=bs.brand_did)
+
+    assert [p.uri for p in client.get_posts([created.uri, now.uri]).posts] == [now.uri]
+    clock.offset += 1.5
+    assert len(client.get_posts([created.uri, now.uri]).posts) == 2
+    with pytest.raises(ValueError, match="appview_lag"):
+        bs.appview_lag = -1.0
+
+
+def test_a_reply_notifies_its_ancestors_below_height_five(
+    client: Client, bs: BlueskyEmulator
+) -> None:
+    """The real AppView notifies every ancestor of a reply with height < 5 (reason "reply",
+    the ancestor as subject): a customer answering another user under the brand's post
+    reaches the brand, but not from five levels down."""
+    root = bs.add_post(BRAND, "We fly to Porto")
+    chain = [root]
+    for i, author in enumerate([ANA, BO, ANA, BO, ANA]):
+        chain.append(bs.add_post(author, f"level {i + 1}", reply_to=chain[-1]))
+
+    notices = bs.notifications()
+
+    assert [(n["uri"], n["reason"], n["reasonSubject"]) for n in reversed(notices)] == [
+        (chain[1], "reply", root),
+        (chain[2], "reply", root),
+        (chain[3], "reply", root),
+        (chain[4], "reply", root),
+    ]
+    sdk = client.app.bsky.notification.list_notifications().notifications
+    assert [n.reason_subject for n in sdk] == [root] * 4
+
+
+def test_notification_reasons_in_the_real_order(client: Client, bs: BlueskyEmulator) -> None:
+    """Mentions first, then the quoted post's author, then ancestors; one notification per
+    account and post (the first reason wins); never the post's own author."""
+    freight = "larkpost.bsky.social"
+    bs.add_brand(handle=freight, password="pw4")
+    root = bs.add_post(BRAND, "Porto now")
+    under = bs.add_post(freight, f"And cargo, @{BRAND}", reply_to=root)
+    quote_and_reply = bs.add_post(ANA, "nice", reply_to=under, quote=root)
+    mention_and_quote = bs.add_post(BO, f"@{freight} look", quote=under)
+    twice = bs.add_post(ANA, "both of you", reply_to=bs.add_post(BRAND, "yes", reply_to=under))
+
+    mine = [(n["uri"], n["reason"], n.get("reasonSubject")) for n in bs.notifications()]
+    theirs = [(n["uri"], n["reason"], n.get("reasonSubject")) for n in bs.notifications(freight)]
+
+    assert mine == [
+        (twice, "reply", bs.posts(BRAND)[1]["uri"]),  # the parent, not again the root
+        (quote_and_reply, "quote", root),  # the quote comes before the reply
+        (under, "mention", None),  # the mention comes before the reply
+    ]
+    assert theirs == [
+        (twice, "reply", under),
+        (bs.posts(BRAND)[1]["uri"], "reply", under),
+        (mention_and_quote, "mention", None),
+        (quote_and_reply, "reply", under),
+    ]
+
+
+def test_get_record_and_list_records_read_the_repo(client: Client, bs: BlueskyEmulator) -> None:
+    uris = [bs.add_post(ANA, f"post {i}") for i in range(3)]
+    like = bs.add_like(ANA, bs.add_post(BO, "likeable"))
+    rkeys = [u.rsplit("/", 1)[1] for u in uris]
+    ana = bs.add_user(ANA)
+
+    record = client.com.atproto.repo.get_record({"repo": ana, "collection": POST, "rkey": rkeys[1]})
+    newest = client.com.atproto.repo.list_records({"repo": ANA, "collection": POST, "limit": 2})
+    older = client.com.atproto.repo.list_records(
+        {"repo": ANA, "collection": POST, "limit": 2, "cursor": newest.cursor}
+    )
+    oldest = client.com.atproto.repo.list_records(
+        {"repo": ana, "collection": POST, "reverse": True}
+    )
+    likes = client.com.atproto.repo.list_records({"repo": ANA, "collection": LIKE})
+
+    assert (record.uri, record.cid) == (uris[1], bs.posts(ANA)[1]["cid"])
+    assert record.value.text == "post 1"
+    assert [r.uri for r in newest.records] == uris[:0:-1] and newest.cursor == rkeys[1]
+    assert [r.uri for r in older.records] == uris[:1] and older.cursor == rkeys[0]
+    assert [r.uri for r in oldest.records] == uris
+    assert [r.uri for r in likes.records] == [like]
+    [call] = bs.calls(GET_RECORD)
+    assert "authorization" in call.headers
+    assert [c.status for c in bs.calls(LIST_RECORDS)] == [200] * 4
+
+
+def test_get_record_not_found_and_list_records_of_nobody(bs: BlueskyEmulator) -> None:
+    missing = f"at://{bs.brand_did}/{POST}/3zzzzzzzzzzzz"
+    status, _, body = _get(
+        f"{bs.xrpc_url}/com.atproto.repo.getRecord"
+        f"?repo={BRAND}&collection={POST}&rkey=3zzzzzzzzzzzz"
+    )
+    assert (status, body) == (
+        400,
+        {"error": "RecordNotFound", "message": f"Could not locate record: {missing}"},
+    )
+    status, _, body = _get(
+        f"{bs.xrpc_url}/com.atproto.repo.listRecords?repo=nobody.bsky.social&collection={POST}"
+    )
+    assert (status, body["error"]) == (400, "InvalidRequest")
+    status, _, body = _get(f"{bs.xrpc_url}/com.atproto.repo.listRecords?repo={BRAND}&limit=101")
+    assert (status, body["error"]) == (400, "InvalidRequest")
+    status, _, body = _get(
+        f"{bs.xrpc_url}/com.atproto.repo.listRecords?repo={BRAND}&collection={POST}"
+    )
+    assert (status, body) == (200, {"records": []})
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        (
+            {"rkey": "notatid"},
+            'Invalid record key for app.bsky.feed.post: Invalid TID string (got "notatid") at $',
+        ),
+        (
+            {"rkey": "kaaaaaaaaaaaa"},  # a TID's first character is one of 234567abcdefghij
+            'Invalid record key for app.bsky.feed.post: Invalid TID string (got "kaaaaaaaaaaaa")'
+            " at $",
+        ),
+        (
+            {"text": "é" * 1625},  # bytes are checked first: 1625 graphemes, 3250 bytes
+            "Invalid app.bsky.feed.post record: string too big (maximum 3000, got 3250) "
+            "at $.record.text",
+        ),
+        (
+            {"text": "a" * 301},
+            "Invalid app.bsky.feed.post record: grapheme too big (maximum 300, got 301) "
+            "at $.record.text",
+        ),
+        (
+            {"langs": ["en", "pt", "es", "fr"]},
+            "Invalid app.bsky.feed.post record: array too big (maximum 3, got 4) at $.record.langs",
+        ),
+    ],
+)
+def test_create_record_refusals_word_for_word(
+    client: Client, bs: BlueskyEmulator, case: dict[str, Any], message: str
+) -> None:
+    """What the real PDS answers (all 400 InvalidRequest), and nothing is written."""
+    record = {"$type": POST, "text": case.get("text", "hi")}
+    record["createdAt"] = client.get_current_time_iso()
+    if "langs" in case:
+        record["langs"] = case["langs"]
+    data: dict[str, Any] = {"repo": bs.brand_did, "collection": POST, "record": record}
+    if "rkey" in case:
+        data["rkey"] = case["rkey"]
+
+    with pytest.raises(BadRequestError) as error:
+        client.com.atproto.repo.create_record(data)
+
+    assert (_error(error.value).error, _error(error.value).message) == ("InvalidRequest", message)
+    assert bs.replies() == []
+
+
+def test_a_valid_tid_rkey_is_taken(client: Client, bs: BlueskyEmulator) -> None:
+    record = models.AppBskyFeedPost.Record(text="hi", created_at=client.get_current_time_iso())
+
+    created = client.app.bsky.feed.post.create(BRAND, record, rkey="3lbbbbbbbbbb2")
+
+    assert created.uri == f"at://{bs.brand_did}/{POST}/3lbbbbbbbbbb2"
+
+
+def test_emulator_imports_no_bot_code_but_the_sandbox_server() -> None:
+    """The emulator must not lean on the code it tests (grapheme counting included)."""
+    tree = ast.parse(Path(bluesky_module.__file__).read_text("utf-8"))
+    imported = {
+        name
+        for node in ast.walk(tree)
+        for name in (
+            [a.name for a in node.names]
+            if isinstance(node, ast.Import)
+            else [node.module or ""]
+            if isinstance(node, ast.ImportFrom)
+            else []
+        )
+    }
+
+    assert {m for m in imported if m == "bot" or m.startswith("bot.")} == {"bot.sandbox.http"}
+    assert "regex" in imported
+
+
+def test_revoked_app_password_as_the_real_pds(fresh: tuple[BlueskyEmulator, Client]) -> None:
+    """Access tokens already issued work until they expire; the refresh token is revoked; a
+    login with the old password is refused."""
+    bs, client = fresh
+    bs.revoke_password(BRAND)
+
+    assert client.com.atproto.server.get_session().did == bs.brand_did
+    with pytest.raises(BadRequestError) as refused:
+        client._refresh_and_set_session()
+    assert (_error(refused.value).error, _error(refused.value).message) == (
+        "ExpiredToken",
+        "Token has been revoked",
+    )
+    again = Client(base_url=bs.xrpc_url)
+    with pytest.raises(UnauthorizedError) as login:
+        again.login(BRAND, PASSWORD, fetch_bsky_profile=False)
+    assert login.value.response is not None and login.value.response.status_code == 401
+    assert (_error(login.value).error, _error(login.value).message) == (
+        "AuthenticationRequired",
+        "Invalid identifier or password",
+    )
+
+    bs.change_password(BRAND, "a-new-app-password")
+
+    again.login(BRAND, "a-new-app-password", fetch_bsky_profile=False)
+    again._refresh_and_set_session()
+    assert again.com.atproto.server.get_session().handle == BRAND
+    with pytest.raises(ValueError, match="not a registered brand"):
+        bs.revoke_password(ANA)
+    again.request.close()

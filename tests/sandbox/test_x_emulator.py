@@ -14,6 +14,7 @@ import pytest
 import tweepy
 
 from bot.sandbox import Fault, XEmulator
+from bot.sources import Outgoing
 from bot.sources.x import XPublisher
 from bot.sources.xclient import make_x_client
 
@@ -556,10 +557,10 @@ def test_reconciliation_finds_a_second_brands_reply_on_its_timeline(brands: XEmu
     nimbus = XPublisher(client=_as(brands, "nimbus-at"), user_id=NIMBUS, handle="NimbusRail")
     acme = XPublisher(client=_as(brands, "acme-at"), user_id=brands.brand_user_id, handle="AcmeAir")
 
-    posted = nimbus.publish(text="Refund issued", in_reply_to=mention)
+    posted = nimbus.publish(Outgoing(text="Refund issued", in_reply_to=mention))
 
-    assert nimbus.find_reply(in_reply_to=mention) == posted
-    assert acme.find_reply(in_reply_to=mention) is None
+    assert nimbus.find_reply(Outgoing("", mention)) == posted
+    assert acme.find_reply(Outgoing("", mention)) is None
     assert brands.replies()[0]["author_id"] == NIMBUS
 
 
