@@ -53,6 +53,7 @@ from bot.scheduler import DIGEST_SECONDS, SILENCE_SECONDS, SLA_SECONDS, Job, bui
 from bot.services import Services
 from bot.sla_watch import SlaWatch
 from bot.slack import ChannelPacer, SlackBoard, make_web_client, usergroup_members
+from bot.slack_check import check_start
 from bot.sources import Publisher, Source
 from bot.sources.bluesky import BlueskyPublisher, BlueskySession, BlueskySource
 from bot.sources.mastodon import (
@@ -220,7 +221,13 @@ def _base(config: Config, secrets: Secrets, *, clock: Clock) -> _Base:
         history=lambda: [Answered(*row) for row in store.answered()],
     )
     store.sync_agents(config.agents, now=clock.now())
-    directory = Directory.of(config.brand, config.agents, library, others=config.more_brands)
+    directory = Directory.of(
+        config.brand,
+        config.agents,
+        library,
+        others=config.more_brands,
+        x_restricted=config.x.restricted_replies,
+    )
     slack_client = make_web_client(token=secrets.slack_bot_token, base_url=config.slack.api_url)
     rulebook = RuleBook(
         store=store,
@@ -469,7 +476,14 @@ def _x(
         interval=timedelta(seconds=config.x.poll_interval_seconds),
         user_auth=not keys.bearer_token,
     )
-    return source, XPublisher(client=client, user_id=user_id, handle=brand.handle)
+    publisher = XPublisher(
+        client=client,
+        user_id=user_id,
+        handle=brand.handle,
+        settle=timedelta(seconds=config.x.reconcile_after_seconds),
+        restricted=config.x.restricted_replies,
+    )
+    return source, publisher
 
 
 def _brand_user_id(brand: BrandConfig, *, store: Store, client: tweepy.Client, clock: Clock) -> str:
@@ -526,6 +540,13 @@ class Runtime:
     def __init__(self, config: Config, secrets: Secrets, *, clock: Clock | None = None) -> None:
         for name in TOKEN_LOGGERS:
             logging.getLogger(name).setLevel(max(logging.INFO, logging.root.level))
+        slack = config.slack  # a refused or wrong-kind token: one line with the fix, nothing built
+        check_start(
+            token=secrets.slack_bot_token,
+            variable=slack.bot_token_env,
+            base_url=slack.api_url,
+            app_token=secrets.slack_app_token,
+        )
         detect_language("warm up the language model now, not on the first mention")
         self._sender = ThreadPoolExecutor(max_workers=2, thread_name_prefix="earshot-outbox")
         self.services = build_services(config, secrets, clock=clock, sender=self._sender)

@@ -1,6 +1,7 @@
 """The ``earshot`` command. The only place that prints problems and picks exit codes.
 
-Exit codes: 0 fine, 1 failed while running, 2 bad input (config, playbooks, arguments).
+Exit codes: 0 fine, 1 failed while running (or, for ``check --online``, problems found), 2 bad
+input (config, playbooks, arguments, a token Slack refuses at start-up).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from bot.demo import run_demo
 from bot.library import check_playbooks
 from bot.offline import Triager, export_rules, teach
 from bot.problems import Problem, ProblemsError
+from bot.rules import Ruleset
+from bot.slack import make_web_client
+from bot.slack_check import SlackRefused, check_online
 from bot.store import Store
 
 EXIT_FAILED = 1
@@ -40,6 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ProblemsError as exc:
         _print_problems(exc.problems, sys.stderr)
         return EXIT_PROBLEMS
+    except SlackRefused as exc:  # one line with the fix, no traceback
+        print(f"earshot: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
     except KeyboardInterrupt:
         return 130
 
@@ -53,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate the config and playbooks, list every problem")
     check.add_argument(
         "--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.toml)"
+    )
+    check.add_argument(
+        "--online",
+        action="store_true",
+        help="also ask Slack: the bot token, its scopes, every channel the config names "
+        "(exit 1 if Slack shows a problem)",
     )
     check.set_defaults(handler=_check)
     run = sub.add_parser("run", help="run Earshot against Slack and X (production)")
@@ -139,6 +152,8 @@ def validate(path: Path) -> tuple[Config, int]:
 
 def _check(args: argparse.Namespace) -> int:
     config, templates = validate(args.config)
+    if args.online:
+        return _check_online(config)
     print(
         f"{args.config}: OK — brand @{config.brand.handle}, {len(config.rules)} routing rule(s), "
         f"{len(config.agents)} agent(s), {templates} template(s) in {config.playbooks_dir}"
@@ -150,6 +165,36 @@ def _check(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"  {problem}")
     return 0
+
+
+def _check_online(config: Config) -> int:
+    """The installed Slack app as Slack sees it: one line per problem with its fix."""
+    variable = config.slack.bot_token_env
+    token = os.environ.get(variable, "").strip()
+    if not token:
+        unset = f"variable {variable} is not set"
+        fix = f"export {variable}=xoxb-..."
+        raise ProblemsError([Problem("environment", "slack.bot_token_env", unset, fix)])
+    client = make_web_client(token=token, base_url=config.slack.api_url)
+    found = check_online(client, config, variable=variable, live=_live_rules(config))
+    for line in found:
+        print(line)
+    if found:
+        print(f"Slack: {len(found)} problem(s).")
+        return EXIT_FAILED
+    print(f"Slack: OK — the token, its scopes and every channel the config names ({variable})")
+    return 0
+
+
+def _live_rules(config: Config) -> Ruleset | None:
+    """The routing rules leads changed in Slack, when the bot's database is here."""
+    if not config.database.exists():
+        return None
+    store = Store(config.database)
+    try:
+        return store.latest_ruleset()
+    finally:
+        store.close()
 
 
 # ---- run --------------------------------------------------------------------------------------

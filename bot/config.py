@@ -37,6 +37,7 @@ from bot.voice import Voice
 
 BUNDLED_PLAYBOOKS = Path(__file__).resolve().parent.parent / "playbooks"
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+X_TIERS = ("free", "basic", "pro", "pay-per-use", "enterprise")  # as X's developer portal says
 _CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9_\-]{0,79}|[CG][A-Z0-9]{6,})$")
 _HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -165,6 +166,8 @@ SCHEMA: dict[str, Key] = {
             "poll_interval_seconds": Key("float", 60.0, check=between(1, 3600)),
             "page_size": Key("int", 100, check=between(5, 100)),
             "search_queries": Key("str_list", (), check=each(not_blank)),
+            "api_tier": Key("str", "pay-per-use", check=one_of(*X_TIERS)),
+            "reconcile_after_seconds": Key("float", 30.0, check=between(0, 3600)),
             **ops.X_COSTS,
         },
     ),
@@ -294,6 +297,14 @@ class XSettings:
     poll_interval_seconds: float
     page_size: int
     search_queries: tuple[str, ...]
+    api_tier: str = "pay-per-use"  # "enterprise" may reply by API to any post
+    reconcile_after_seconds: float = 30.0  # X may publish a post it got before a crash late
+
+    @property
+    def restricted_replies(self) -> bool:
+        """Since 2026-02-24 X takes an API reply only to a post whose author @mentions or quotes
+        the replying account, on every tier but Enterprise (and Public Utility apps)."""
+        return self.api_tier != "enterprise"
 
 
 @dataclass(frozen=True, slots=True)

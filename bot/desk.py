@@ -128,6 +128,25 @@ class Desk:
         self._ensure_no_approval_pending(self._open_case(case_id))
         return self._close(case_id, user_id, state=CaseState.RESOLVED)
 
+    def mark_answered(self, case_id: int, user_id: str) -> Case:
+        """The agent answered on the network by hand (X takes no reply by API to this post, or
+        refused the rest of a thread): the case records who answered, for its SLA and the
+        stats, as if Earshot had posted it; replies still waiting are not sent. Audited."""
+        agent = self.agent(user_id, action="mark cases answered")
+        case = self._open_case(case_id)
+        self._ensure_not_locked(case, user_id)
+        self._ensure_no_approval_pending(case)
+        latest = self._store.latest_reply(case_id)
+        if latest is not None and latest.state is OutboxState.SENDING:
+            raise Refused(f"A reply to case #{case_id} is on its way right now; look again soon.")
+        now = self._now()
+        self._store.record_reply(case_id, agent_id=agent.slack_id, url="", now=now)
+        reason = f"{agent.name} answered on the network by hand"
+        self._store.cancel_pending(case_id, reason=reason, now=now)
+        self._audit(user_id, "reply.marked", case_id, how="answered on the network by hand")
+        self._board.refresh_card(case_id)
+        return self._store.case(case_id)
+
     def _close(self, case_id: int, user_id: str, *, state: CaseState) -> Case:
         """Close an open case (a lead may close one another agent holds); waiting replies
         are not sent."""

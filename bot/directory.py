@@ -9,7 +9,8 @@ from bot import voice
 from bot.config import Brand
 from bot.hours import Calendar
 from bot.library import Library
-from bot.models import Agent
+from bot.models import Agent, Mention
+from bot.x_rules import invited, restricted_reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +19,7 @@ class Directory:
     agents: Mapping[str, Agent]
     library: Library
     others: tuple[Brand, ...] = ()
+    x_restricted: bool = True  # X takes API replies only where invited (every tier but Enterprise)
     _calendars: dict[str, Calendar] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -28,8 +30,18 @@ class Directory:
         library: Library,
         *,
         others: Sequence[Brand] = (),
+        x_restricted: bool = True,
     ) -> Directory:
-        return cls(brand, {a.slack_id: a for a in agents}, library, tuple(others))
+        agents_by_id = {a.slack_id: a for a in agents}
+        return cls(brand, agents_by_id, library, tuple(others), x_restricted=x_restricted)
+
+    def api_reply_blocked(self, mention: Mention) -> str:
+        """Why X takes no reply by API to this post (its reply restriction), or "": then the
+        card offers X's web intent and *Mark answered* instead of *Write reply*."""
+        if mention.network != "x" or not self.x_restricted:
+            return ""
+        handle = self.brand_of(mention.brand).handle
+        return "" if invited(mention, handle=handle) else restricted_reply(handle)
 
     @property
     def brands(self) -> tuple[Brand, ...]:

@@ -1,5 +1,6 @@
 """Ingestion health: every poll recorded per source and brand, billable X use counted, the leads
-told when a source fails, goes silent, loses posts for good, or the month's budget runs low.
+told when a source fails, goes silent, loses posts for good, brings a post the database will not
+take (quarantined, told once), or the month's budget runs low.
 
 `/mentions status` reads the same records, so what the leads are alerted about is what they see.
 A database that cannot be written (a full disk) is said once, in one line naming the file and
@@ -9,6 +10,7 @@ the fix, without touching the database.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -19,7 +21,7 @@ from bot.directory import Directory
 from bot.models import NETWORK_NAMES, Reply
 from bot.slack import Board, BoardError
 from bot.sources import Fetch, Source
-from bot.store import Store
+from bot.store import Quarantined, Store
 from bot.store_ops import SourceHealth
 from bot.voice import has_link
 
@@ -142,6 +144,24 @@ class Health:
             return
         self._storage_problem = ""
         text = f"✅ Earshot can write to its database {self._store.path} again; polling resumed."
+        log.warning("%s", text)
+        self._announce(text)
+
+    def quarantined(self, source: Source, held: Sequence[Quarantined]) -> None:
+        """Mentions the database would not take, set apart (``quarantine`` table) while the rest
+        of their page was stored: each is told to the leads once, ever, however often it comes
+        again."""
+        now = self._clock.now()
+        fresh = [q for q in held if self._store.record_once(f"quarantine:{q.mention_id}", now=now)]
+        if not fresh:
+            return
+        name = f"{NETWORK_NAMES.get(source.network, source.network)} for {source.brand}"
+        ids = ", ".join(q.mention_id[:80] for q in fresh[:5]) + (" …" if len(fresh) > 5 else "")
+        text = (
+            f"🧪 {name}: {len(fresh)} mention(s) could not be stored and were set apart "
+            f"({ids}; {fresh[0].error[:200]}). The rest were stored and polling goes on; "
+            "the posts are kept in the database's quarantine table for a developer."
+        )
         log.warning("%s", text)
         self._announce(text)
 

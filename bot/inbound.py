@@ -22,7 +22,7 @@ from bot.models import Case, Mention
 from bot.rulebook import RuleBook
 from bot.slack import Board, BoardError
 from bot.sources import Fetch, Source
-from bot.store import Store
+from bot.store import Quarantined, Store
 from bot.triage import noise_reason
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,8 @@ class PollWatch(Protocol):
     def storage_failed(self, error: Exception) -> None: ...
 
     def storage_ok(self) -> None: ...
+
+    def quarantined(self, source: Source, held: Sequence[Quarantined]) -> None: ...
 
 
 # What SQLite says when the disk (or the file-size limit) is full, or the file cannot be written.
@@ -171,13 +173,22 @@ class Inbound:
             return report
 
     def _store_and_process(self, source: Source, fetch: Fetch) -> PollReport:
-        new = self._store.save_mentions(
+        """A mention the database will not take is quarantined, not a reason to fail the page:
+        the others are stored, the cursor advances, and the leads are told once."""
+        saved = self._store.save_page(
             fetch.mentions, received_at=self._clock.now(), cursors=fetch.cursors
         )
+        new = saved.new
         if new:
             log.info("%s: %d new mention(s)", source.network, len(new))
+        for held in saved.quarantined:
+            log.error(
+                "%s: mention %s quarantined (%s)", source.network, held.mention_id, held.error
+            )
         if self._health is not None:
             self._health.polled(source, fetch)
+            if saved.quarantined:
+                self._health.quarantined(source, saved.quarantined)
         return PollReport(fetch, tuple(new), tuple(self._process_pending()))
 
     def process_pending(self) -> list[Case]:

@@ -188,6 +188,7 @@ class Reply:
     parent_id: int | None = None  # the part this one answers; sent only after it
     approved_by: str | None = None
     created_at: datetime | None = None  # when the row was written: the same on every retry
+    updated_at: datetime | None = None  # its last change (for a doubtful send: when it failed)
 
 
 class ApprovalState(StrEnum):

@@ -256,21 +256,29 @@ class Outbox:
         return done
 
     def recover(self, *, older_than: timedelta = timedelta(0)) -> list[Reply]:
-        """A reply left 'sending' may or may not be public: ask the network first.
+        """At start-up: settle what a previous run left, then send what is due. A reply left
+        'sending' may or may not be public, so the network is asked first (``reconcile``)."""
+        return self.reconcile(older_than=older_than) + self.sweep(older_than=older_than)
 
-        Runs at start-up for every such row, and later for rows stuck longer than ``older_than``
-        (never for a row this process is sending right now).
-        """
-        cutoff = self._clock.now() - older_than
+    def reconcile(self, *, older_than: timedelta = timedelta(0)) -> list[Reply]:
+        """Ask the network about every reply left 'sending' for longer than ``older_than``
+        (never one this process is sending right now). A network that may still publish a post
+        it received before a crash (X) is asked only once its ``settle`` time has passed since
+        the doubtful send, at start-up as on any later round: asking sooner would find nothing
+        and send the reply a second time."""
+        now = self._clock.now()
         with self._lock:
             busy = set(self._inflight)
         stuck = [
             r
-            for r in self._store.replies(OutboxState.SENDING, older_than=cutoff)
-            if r.id not in busy
+            for r in self._store.replies(OutboxState.SENDING, older_than=now - older_than)
+            if r.id not in busy and self._settled(r, now=now)
         ]
-        recovered = [self._reconcile(reply) for reply in stuck]
-        return recovered + self.sweep(older_than=older_than)
+        return [self._reconcile(reply) for reply in stuck]
+
+    def _settled(self, reply: Reply, *, now: datetime) -> bool:
+        settle = self._publisher(self._store.mention(reply.mention_id)).settle
+        return reply.updated_at is None or now - reply.updated_at >= settle
 
     def _reconcile(self, reply: Reply) -> Reply:
         mention = self._store.mention(reply.mention_id)
@@ -297,10 +305,20 @@ class Outbox:
                 expect=OutboxState.SENDING,
             )
             log.info("reply %s was already public as %s; marked sent", reply.id, found.post_id)
-            if done.state is OutboxState.SENT:
-                self._after_sent(done)
+            if done.state is not OutboxState.SENT:
+                return done
+            self._after_sent(done)
+            following = self._store.next_part(done.id)  # the rest of its thread goes on now
+            return self.deliver(following.id) if following is not None else done
+        if reply.attempts >= MAX_ATTEMPTS:  # refused as a duplicate each time, say: a person
+            error = f"{reply.error or 'not sent'} (tried {reply.attempts} times)"
+            done = self._store.finish_reply(
+                reply.id, state=OutboxState.FAILED, now=now, error=error, expect=OutboxState.SENDING
+            )
+            self._refresh(reply.case_id)
             return done
         log.info("reply %s never reached the network; sending it again", reply.id)
-        return self._store.finish_reply(
+        again = self._store.finish_reply(
             reply.id, state=OutboxState.PENDING, now=now, expect=OutboxState.SENDING
         )
+        return self.deliver(reply.id) if again.state is OutboxState.PENDING else again

@@ -2,7 +2,8 @@
 
 Every decision carries a human "why". A rule's conditions all have to hold (cheap ones are tested
 first); its keywords match whole words or phrases in any case, and, when ``fuzzy`` is on, close
-misspellings of longer words ("refnud" for "refund"). Pure: compile once, route many.
+misspellings of longer words ("refnud" for "refund"). Text and keywords are compared as
+``bot.text.matchable`` gives them (NFKC, no invisible characters). Pure: compile once, route many.
 
 Speed: with a hundred rules most mentions are tested against most of them, so the keywords of
 every rule are gathered into one ``_Screen`` at compile time. Per mention it finds, from the
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from typing import Protocol
 
@@ -24,6 +25,7 @@ from rapidfuzz.distance import OSA
 
 from bot.models import Mention, Priority, RouteDecision, Sentiment, Triage
 from bot.rules import BUSINESS_HOURS, OUTSIDE_BUSINESS_HOURS, RuleSpec, Window, parse_window
+from bot.text import matchable
 
 _LEVELS = (Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT)
 _WORDS = re.compile(r"[\w']+")
@@ -248,6 +250,7 @@ class _Keyword:
 
     @classmethod
     def of(cls, word: str, *, fuzzy: bool) -> _Keyword:
+        word = matchable(word)
         parts = r"\s+".join(re.escape(p) for p in word.split())
         # Latin keywords match whole words; others (Korean attaches particles: 환불이) anywhere.
         exact = re.compile(parts if not word.isascii() else rf"(?<!\w){parts}(?!\w)", re.I)
@@ -304,6 +307,7 @@ class _Screen:
 
     def add(self, word: str, *, fuzzy: bool) -> int:
         """The id of a keyword (the same word and fuzziness share one)."""
+        word = matchable(word)
         key = (word, fuzzy)
         if (found := self._ids.get(key)) is not None:
             return found
@@ -420,6 +424,9 @@ class Router:
         return Router(self.rules, self.fallback, self.clock, learned, self.screen)
 
     def route(self, facts: Facts) -> RouteDecision:
+        """Keywords, patterns and learned routing see the text as ``matchable`` gives it, so an
+        invisible character inside a word ("re\\u200bfund") cannot slip past a rule."""
+        facts = replace(facts, text=matchable(facts.text))
         possible = self.screen.possible(facts.text) if self.screen is not None else None
         for rule in self.rules:
             if not rule.could_match(possible):

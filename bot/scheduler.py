@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -19,7 +19,7 @@ from bot.sources import Source
 CARD_SWEEP_SECONDS = 10  # cards Slack did not take (5xx, 429 after retries, a restart)
 OUTBOX_SWEEP_SECONDS = 2  # paced storm replies go out on time; stragglers after 30 s
 PLAYBOOK_SECONDS = 5  # how often playbook files are checked for changes
-RECONCILE_SECONDS = 60  # replies whose fate is unknown are checked against X this often
+RECONCILE_SECONDS = 10  # replies whose fate is unknown are checked this often (X: once settled)
 SLA_SECONDS = 20  # SLA reminders and escalations, snoozes ending, round-robin assignment
 SILENCE_SECONDS = 300  # sources that went quiet
 DIGEST_SECONDS = 60  # whether the daily digest is due
@@ -66,13 +66,7 @@ def build_scheduler(
         inbound.post_missing_cards, "interval", seconds=CARD_SWEEP_SECONDS, id="cards"
     )
     scheduler.add_job(outbox.sweep, "interval", seconds=OUTBOX_SWEEP_SECONDS, id="outbox")
-    scheduler.add_job(
-        outbox.recover,
-        "interval",
-        seconds=RECONCILE_SECONDS,
-        id="reconcile",
-        kwargs={"older_than": timedelta(seconds=30)},
-    )
+    scheduler.add_job(outbox.reconcile, "interval", seconds=RECONCILE_SECONDS, id="reconcile")
     if playbooks is not None:  # a saved playbook file is live within seconds, no restart
         scheduler.add_job(playbooks, "interval", seconds=PLAYBOOK_SECONDS, id="playbooks")
     for job in jobs:

@@ -3,6 +3,8 @@
 Only slack-sdk's ``WebClient`` talks to Slack; rendering is done by the pure builders in
 ``handlers.blocks``. Cards are rendered from the database inside a per-card lock, so a click that
 races the first post never posts a second card, and the last update always shows the latest state.
+A channel Slack refuses (missing, private without Earshot, archived) is told to the leads once;
+its cards wait in the fallback channel and move once Slack takes them (``bot.slack_refusals``).
 """
 
 from __future__ import annotations
@@ -30,10 +32,11 @@ from slack_sdk.http_retry.state import RetryState
 
 from bot.clock import Clock
 from bot.directory import Directory
-from bot.models import Case, Mention
+from bot.models import Case, Mention, OutboxState, Reply
 from bot.sla_view import time_left, what
 from bot.slack_lookup import card_metadata, find_card
 from bot.slack_lookup import channel_id as find_channel
+from bot.slack_refusals import REFUSALS, Refusals, leads_text, marker, working_text
 from bot.store import Store, Storm
 from handlers.blocks import (
     ApprovalView,
@@ -42,6 +45,7 @@ from handlers.blocks import (
     Linked,
     StormView,
     SuggestionButton,
+    Unsent,
     approval_message,
     burst_message,
     case_card,
@@ -57,10 +61,20 @@ log = logging.getLogger(__name__)
 # chat.postMessage allows about one message per second per channel (short bursts tolerated); a
 # little slack keeps two posts that leave a second apart from arriving closer than that.
 POST_INTERVAL = 1.1
+MAX_BLOCKS = 50  # in one message
 
 
 class BoardError(Exception):
     """Slack did not take a card; the case keeps no card and a job posts it later."""
+
+
+class ChannelRefused(BoardError):
+    """Slack refuses the channel itself (missing, private without Earshot, archived): trying
+    again soon is pointless; the leads have been told the fix."""
+
+    def __init__(self, message: str, *, channel: str, code: str) -> None:
+        super().__init__(message)
+        self.channel, self.code = channel, code
 
 
 class Board(Protocol):
@@ -185,8 +199,14 @@ class SlackBoard:
         channels: Callable[[], tuple[str, ...]] = tuple,
         leads_channel: str = "",
         pacer: ChannelPacer | None = None,
+        fallback: str = "",
+        refusals: Refusals | None = None,
     ) -> None:
+        """``fallback``: where a card goes when Slack refuses its channel (default: the routing
+        fallback of the live rules, else the case's brand's)."""
         self._leads_channel = leads_channel
+        self._fallback = fallback
+        self.refusals = refusals or Refusals(store=store, clock=clock)
         self.pacer = pacer or ChannelPacer()
         self._channel_names: dict[str, str] = {}  # id -> "#name", learned from Slack's answers
         self._client = client
@@ -212,14 +232,16 @@ class SlackBoard:
         )
         buttons = tuple(SuggestionButton(t.id, t.label, score) for t, score in templates if t)
         mention = store.mention(case.mention_id)
+        latest = store.latest_from_customer(case_id) if case.follow_ups else None
+        reply = store.latest_reply(case_id)
         return CardView(
             case=case,
             mention=mention,
             brand=directory.brand_of(case.brand).name,
             suggestions=buttons,
             agents=directory.agents,
-            reply=store.latest_reply(case_id),
-            latest=store.latest_from_customer(case_id) if case.follow_ups else None,
+            reply=reply,
+            latest=latest,
             joined=self._linked_case(case.joined_case),
             storm=self._linked_storm(case.storm_id),
             move_to=self._channels(),
@@ -236,7 +258,18 @@ class SlackBoard:
             ),
             customer_tags=tuple(store.customer_tags(mention.network, mention.author.handle)),
             now=self._clock.now(),
+            blocked=directory.api_reply_blocked(latest or mention),
+            unsent=self._unsent(reply),
         )
+
+    def _unsent(self, reply: Reply | None) -> Unsent | None:
+        """A thread refused after its first part: what is left to post by hand."""
+        if reply is None or reply.state is not OutboxState.FAILED or reply.part == 1:
+            return None
+        parts = self._store.thread_parts(reply)
+        before = parts[reply.part - 2].post_id
+        later = tuple(p.text for p in parts if p.part >= reply.part)
+        return Unsent(after=before, texts=later) if before else None
 
     def _sla_text(self, case: Case) -> str:
         left = time_left(case, self._directory, self._clock.now())
@@ -266,22 +299,145 @@ class SlackBoard:
         case = self._store.case(case_id)
         if case.card_ts:
             return  # already posted (a sweep and the pipeline may both try)
-        if self._found_in_slack(case):
+        refused = self.refusals.blocked(case.channel)  # lately: no need to ask Slack again
+        if refused is None and self._found_in_slack(case):
             return
         text, blocks = case_card(self.card_view(case_id))
         if case.storm_id:
             thread = self._store.storm(case.storm_id).card_ts or thread
         meta = card_metadata(case_id)
+        if refused is not None:
+            self._park(case, refused, text=text, blocks=blocks, meta=meta)
+            return
         self._store.card_attempt(case_id, at=self._clock.now(), thread=thread)
-        channel, ts, link = self._send(
-            case.channel,
-            text=text,
-            blocks=blocks,
-            thread_ts=thread,
-            metadata=meta,
-            what=f"the card for case {case_id}",
-        )
+        try:
+            channel, ts, link = self._send(
+                case.channel,
+                text=text,
+                blocks=blocks,
+                thread_ts=thread,
+                metadata=meta,
+                what=f"the card for case {case_id}",
+            )
+        except ChannelRefused as exc:
+            self._park(case, exc.code, text=text, blocks=blocks, meta=meta)
+            return
         self._store.set_card(case_id, channel_id=channel, ts=ts, permalink=link)
+
+    # ---- cards for channels Slack refuses ----------------------------------------------------
+
+    def fallback_for(self, case: Case) -> str:
+        """Where a card waits while Slack refuses its channel: the case's brand's fallback, else
+        the routing fallback."""
+        return self._directory.brand_of(case.brand).fallback_channel or self._routing_fallback()
+
+    def _routing_fallback(self) -> str:
+        if not self._fallback and (rules := self._store.latest_ruleset()) is not None:
+            self._fallback = rules.fallback
+        return self._fallback
+
+    def _park(
+        self,
+        case: Case,
+        code: str,
+        *,
+        text: str,
+        blocks: list[dict[str, Any]],
+        meta: dict[str, Any],
+    ) -> None:
+        """Post the card to the fallback channel, marked with where it belongs; it moves there
+        once Slack takes it (``retry_parked``)."""
+        fallback = self.fallback_for(case)
+        if not fallback or self.channel_key(fallback) == self.channel_key(case.channel):
+            raise ChannelRefused(
+                f"Slack refuses {case.channel} ({code}), the fallback itself: case {case.id} waits",
+                channel=case.channel,
+                code=code,
+            )
+        self.refusals.park(case.id, channel=case.channel, code=code)
+        try:
+            channel, ts, link = self._send(
+                fallback,
+                text=f"[for {case.channel}] {text}",
+                blocks=[marker(case.channel, code), *blocks][:MAX_BLOCKS],
+                metadata=meta,
+                what=f"the card for case {case.id} (meant for {case.channel})",
+            )
+        except BoardError:
+            self.refusals.unpark(case.id)
+            raise
+        self._store.set_card(case.id, channel_id=channel, ts=ts, permalink=link)
+        log.info(
+            "case %s's card waits in %s: Slack refuses %s (%s)",
+            case.id,
+            fallback,
+            case.channel,
+            code,
+        )
+
+    def retry_parked(self) -> int:
+        """Cards waiting in the fallback channel try their own channel again (each channel at
+        most every ``refusals.retry_seconds``); those Slack takes move there, and the fallback
+        card points to them. How many moved."""
+        moved: dict[str, int] = {}
+        for case_id, (channel, _) in sorted(self.refusals.parked().items()):
+            if self.refusals.blocked(channel) is not None:
+                continue
+            try:
+                if self._unpark(case_id, channel):
+                    moved[channel] = moved.get(channel, 0) + 1
+            except BoardError as exc:
+                log.info("case %s's card still waits: %s", case_id, exc)
+        for channel, count in moved.items():
+            self._tell_leads(working_text(channel, count))
+        return sum(moved.values())
+
+    def _unpark(self, case_id: int, channel: str) -> bool:
+        with self._lock(f"case:{case_id}"):
+            case = self._store.case(case_id)
+            if case.channel != channel or not case.card_ts or not case.channel_id:
+                self.refusals.unpark(case_id)  # a lead moved it meanwhile, or it has no card
+                return False
+            text, blocks = case_card(self.card_view(case_id))
+            new_channel, ts, link = self._send(
+                channel,
+                text=text,
+                blocks=blocks,
+                metadata=card_metadata(case_id),
+                what=f"the card for case {case_id}",
+            )
+            self._store.set_card(case_id, channel_id=new_channel, ts=ts, permalink=link)
+            self.refusals.unpark(case_id)
+            text, blocks = moved_card(
+                by="Earshot, now that Slack takes cards there",
+                channel=channel,
+                permalink=link,
+                text=self._store.mention(case.mention_id).text,
+            )
+        try:
+            self._update(case.channel_id, case.card_ts, text, blocks, what="a parked card")
+        except BoardError as exc:
+            log.warning(
+                "the card left in the fallback channel still shows case %s: %s", case_id, exc
+            )
+        return True
+
+    def _refused(self, channel: str, code: str) -> None:
+        """Slack refused ``channel``: leave it alone for a while; tell the leads, once."""
+        if self.refusals.refused(channel, code):
+            shown = self._channel_names.get(channel, channel)
+            self._tell_leads(leads_text(shown, code, fallback=self._routing_fallback()))
+
+    def _tell_leads(self, text: str) -> None:
+        """A word to the leads in their channel (else the fallback channel); never raises."""
+        for channel in (self._leads_channel, self._routing_fallback()):
+            if channel and self.refusals.blocked(channel) is None:
+                try:
+                    self._send(channel, text=text, what="a note to the leads")
+                    return
+                except BoardError as exc:
+                    log.warning("could not tell the leads in %s: %s", channel, exc)
+        log.error("no channel takes a note to the leads: %s", text)
 
     def _found_in_slack(self, case: Case) -> bool:
         """A send whose answer was never recorded (crash, timeout) may have reached Slack: if the
@@ -289,10 +445,10 @@ class SlackBoard:
         attempt = self._store.card_attempted(case.id)
         if attempt is None:
             return False
+        parked = self.refusals.parked_for(case.id) is not None  # sent to the fallback instead
+        where = self.fallback_for(case) if parked else case.channel
         try:
-            channel_id = self._store.channel_id_of(case.channel) or find_channel(
-                self._client, case.channel
-            )
+            channel_id = self._store.channel_id_of(where) or find_channel(self._client, where)
             if channel_id is None:
                 return False
             ts = find_card(
@@ -318,6 +474,8 @@ class SlackBoard:
                 self._post(case_id)
                 return
             text, blocks = case_card(self.card_view(case_id))
+            if (parked := self.refusals.parked_for(case_id)) is not None:
+                text, blocks = f"[for {parked[0]}] {text}", [marker(*parked), *blocks][:MAX_BLOCKS]
             self._update(case.channel_id, case.card_ts, text, blocks, what=f"case {case_id}")
 
     def move_card(self, case_id: int, *, old_channel_id: str, old_ts: str, by: str) -> None:
@@ -482,7 +640,14 @@ class SlackBoard:
     # ---- Slack calls -------------------------------------------------------------------------
 
     def _send(self, channel: str, *, text: str, what: str, **extra: Any) -> tuple[str, str, str]:
-        """chat.postMessage (+ permalink), paced per channel; returns (channel id, ts, link)."""
+        """chat.postMessage (+ permalink), paced per channel; returns (channel id, ts, link).
+        A channel Slack refuses raises ``ChannelRefused`` (and is left alone for a while)."""
+        if (code := self.refusals.blocked(channel)) is not None:
+            raise ChannelRefused(
+                f"Slack refused {channel} lately ({code}): not sending {what}",
+                channel=channel,
+                code=code,
+            )
         args = {k: v for k, v in extra.items() if v is not None}
         self.pacer.wait(self.channel_key(channel))
         try:
@@ -490,7 +655,13 @@ class SlackBoard:
                 channel=channel, text=text, unfurl_links=False, unfurl_media=False, **args
             )
         except (SlackApiError, OSError) as exc:
+            if (code := _why(exc)) in REFUSALS:
+                self._refused(channel, code)
+                message = f"Slack refuses {channel} ({code}): not sending {what}"
+                raise ChannelRefused(message, channel=channel, code=code) from exc
             raise BoardError(f"Slack did not take {what}: {_why(exc)}") from exc
+        if self.refusals.works(channel):
+            log.info("Slack takes posts in %s again", channel)
         channel_id, ts = str(posted["channel"]), str(posted["ts"])
         if channel != channel_id:
             self._channel_names.setdefault(channel_id, channel)

@@ -388,6 +388,41 @@ def _visibility(db: Database) -> None:
     db.execute("create index outbox_post on outbox (post_id) where post_id is not null")
 
 
+@migrations(name="0009_quarantine")
+def _quarantine(db: Database) -> None:
+    """Mentions SQLite would not take (text no edge repair caught, a number too large), kept
+    apart so the rest of their page is stored and the source's cursor moves on: the error, and
+    the mention with its raw payload as ASCII JSON (escapes keep every character, even a lone
+    surrogate). ``times``: how often it came again (a gap re-read)."""
+    _table(db, "quarantine").create(
+        {
+            "mention_id": str,
+            "network": str,
+            "brand": str,
+            "error": str,
+            "payload": str,
+            "received_at": str,
+            "last_at": str,
+            "times": int,
+        },
+        pk="mention_id",
+        not_null={"network", "error", "payload", "received_at"},
+        defaults={"times": 1},
+    )
+
+
+# What a row SQLite will not take raises (a disk that is full raises OperationalError: not this).
+UNSTORABLE: tuple[type[Exception], ...] = (
+    ValueError,  # UnicodeEncodeError: a lone surrogate; json: a circular payload
+    TypeError,  # a payload json cannot write
+    OverflowError,  # an integer past 64 bits
+    sqlite3.DataError,
+    sqlite3.IntegrityError,
+    sqlite3.InterfaceError,
+    sqlite3.ProgrammingError,  # a value of a type SQLite cannot bind
+)
+
+
 def _insert_sql(table: str, row: dict[str, Any]) -> str:
     """``insert into table (columns of row) values (?, ...)``, for hot paths."""
     columns = ", ".join(f"[{c}]" for c in row)
@@ -506,18 +541,80 @@ class Store(Operations):
 
         Returns the ids that were new. A mention polled twice is stored once.
         """
-        with self._write() as db:
+        return self.save_page(mentions, received_at=received_at, cursors=cursors).new
+
+    def save_page(
+        self, mentions: Sequence[Mention], *, received_at: datetime, cursors: dict[str, str]
+    ) -> Saved:
+        """``save_mentions``, saying also what was quarantined: a mention whose row SQLite will
+        not take is kept apart (table ``quarantine``) while the rest of the page is stored and
+        the cursors advance, so one post can never stop a source. (A full disk still fails the
+        whole page: nothing is stored, the cursor stays, the next poll tries again.)"""
+        with self._write():
             ids = [m.id for m in mentions]
             known = self._existing_ids(ids)
             fresh: dict[str, Mention] = {m.id: m for m in mentions if m.id not in known}
-            rows = [_mention_row(m, received_at) for m in fresh.values()]
-            if rows:
-                db.conn.executemany(_insert_sql("mentions", rows[0]), [[*r.values()] for r in rows])
+            saved = self._insert_mentions(list(fresh.values()), received_at)
             for key, value in cursors.items():
                 self._put_cursor(key, value, received_at)
-        return list(fresh)
+        return saved
+
+    def _insert_mentions(self, mentions: Sequence[Mention], received_at: datetime) -> Saved:
+        """All rows in one statement; if SQLite refuses one, each row in its own savepoint."""
+        if not mentions:
+            return Saved([], [])
+        try:
+            with self._write() as db:
+                rows = [_mention_row(m, received_at) for m in mentions]
+                db.conn.executemany(_insert_sql("mentions", rows[0]), [[*r.values()] for r in rows])
+            return Saved([m.id for m in mentions], [])
+        except UNSTORABLE:
+            pass  # found below, row by row
+        new: list[str] = []
+        held: list[Quarantined] = []
+        for mention in mentions:
+            try:
+                with self._write() as db:
+                    row = _mention_row(mention, received_at)
+                    db.conn.execute(_insert_sql("mentions", row), [*row.values()])
+                new.append(mention.id)
+            except UNSTORABLE as exc:
+                held.append(self._quarantine(mention, exc, received_at))
+        return Saved(new, held)
+
+    def _quarantine(self, mention: Mention, error: Exception, now: datetime) -> Quarantined:
+        """Keep a mention SQLite refused apart: every text escaped to ASCII, so this row fits."""
+        held = Quarantined(
+            mention_id=_ascii(mention.id),
+            network=_ascii(mention.network),
+            error=_ascii(f"{type(error).__name__}: {error}")[:500],
+        )
+        payload = _quarantine_payload(mention)
+        self.db.execute(
+            "insert into quarantine (mention_id, network, brand, error, payload, received_at, "
+            "last_at) values (?, ?, ?, ?, ?, ?, ?) on conflict (mention_id) do update set "
+            "error = excluded.error, payload = excluded.payload, last_at = excluded.last_at, "
+            "times = times + 1",
+            [
+                held.mention_id,
+                held.network,
+                _ascii(mention.brand or ""),
+                held.error,
+                payload,
+                _iso(now),
+                _iso(now),
+            ],
+        )
+        return held
+
+    def quarantined(self) -> list[dict[str, Any]]:
+        """Every quarantined mention, oldest first (``payload`` decoded)."""
+        rows = self._dicts("select * from quarantine order by received_at, mention_id", [])
+        return [{**row, "payload": json.loads(row["payload"])} for row in rows]
 
     def _existing_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are stored (an id that is not valid text cannot be)."""
+        ids = [i for i in ids if _valid_text(i)]
         found: set[str] = set()
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
@@ -1429,6 +1526,43 @@ def _mention_row(m: Mention, received_at: datetime) -> dict[str, Any]:
     }
 
 
+def _quarantine_payload(m: Mention) -> str:
+    """The mention and its raw payload as ASCII JSON (``\\udXXX`` escapes keep a surrogate)."""
+    a = m.author
+    fields = {
+        "id": m.id,
+        "network": m.network,
+        "brand": m.brand,
+        "text": m.text,
+        "author": [a.id, a.handle, a.name, a.followers, a.verified],
+        "created_at": _iso(m.created_at),
+        "lang": m.lang,
+        "conversation_id": m.conversation_id,
+        "in_reply_to": m.in_reply_to,
+        "kind": str(m.kind),
+        "url": m.url,
+        "visibility": m.visibility,
+    }
+    try:
+        return json.dumps({"mention": fields, "raw": m.raw}, default=repr)
+    except ValueError:  # a payload that holds itself
+        return json.dumps({"mention": fields, "raw": repr(m.raw)})
+
+
+def _valid_text(text: str) -> bool:
+    """False for a string UTF-8 cannot hold (a lone surrogate): SQLite would refuse it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _ascii(text: str) -> str:
+    """Text that always fits in SQLite: anything outside ASCII as a backslash escape."""
+    return text.encode("ascii", "backslashreplace").decode("ascii")
+
+
 def _mention_from_row(row: dict[str, Any]) -> Mention:
     author = Author(
         id=row["author_id"] or "",
@@ -1513,6 +1647,7 @@ def _reply_from_row(row: dict[str, Any]) -> Reply:
         parent_id=row.get("parent_id"),
         approved_by=row.get("approved_by"),
         created_at=_parse(row.get("created_at")),
+        updated_at=_parse(row.get("updated_at")),
     )
 
 
@@ -1573,6 +1708,23 @@ def _raise_case(
     if raised:
         raised.insert(0, f"rule “{decision.rule}” matched it")
     return raised, update
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    """A mention SQLite would not take, kept apart in ``quarantine`` (ids and error in ASCII)."""
+
+    mention_id: str
+    network: str
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    """One page stored: the ids that were new, and what was quarantined instead."""
+
+    new: list[str]
+    quarantined: list[Quarantined]
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,7 @@ from rapidfuzz import fuzz, process, utils
 from rapidfuzz.distance import OSA
 
 from bot.playbooks import Template
+from bot.text import matchable
 
 CANDIDATES = 40  # documents re-scored with rapidfuzz per mention
 PER_TEMPLATE = 8  # of which at most this many for one template id
@@ -129,8 +130,9 @@ class Ranked:
 
 
 def clean(text: str) -> str:
-    """Text as the matcher sees it: content words, lowercase, no handles, links or punctuation."""
-    words = utils.default_process(_NOISE.sub(" ", text)).split()
+    """Text as the matcher sees it: content words, lowercase, no handles, links or punctuation,
+    nothing invisible inside a word (``matchable``)."""
+    words = utils.default_process(_NOISE.sub(" ", matchable(text))).split()
     return " ".join(w for w in words if w not in _STOPWORDS)
 
 
@@ -184,7 +186,7 @@ def _grams(words: Sequence[str]) -> str:
 def _plain(text: str) -> str:
     """Reply or template text for near-duplicate checks: no placeholders, handles, links or
     punctuation; every word kept."""
-    stripped = _NOISE.sub(" ", _PLACEHOLDER.sub(" ", text))
+    stripped = _NOISE.sub(" ", _PLACEHOLDER.sub(" ", matchable(text)))
     return " ".join(utils.default_process(stripped).split())
 
 

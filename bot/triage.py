@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from bot.models import Mention, Priority, Sentiment, Triage
+from bot.text import matchable
 
 # ---- language ---------------------------------------------------------------------------------
 
@@ -265,8 +266,9 @@ _CLEANUP = re.compile(r"@\w+|https?://\S+|\bwww\.\S+")
 
 
 def _tokens(text: str) -> tuple[list[str], set[int]]:
-    """Lower-cased tokens and the positions of shouted (ALL CAPS) words."""
-    text = html.unescape(_CLEANUP.sub(" ", text)).replace("’", "'")
+    """Lower-cased tokens and the positions of shouted (ALL CAPS) words, read from the
+    ``matchable`` form (nothing invisible splits a word)."""
+    text = html.unescape(_CLEANUP.sub(" ", matchable(text))).replace("’", "'")
     for pattern, replacement in _EMOTICONS:
         text = pattern.sub(replacement, text)
     tokens: list[str] = []
@@ -548,12 +550,12 @@ def noise_reason(mention: Mention, *, recent_texts: Iterable[str] = ()) -> str |
     earlier posts, when the caller has them. Anger is not noise: a complaint is never flagged for
     shouting, hashtags or tagging many accounts, because that is what upset customers do.
     """
-    text = mention.text
+    text = matchable(mention.text)
     if promo := _promotional(text):
         return f"promotional: “{promo}”"
-    if _repeats(text, recent_texts):
+    if _repeats(text, [matchable(t) for t in recent_texts]):
         return "bot-like: repeats the same text"
-    points = sentiment_points(text)
+    points = sentiment_points(mention.text)  # as triage() scored it (cached)
     return None if points <= NEGATIVE_AT else _spam_shape(mention, praise=points >= POSITIVE_AT)
 
 
@@ -637,7 +639,7 @@ def prioritise(
     +2 (``huge_reach``, or verified with ``high_reach``); a VIP +2. 0 low, 1 normal, 2 high,
     3 or more urgent.
     """
-    text = mention.text.lower()
+    text = matchable(mention.text).lower()
     reasons: list[str] = []
     points = 1.0 + _SENTIMENT_POINTS[sentiment]
     if score <= VERY_NEGATIVE:

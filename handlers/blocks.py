@@ -1,6 +1,15 @@
 """Pure Block Kit builders: data in, Slack JSON out. No I/O, easy to test.
 
-Customer text is always escaped for mrkdwn, so a post cannot ping ``<!channel>`` or smuggle links.
+Customer text is shown literally. Posts and names go in rich text (``said``, ``words``), where
+Slack applies no mrkdwn: ``*x*`` stays ``*x*``, ``<!channel>`` pings no one, a link is only
+text. Slack's "Formatting text for app surfaces" documents escapes for ``&``, ``<`` and ``>``
+alone, and none for ``*``, ``_``, ``~``, `` ` `` or a leading ``>``
+(https://api.slack.com/reference/surfaces/formatting#escaping), and its rich text block reference
+says to use rich text for user-defined text
+(https://docs.slack.dev/reference/block-kit/blocks/rich-text-block). So mrkdwn is kept for
+Earshot's own words; the few customer strings still inside mrkdwn (the queue, a preview's
+handle, notification text) are ``escape``d. Everywhere, bidi overrides and isolates are made
+visible (``shown``).
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ from bot.models import (
     StormPlan,
 )
 from bot.store_ops import PastCase
+from bot.x_rules import message_intent, reply_intent
 
 Block = dict[str, Any]
 
@@ -43,6 +53,9 @@ TAKE_OVER_ACTION = "earshot_take_over"
 MOVE_ACTION = "earshot_move"
 STORM_ANSWER_ACTION = "earshot_storm_answer"
 EDIT_ACTION = "earshot_edit"
+MARK_ANSWERED_ACTION = "earshot_mark_answered"
+REPLY_ON_X_ACTION = "earshot_reply_on_x"  # link buttons: Slack still sends the click
+DM_ON_X_ACTION = "earshot_dm_on_x"
 REPLY_BLOCK = "reply"
 REPLY_INPUT = "earshot_reply_text"
 COMPOSE_VIEW = "earshot_compose"
@@ -67,9 +80,56 @@ def slack_time(moment: datetime) -> str:
     return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
 
 
+# Bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069).
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(text: str) -> str:
+    """Text as Slack surfaces show it: each bidi embedding, override or isolate is replaced by
+    a visible marker naming it (``\\u202eevil`` shows as ``[U+202E]evil``), so customer text
+    cannot reverse or reorder the text around it on a card. Nothing else changes."""
+    return _BIDI.sub(lambda found: f"[U+{ord(found.group()):04X}]", text)
+
+
 def escape(text: str) -> str:
-    """Escape text for Slack mrkdwn: &, < and > become entities (no pings, no hidden links)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Escape text for Slack mrkdwn: &, < and > become entities (no pings, no hidden links);
+    bidi controls are made visible (``shown``). Formatting characters cannot be escaped in
+    mrkdwn: show customer text with ``said``/``words`` instead."""
+    return shown(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def words(text: str, *, bold: bool = False, italic: bool = False) -> dict[str, Any]:
+    """A rich text element shown literally, styled only as asked: Slack parses no mrkdwn,
+    mention or link inside it (https://docs.slack.dev/reference/block-kit/blocks/rich-text-block).
+    Bidi controls are made visible (``shown``)."""
+    element: dict[str, Any] = {"type": "text", "text": shown(text)}
+    style = {name: True for name, on in (("bold", bold), ("italic", italic)) if on}
+    if style:
+        element["style"] = style
+    return element
+
+
+def said(*texts: str, limit: int = 2800, head: Sequence[dict[str, Any]] = ()) -> Block:
+    """Customer posts, each in a quote and shown literally (rich text), under an optional first
+    line of ``words``. An empty post says so."""
+    elements: list[dict[str, Any]] = []
+    if first := [part for part in head if part.get("text")]:  # Slack takes no empty text
+        elements.append({"type": "rich_text_section", "elements": first})
+    for text in texts:
+        body = words(_cut(text, limit)) if text.strip() else words("(no text)", italic=True)
+        elements.append({"type": "rich_text_quote", "elements": [body]})
+    return {"type": "rich_text", "elements": elements}
+
+
+def literal(text: str, limit: int) -> dict[str, Any]:
+    """Customer text as a plain_text object (for fields where rich text cannot go): shown as
+    written, ``:emoji:`` codes included, bidi controls made visible."""
+    body = shown(_cut(text, limit)) if text.strip() else "(no text)"
+    return {"type": "plain_text", "text": body, "emoji": False}
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def quote(text: str, limit: int = 2800) -> str:
@@ -94,6 +154,14 @@ def button(text: str, action_id: str, value: str, *, style: str | None = None) -
     if style:
         button["style"] = style
     return button
+
+
+def link_button(text: str, action_id: str, url: str, *, style: str | None = None) -> dict[str, Any]:
+    """A button that opens ``url`` in the browser (Slack caps a button's URL at 3000)."""
+    found = {"type": "button", "text": plain(text, 75), "action_id": action_id, "url": url[:3000]}
+    if style:
+        found["style"] = style
+    return found
 
 
 def context(*texts: str) -> Block:
@@ -128,6 +196,15 @@ class Linked:
 
 
 @dataclass(frozen=True, slots=True)
+class Unsent:
+    """The parts of a thread still to post when the network refused one after the first: the
+    agent posts them by hand, each answering the one before (the first answers ``after``)."""
+
+    after: str  # the native id of the last part that went out
+    texts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class CardView:
     case: Case
     mention: Mention
@@ -145,6 +222,8 @@ class CardView:
     history: tuple[PastCase, ...] = ()  # the customer's earlier cases with us, newest first
     customer_tags: tuple[str, ...] = ()
     now: datetime | None = None
+    blocked: str = ""  # why the network takes no reply by API to this post (X's restriction)
+    unsent: Unsent | None = None  # the rest of a thread the network refused part of
 
     def name(self, user_id: str | None) -> str:
         """Mrkdwn for a person: the agent's (escaped) name, else a Slack mention of the id."""
@@ -211,8 +290,12 @@ def _follow_up(view: CardView) -> list[Block]:
     if view.latest is None or not view.case.follow_ups:
         return []
     count = view.case.follow_ups
-    heading = f"↩ *The customer wrote again* ({count} follow-up{'s' if count > 1 else ''}):"
-    return [section(f"{heading}\n{quote(view.latest.text, 1500)}")]
+    heading = [
+        words("↩ "),
+        words("The customer wrote again", bold=True),
+        words(f" ({count} follow-up{'s' if count > 1 else ''}):"),
+    ]
+    return [said(view.latest.text, limit=1500, head=heading)]
 
 
 def _badges(view: CardView) -> list[str]:
@@ -241,11 +324,12 @@ def _headline(view: CardView) -> Block:
 
 
 def _author_and_text(m: Mention) -> Block:
-    name = escape(m.author.name or m.author.handle or "Unknown author")
-    handle = f" (@{escape(m.author.handle)})" if m.author.handle and m.author.name else ""
+    """Who wrote, and what, shown literally (a name like ``*VIP*`` is not made bold)."""
+    name = _cut(m.author.name or m.author.handle or "Unknown author", 200)
+    handle = f" (@{_cut(m.author.handle, 100)})" if m.author.handle and m.author.name else ""
     badge = " ✓ verified" if m.author.verified else ""
-    first = f"*{name}*{handle} · {reach(m.author.followers)}{badge}"
-    return section(f"{first}\n{quote(m.text)}")
+    first = [words(name, bold=True), words(f"{handle} · {reach(m.author.followers)}{badge}")]
+    return said(m.text, head=first)
 
 
 def _where(view: CardView) -> Block:
@@ -282,7 +366,21 @@ def _state_blocks(view: CardView) -> list[Block]:
         who = view.name(reply.agent_id)
         failed = f"⚠️ Reply by {who} was not sent: {escape(reply.error or '')}"
         blocks += [section(failed), {"type": "actions", "elements": [retry]}]
+        if view.unsent is not None:
+            blocks += _unsent(view.case.id, view.unsent)
     return blocks
+
+
+def _unsent(case_id: int, unsent: Unsent) -> list[Block]:
+    """The rest of a thread X refused part of: nothing is lost, the agent posts it by hand."""
+    first = unsent.texts[0]
+    rest = "\n".join(f"> {escape(text)}" for text in unsent.texts)
+    post = link_button("↩️ Post it on X", REPLY_ON_X_ACTION, reply_intent(unsent.after, first))
+    mark = button("✅ Mark answered", MARK_ANSWERED_ACTION, str(case_id))
+    return [
+        section(f"📝 Still to post, each answering the one before:\n{rest}"[:3000]),
+        {"type": "actions", "elements": [post, mark]},
+    ]
 
 
 def _internal(view: CardView) -> str:
@@ -309,6 +407,9 @@ def _open_actions(view: CardView) -> list[Block]:
         ]
         blocks += [section("*Suggested replies*"), {"type": "actions", "elements": buttons}]
     controls = [button("✍️ Write reply", WRITE_ACTION, str(case.id), style="primary")]
+    if view.blocked:
+        blocks.append(context(f"🚫 {view.blocked}"))
+        controls = _answer_on_x(view)
     if not case.claimed_by:
         controls.append(button("🙋 Claim", CLAIM_ACTION, str(case.id)))
     controls.append(button("Dismiss", DISMISS_ACTION, str(case.id)))
@@ -329,6 +430,46 @@ def _open_actions(view: CardView) -> list[Block]:
     return blocks
 
 
+def _answer_on_x(view: CardView) -> list[dict[str, Any]]:
+    """Where X takes no reply by API: answer in the brand's own X session, then say so."""
+    latest = view.latest or view.mention
+    reply = link_button(
+        "↩️ Reply on X", REPLY_ON_X_ACTION, reply_intent(latest.native_id), style="primary"
+    )
+    mark = button("✅ Mark answered", MARK_ANSWERED_ACTION, str(view.case.id))
+    message = link_button("✉️ DM on X", DM_ON_X_ACTION, message_intent(latest.author.id))
+    return [reply, mark, message]
+
+
+def answer_on_x_modal(*, case_id: int, mention: Mention, parts: Sequence[str]) -> dict[str, Any]:
+    """The reply is ready but X takes it only from the brand's own X session: open it there
+    with the text filled in (each part of a thread answers the one before), then mark the case
+    answered."""
+    post = link_button(
+        "↩️ Reply on X with this text",
+        REPLY_ON_X_ACTION,
+        reply_intent(mention.native_id, parts[0]),
+        style="primary",
+    )
+    mark = button("✅ Mark answered", MARK_ANSWERED_ACTION, str(case_id))
+    later = [section(f"*Then, answering it:*\n{quote(part)}") for part in parts[1:]]
+    why = (
+        f"X lets us answer @{escape(mention.author.handle)} by API only if they @mention the "
+        "brand. Post this from the brand's X session, then mark the case answered:"
+    )
+    return {
+        "type": "modal",
+        "title": plain("Answer on X", 24),
+        "close": plain("Done", 24),
+        "blocks": [
+            section(why),
+            section(quote(parts[0])),
+            *later,
+            {"type": "actions", "elements": [post, mark]},
+        ],
+    }
+
+
 def _move_menu(case_id: int, channels: Sequence[str]) -> dict[str, Any]:
     return {
         "type": "static_select",
@@ -346,7 +487,7 @@ def moved_card(
     """What is left where a case used to be: a pointer to its new card."""
     where = f"<{permalink}|{escape(channel)}>" if permalink else escape(channel)
     line = f"➡️ Moved to {where} by {by}."
-    return escape(f"Moved to {channel}"), [section(f"{line}\n{quote(text, 300)}")]
+    return escape(f"Moved to {channel}"), [section(line), said(text, limit=300)]
 
 
 # ---- storms -------------------------------------------------------------------------------------
@@ -371,16 +512,16 @@ def storm_card(view: StormView) -> tuple[str, list[Block]]:
     minutes = max(1, int((view.latest - view.started).total_seconds() // 60))
     first = view.members[0][1].text if view.members else ""
     mix = {s: sum(c.sentiment is s for c, _ in view.members) for s in Sentiment}
-    examples = [quote(m.text, 200) for _, m in view.members[-3:]]
+    examples = [m.text for _, m in view.members[-3:]]
     blocks = [
         section(f"🌩 *Storm #{view.id}* · {count} similar mentions in {minutes} min"),
-        section(f"*The first one:*\n{quote(first, 300)}"),
+        said(first, limit=300, head=[words("The first one:", bold=True)]),
         context(
             f"😠 {mix[Sentiment.NEGATIVE]} · 😐 {mix[Sentiment.NEUTRAL]} · "
             f"🙂 {mix[Sentiment.POSITIVE]} · answered {view.answered}/{count} · "
             "each mention is its own case, in this thread"
         ),
-        section("*Latest*\n" + "\n".join(examples)),
+        said(*examples, limit=200, head=[words("Latest", bold=True)]),
         {
             "type": "actions",
             "elements": [
@@ -542,7 +683,11 @@ def compose_modal(view: ComposeView) -> dict[str, Any]:
         "submit": plain("Preview", 24),
         "close": plain("Cancel", 24),
         "blocks": [
-            section(f"Replying to *@{escape(m.author.handle)}*:\n{quote(m.text, 1500)}"),
+            said(
+                m.text,
+                limit=1500,
+                head=[words("Replying to "), words(f"@{m.author.handle}", bold=True), words(":")],
+            ),
             {
                 "type": "input",
                 "block_id": REPLY_BLOCK,
@@ -705,9 +850,12 @@ def approval_message(view: ApprovalView) -> tuple[str, list[Block]]:
     a, m = view.approval, view.mention
     case = f"<{view.card}|case #{a.case_id}>" if view.card else f"case #{a.case_id}"
     head = f"🛡 *Approval needed* · {case} · {escape(a.reason)}"
-    asks = f"*{escape(view.agent)}* wants to reply publicly to @{escape(m.author.handle)}:"
+    asks = [
+        words(view.agent, bold=True),
+        words(f" wants to reply publicly to @{m.author.handle}:"),
+    ]
     reply = "\n".join(quote(p, 2800 // max(1, len(a.parts))) for p in a.parts)
-    blocks: list[Block] = [section(head), section(f"{asks}\n{quote(m.text, 600)}")]
+    blocks: list[Block] = [section(head), said(m.text, limit=600, head=asks)]
     blocks.append(section(f"*Their reply*{' (a thread)' if len(a.parts) > 1 else ''}:\n{reply}"))
     blocks.append(_approval_outcome(view))
     text = f"Approval needed: {view.agent}'s reply to case #{a.case_id}"
@@ -894,10 +1042,10 @@ def burst_message(view: BurstView) -> tuple[str, list[Block]]:
 
 
 def _burst_row(case: Case, mention: Mention) -> Block:
+    """Earshot's line in mrkdwn; who wrote and what in plain_text fields, shown literally."""
     who = f"@{mention.author.handle}" if mention.author.handle else (mention.author.name or "?")
-    snippet = mention.text if len(mention.text) <= 140 else mention.text[:139] + "…"
     link = f" · <{mention.url}|on X>" if mention.url else ""
-    line = f"{_PRIORITY[case.priority]} *{escape(who)}* · case #{case.id}{link}\n{escape(snippet)}"
-    row = section(line)
+    row = section(f"{_PRIORITY[case.priority]} · case #{case.id}{link}")
+    row["fields"] = [literal(who, 100), literal(mention.text, 140)]
     row["accessory"] = button("Card", f"{OPEN_CARD_ACTION}_{case.id}", str(case.id))
     return row

@@ -1,4 +1,5 @@
-"""Buttons on case cards: suggestions, Write reply, Claim, Dismiss, Reopen, Retry."""
+"""Buttons on case cards: suggestions, Write reply, Claim, Dismiss, Reopen, Retry, Mark
+answered, and the links that answer on X from the brand's own session."""
 
 from __future__ import annotations
 
@@ -55,9 +56,18 @@ def register(app: App, services: Services) -> None:
         blocks.REOPEN_ACTION: desk.reopen,
         blocks.RETRY_ACTION: desk.retry,
         blocks.RELEASE_ACTION: desk.release,
+        blocks.MARK_ANSWERED_ACTION: desk.mark_answered,
     }
     for action_id, act in simple.items():
         app.action(action_id)(told(_one_click(act)))
+    for link in (blocks.REPLY_ON_X_ACTION, blocks.DM_ON_X_ACTION):
+        app.action(link)(_link_opened)
+
+
+def _link_opened(ack: Ack) -> None:
+    """A link button opened X in the agent's browser; Slack still reports the click, and an
+    unanswered one shows the agent a warning."""
+    ack()
 
 
 def _one_click(act: Callable[[int, str], object]) -> Listener:

@@ -77,6 +77,13 @@ def register(app: App, services: Services) -> None:
         case_id = payload.number(meta.get("case"))
         text = fill_slots(blocks.input_value(view, blocks.REPLY_BLOCK, blocks.REPLY_INPUT), filled)
         preview = desk.preview(payload.user(body), text, case_id=case_id)
+        blocked = preview.medium.blocked
+        if preview.answering is not None and preview.problems == (blocked,) and blocked:
+            answer = blocks.answer_on_x_modal(
+                case_id=case_id, mention=preview.answering, parts=preview.parts
+            )
+            ack(response_action="update", view=answer)
+            return
         if preview.problems or preview.answering is None:
             errors = _slot_errors(text, view) or {blocks.REPLY_BLOCK: " ".join(preview.problems)}
             ack(response_action="errors", errors=errors)

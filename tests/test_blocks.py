@@ -113,6 +113,18 @@ def _mrkdwn(node: Any) -> list[str]:
     return [d["text"] for d in _walk(node) if d.get("type") == "mrkdwn"]
 
 
+def _rich(node: Any) -> list[dict[str, Any]]:
+    """Every element inside rich text blocks (shown literally by Slack)."""
+    blocks = [b for b in _walk(node) if b.get("type") == "rich_text"]
+    return [e for b in blocks for e in _walk(b["elements"]) if "type" in e]
+
+
+def _literal(node: Any) -> list[str]:
+    """Text Slack shows as written: rich text ``text`` elements and plain_text objects."""
+    rich = [e["text"] for e in _rich(node) if e.get("type") == "text"]
+    return rich + [d["text"] for d in _walk(node) if d.get("type") == "plain_text"]
+
+
 def _buttons(node: Any) -> list[dict[str, Any]]:
     return [d for d in _walk(node) if d.get("type") == "button"]
 
@@ -133,21 +145,71 @@ def _assert_escaped(text: str) -> None:
 
 @pytest.mark.parametrize("view", CARD_STATES.values(), ids=CARD_STATES.keys())
 def test_customer_text_is_escaped_in_every_block(view: CardView) -> None:
+    """Customer text is either literal (rich text, plain_text) or escaped mrkdwn; rich text
+    holds only text elements, so nothing in it can ping, mention or link."""
     fallback, card = case_card(view)
     texts = _mrkdwn(card)
     assert texts
     for text in [fallback, *texts]:
         _assert_escaped(text)
-    dumped = json.dumps(card)
+    assert {e["type"] for e in _rich(card)} <= {"text", "rich_text_section", "rich_text_quote"}
     for raw in ("<!channel>", "<@U123>", "<https://evil.example", "<!here>", "<!everyone>"):
-        assert raw not in dumped
+        assert not any(raw in text for text in texts)
         assert raw not in fallback
 
 
-def test_escaped_customer_text_is_still_shown() -> None:
+def test_customer_text_is_shown_literally_not_escaped_twice() -> None:
     _, card = case_card(_view())
-    assert "&lt;!channel&gt; hey &lt;@U123&gt;" in _mrkdwn(card)[1]
-    assert "&amp; &lt;!here&gt;" in _mrkdwn(card)[1]
+    assert HOSTILE in _literal(card)
+    assert "Ann <!everyone> Lee" in _literal(card)
+
+
+def test_a_card_shows_mrkdwn_in_customer_text_literally() -> None:
+    """Regression (issue 15): `*x*`, `_x_`, `~x~`, code and `>` quotes in a post or a name were
+    rendered as formatting on the card."""
+    text = "*refund* _now_ ~please~ `code`\n> not a quote"
+    author = Author(id="9", handle="_jane_", name="*VIP* ~Ann~")
+    _, card = case_card(_view(mention=replace(MENTION, text=text, author=author)))
+    [name] = [e for e in _rich(card) if e.get("text") == "*VIP* ~Ann~"]
+    assert name["style"] == {"bold": True}  # Earshot's bold, the customer's asterisks
+    assert text in _literal(card)
+    assert "(@_jane_) · 0 followers" in _literal(card)[1]
+    for mrkdwn in _mrkdwn(card):
+        assert not any(mark in mrkdwn for mark in ("*refund*", "_now_", "*VIP*", "_jane_"))
+
+
+def test_a_name_with_a_bidi_override_is_neutralised_on_the_card() -> None:
+    """A name like "\u202eevil" would reverse the card's text after it: every bidi embedding,
+    override and isolate is shown as a visible marker instead."""
+    author = Author(id="9", handle="ann", name="\u202eevil\u2066x\u2069")
+    mention = replace(MENTION, text="hi \u202dthere", author=author)
+    fallback, card = case_card(_view(mention=mention))
+    assert "[U+202E]evil[U+2066]x[U+2069]" in _literal(card)
+    assert "hi [U+202D]there" in _literal(card)
+    dumped = json.dumps([fallback, card], ensure_ascii=False)
+    assert not re.search("[\u202a-\u202e\u2066-\u2069]", dumped)
+
+
+def test_storms_bursts_and_moved_cards_show_customer_text_literally() -> None:
+    mention = replace(MENTION, text="*x* _y_ `z`", author=Author(id="9", handle="a_b_", name="*V*"))
+    built = {
+        "storm": blocks.storm_card(blocks.StormView(3, "#care", ((CASE, mention),), NOW, NOW)),
+        "burst": blocks.burst_message(blocks.BurstView(1, "#care", [(CASE, mention)], NOW)),
+        "moved": blocks.moved_card(by="Jane", channel="#b", permalink=None, text=mention.text),
+    }
+    for where, (_, card) in built.items():
+        assert "*x* _y_ `z`" in _literal(card), where
+        assert not any("*x*" in text for text in _mrkdwn(card)), where
+    assert "@a_b_" in _literal(built["burst"][1])
+
+
+@pytest.mark.parametrize(
+    ("raw", "seen"),
+    [("\u202eevil", "[U+202E]evil"), ("a\u2067b\u2069", "a[U+2067]b[U+2069]"), ("ok", "ok")],
+)
+def test_shown_marks_every_bidi_control_and_nothing_else(raw: str, seen: str) -> None:
+    assert blocks.shown(raw) == seen
+    assert blocks.escape(raw) == seen
 
 
 @pytest.mark.parametrize(
@@ -190,8 +252,9 @@ def test_open_card_without_suggestions_has_no_suggestion_buttons() -> None:
 def test_card_shows_priority_sentiment_brand_and_author() -> None:
     texts = _mrkdwn(case_card(_view())[1])
     assert texts[0] == "🟠 *High* · 😠 negative · X · *Skylark &amp; Co* · case #7"
-    assert texts[1].startswith("*Ann &lt;!everyone&gt; Lee* (@traveller) · 1.5k followers")
-    assert texts[2].startswith("<https://x.com/traveller/status/1001|Open on X> · ")
+    name, rest, text = _literal(case_card(_view())[1])[:3]
+    assert (name, rest, text) == ("Ann <!everyone> Lee", " (@traveller) · 1.5k followers", HOSTILE)
+    assert texts[1].startswith("<https://x.com/traveller/status/1001|Open on X> · ")
 
 
 def test_claimed_card_has_no_claim_button_and_says_who_is_on_it() -> None:

@@ -71,6 +71,7 @@ def test_a_lead_adds_a_rule_sees_the_dry_run_applies_it_and_new_mentions_follow(
     bot: Sandbox,
 ) -> None:
     assert bot.driver is not None
+    bot.slack.create_channel("#care-billing")  # a team channel made for the new rule
     post(bot, "@SkylarkAir my refund from March never arrived", handle="ana")
     card_for(bot, "ana")  # stored, routed by "booking" (keyword refund)
     dry_run = _add_rule(
@@ -201,6 +202,8 @@ def test_move_to_re_routes_the_case_and_teaches_routing(bot: Sandbox) -> None:
 def test_learned_routing_takes_over_when_no_rule_matches(bot: Sandbox) -> None:
     assert bot.runtime is not None
     services = bot.runtime.services
+    for team in ("#care-inflight", "#care-service"):  # the taught channels exist in Slack
+        bot.slack.create_channel(team)
     examples = [
         ("the seat pitch on this aircraft is tiny", "#care-inflight"),
         ("tiny seat and no legroom on the aircraft", "#care-inflight"),

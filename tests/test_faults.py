@@ -210,6 +210,38 @@ def test_a_kill_during_a_reply_send_never_doubles_the_reply(
     assert len(sandbox.x.replies()) == 1
 
 
+def test_a_send_x_publishes_after_the_restart_is_not_sent_again(sandbox: Sandbox) -> None:
+    """Regression: X got the reply just before a kill -9 and published it only after the
+    restart; the start-up check (3 s later) saw nothing and sent it again: two identical posts.
+    X is asked only once the doubtful send has settled (here 8 s; 30 s live), as without a
+    crash."""
+    config = _config(sandbox)
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("reconcile_after_seconds = 2", "reconcile_after_seconds = 8"))
+    tweet = sandbox.x.add_post(
+        text="@SkylarkAir my flight is delayed, stuck in Porto", author={"handle": "eli"}
+    )
+    with running(sandbox) as bot:
+        card = card_for(sandbox, "eli", timeout=30)
+        sandbox.x.inject(Fault(CREATE_TWEET, drop=True))  # X has it; no answer comes back
+        reply_through_slack(sandbox, user=JANE, card=card)
+        sent = eventually(lambda: _outbox(sandbox, state="sending"), timeout=20)
+        bot.kill()
+    with running(sandbox):  # up, its outbox checked; then X publishes the post, late
+        late = sandbox.x.add_post(text=sent, author=sandbox.x.brand_user_id, in_reply_to=tweet)
+        sandbox.slack.wait_for(
+            lambda: "Replied by Jane Kim" in card_text(fresh(sandbox, card)), timeout=40
+        )
+    assert sandbox.x.replies() == []  # never sent a second time
+    assert _outbox(sandbox, state="sent", column="post_id") == late
+
+
+def _outbox(sandbox: Sandbox, *, state: str, column: str = "text") -> str | None:
+    with _db(sandbox) as db:
+        row = db.execute(f"select {column} from outbox where state = ?", [state]).fetchone()
+    return str(row[0]) if row else None
+
+
 # ---- b. kill -9 mid-poll, twice: while reading X, and while posting cards ----------------------
 
 

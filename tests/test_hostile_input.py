@@ -3,23 +3,32 @@ random (but correctly signed) Slack requests. Each ends in a result or a clear, 
 
 from __future__ import annotations
 
+import html
+import itertools
 import json
+import sqlite3
 import string
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import card_for, card_text, eventually
 
 from bot.config import load_config, parse_config
-from bot.models import Case, CaseState, Priority, Sentiment
+from bot.models import Author, Case, CaseState, Mention, Priority, Sentiment
 from bot.playbooks import parse_playbook
 from bot.problems import ProblemsError
-from bot.sandbox.harness import JANE, SAM, Sandbox
+from bot.sandbox.harness import BRAND_USER_ID, JANE, SAM, Sandbox
 from bot.sandbox.slack import validate_message_blocks
+from bot.sources import bluesky, mastodon
+from bot.sources.jsonl import read_mentions
 from bot.sources.x import to_mention
+from bot.store import Store
 from bot.triage import detect_language, noise_reason, score_sentiment
 from handlers import blocks
 
@@ -88,6 +97,185 @@ def test_any_tweet_becomes_a_mention_and_a_valid_card(
     text, card = _card(mention)
     assert validate_message_blocks(card) == []
     assert len(text) <= 4000
+
+
+# ---- no single mention may stop ingestion (issue 15) -----------------------------------------
+
+# What a network's JSON can carry: lone surrogates ("\\ud800" escapes, passed through by every
+# SDK's decoder), NUL and control characters, invisible and bidi characters, RTL scripts, emoji,
+# mrkdwn and Slack tokens, and sheer size.
+PIECES = (
+    "\x00", "\x01", "\x07", "\x1b", "\x7f", "\r\n", "\u200b", "\u200d", "\u00ad", "\ufeff",
+    "\u202e", "\u2066", "\u2069", "مرحبا", "שלום", "👩\u200d💻", "🧳", "😡", "가나다", "ㅠㅠ",
+    "*bold*", "<!channel>", "&amp;", "\\ud800",
+)  # fmt: skip
+surrogates = st.integers(0xD800, 0xDFFF).map(chr)
+hostile_text = st.one_of(
+    st.lists(st.one_of(surrogates, st.sampled_from(PIECES), st.text(max_size=8)), max_size=12).map(
+        "".join
+    ),
+    st.sampled_from(["\ud800" * 3000, "a" * 100_000, "🧳" * 20_000, "\u202e" + "x" * 5000]),
+)
+follower_counts = st.one_of(st.integers(0, 10**7), st.sampled_from([2**63 - 1, 2**63, 2**64]))
+posts = st.fixed_dictionaries(
+    {
+        "text": hostile_text,
+        "name": hostile_text,
+        "handle": hostile_text,
+        "followers": follower_counts,
+    }
+)
+NETWORKS = ("x", "bluesky", "mastodon", "jsonl")
+_NUMBERS = itertools.count(1_870_000_000_000_000_000)  # one id per example
+
+
+@pytest.fixture(scope="module")
+def page_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """A real SQLite file, shared by the examples of this module (every example its own ids)."""
+    store = Store(tmp_path_factory.mktemp("hostile") / "earshot.db")
+    yield store
+    store.close()
+
+
+def _over_json(value: Any) -> Any:
+    """What an SDK's JSON decoder hands the adapter (a surrogate travels as a ``\\udXXX``)."""
+    return json.loads(json.dumps(value))
+
+
+def _through_the_edge(
+    network: str, n: int, *, text: str, name: str, handle: str, followers: int
+) -> list[Mention]:
+    """One post as ``network`` sends it, through that network's real adapter."""
+    if network == "x":
+        tweet = {"id": str(n), "text": text, "author_id": "42", "lang": "en"}
+        metrics = {"followers_count": followers}
+        user = {"id": "42", "username": handle, "name": name, "public_metrics": metrics}
+        body = _over_json({"data": [tweet], "includes": {"users": [user]}})
+        users = {str(u["id"]): u for u in body["includes"]["users"]}
+        return [to_mention(t, users, brand="skylark") for t in body["data"]]
+    if network == "bluesky":
+        author = {"did": f"did:plc:{handle}", "handle": handle, "displayName": name}
+        record = {"text": text, "createdAt": "2026-11-23T09:00:00Z", "langs": [name]}
+        item: dict[str, Any] = {"uri": f"at://did:plc:a/app.bsky.feed.post/{n}{handle}"}
+        item |= {"record": record, "author": {**author, "followersCount": followers}, "cid": name}
+        found = bluesky.to_mention(_over_json(item), brand="skylark", reason="mention")
+        return [found] if found else []
+    if network == "mastodon":
+        account = {"id": "7", "acct": handle, "display_name": name, "followers_count": followers}
+        status: dict[str, Any] = {"id": str(n), "content": f"<p>{html.escape(text)}</p>"}
+        status["spoiler_text"] = name
+        status |= {"account": account, "url": f"https://social.example/@{handle}/{n}"}
+        note = {"id": str(n), "type": "mention", "status": status}
+        found = mastodon.to_mention(_over_json(note), brand="skylark", host="social.example")
+        return [found] if found else []
+    writer = {"id": handle, "handle": handle, "name": name, "followers": followers}
+    line = json.dumps({"id": f"x:{n}", "text": text, "author": writer, "lang": name})
+    return [m for m in read_mentions([line]) if isinstance(m, Mention)]  # else a named BadLine
+
+
+@pytest.mark.parametrize("network", NETWORKS)
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(post=posts)
+def test_any_post_from_any_network_is_stored_or_quarantined_and_the_cursor_moves(
+    page_store: Store, network: str, post: dict[str, Any]
+) -> None:
+    n, followers = next(_NUMBERS), post["followers"]
+    mentions = _through_the_edge(network, n, **post)
+    key = f"{network}:hostile"
+    saved = page_store.save_page(mentions, received_at=WHEN, cursors={key: str(n)})
+    assert page_store.cursor(key) == str(n)
+    assert len(saved.new) + len(saved.quarantined) == len(mentions)
+    # Text is repaired at the edge: only a number the database cannot hold is quarantined.
+    assert len(saved.quarantined) == (len(mentions) if followers >= 2**63 else 0)
+    for mention_id in saved.new:
+        stored = page_store.mention(mention_id)
+        [mention] = [m for m in mentions if m.id == mention_id]
+        assert (stored.text, stored.author, stored.raw) == (
+            mention.text,
+            mention.author,
+            mention.raw,
+        )
+        fallback, card = _card(stored)
+        assert validate_message_blocks(card) == []
+        json.dumps([fallback, card], ensure_ascii=False).encode("utf-8")  # Slack gets UTF-8
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    texts=st.lists(st.tuples(hostile_text, hostile_text, follower_counts), min_size=1, max_size=4)
+)
+def test_a_page_of_unrepaired_mentions_is_stored_or_quarantined_never_a_crash(
+    page_store: Store, texts: list[tuple[str, str, int]]
+) -> None:
+    """Past the edge, the store is the last line: whatever a mention holds, its page is saved."""
+    n = next(_NUMBERS)
+    mentions = [
+        Mention(
+            id=f"x:{n}:{i}{name[:3]}",
+            network="x",
+            text=text,
+            author=Author(id=name[:5], handle=name, name=text[:50], followers=followers),
+            raw={"text": text, name: [followers]},
+        )
+        for i, (text, name, followers) in enumerate(texts)
+    ]
+    saved = page_store.save_page(mentions, received_at=WHEN, cursors={"x:unrepaired": str(n)})
+    assert page_store.cursor("x:unrepaired") == str(n)
+    assert len(saved.new) + len(saved.quarantined) == len(mentions)
+    quarantined = {row["mention_id"] for row in page_store.quarantined()}
+    assert {q.mention_id for q in saved.quarantined} <= quarantined
+
+
+@pytest.mark.parametrize("network", NETWORKS)
+def test_regression_a_lone_surrogate_is_repaired_at_every_edge(network: str) -> None:
+    """A lone surrogate in a post made its whole page fail to store, on every poll."""
+    [mention] = _through_the_edge(
+        network, 7, text="re\ud800fund", name="Ann \udfff", handle="ann", followers=3
+    )
+    assert "re\ufffdfund" in mention.text
+    assert mention.author.name == "Ann \ufffd"
+    assert "\\ud800" in json.dumps(mention.raw, ensure_ascii=False) or network == "bluesky"
+
+
+def test_a_bad_post_among_good_ones_never_stops_x_polling(sandbox: Sandbox) -> None:
+    """End to end: X serves a page with a post whose name and text hold lone surrogates (shown
+    with U+FFFD) and one whose follower count no database holds (quarantined), among good ones.
+    The good ones become cards, the cursor moves past them all, the leads hear once, and a
+    restart does not fail on them again."""
+    x = sandbox.x
+    x.add_post(text="@SkylarkAir my bag is lost", author={"handle": "good_one"})
+    x.add_post(
+        text="@SkylarkAir re\ud800fund \udfff", author={"handle": "mended", "name": "A\udc00"}
+    )
+    bad = x.add_post(text="@SkylarkAir hello", author={"handle": "huge", "followers": 2**64})
+    newest = x.add_post(text="@SkylarkAir flight delayed again", author={"handle": "good_two"})
+    sandbox.start_bot()
+    card_for(sandbox, "good_one")
+    card_for(sandbox, "good_two")
+    assert "re\ufffdfund \ufffd" in card_text(card_for(sandbox, "mended"))
+
+    def told() -> list[str]:
+        texts = [str(m.get("text")) for m in sandbox.slack.messages("#care-leads")]
+        return [t for t in texts if "could not be stored" in t]
+
+    [alert] = eventually(told)
+    assert f"x:{bad}" in alert and "OverflowError" in alert
+    database = sandbox.workdir / "earshot.db"
+    with sqlite3.connect(database) as db:
+        cursor = db.execute(
+            "select value from cursors where key = ?", [f"x:mentions:{BRAND_USER_ID}"]
+        )
+        assert cursor.fetchone() == (newest,)
+        assert db.execute("select mention_id, times from quarantine").fetchall() == [
+            (f"x:{bad}", 1)
+        ]
+    sandbox.start_bot()  # a restart reads on from the cursor: nothing fails again
+    x.add_post(text="@SkylarkAir and my coat", author={"handle": "after_restart"})
+    card_for(sandbox, "after_restart")
+    assert len(told()) == 1
+    with sqlite3.connect(database) as db:
+        assert db.execute("select times from quarantine").fetchall() == [(1,)]
+        assert db.execute("select count(*) from cases").fetchone() == (4,)
 
 
 # ---- config and playbook files --------------------------------------------------------------

@@ -38,6 +38,7 @@ class SlowPublisher:
     """Holds every post until released; counts posts and reconcile look-ups."""
 
     network = "x"
+    settle = timedelta(0)
 
     def __init__(self) -> None:
         self.release = threading.Event()
@@ -58,6 +59,7 @@ class SlowPublisher:
 
 class LimitedPublisher:
     network = "x"
+    settle = timedelta(0)
 
     def __init__(self, reset: datetime) -> None:
         self.reset = reset
@@ -140,6 +142,7 @@ def test_paced_replies_stay_apart_even_when_all_are_due(store: Store) -> None:
 
     class Fast:
         network = "x"
+        settle = timedelta(0)
 
         def publish(self, post: Outgoing) -> Posted:
             posted.append(post.in_reply_to)

@@ -213,3 +213,52 @@ def test_the_keyword_screen_never_changes_a_decision(text: str) -> None:
     screened = Router.from_specs(SCREENED, fallback="#f")
     every_rule = Router(screened.rules, screened.fallback)  # no screen
     assert screened.route(facts(text)) == every_rule.route(facts(text))
+
+
+# ---- invisible characters (issue 15): matched as the customer reads the text -----------------
+
+INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u202e", "\u2066"]
+
+
+@pytest.mark.parametrize("mark", INVISIBLE, ids=[f"U+{ord(c):04X}" for c in INVISIBLE])
+def test_a_keyword_matches_through_an_invisible_character(mark: str) -> None:
+    """Regression: "re\u200bfund" reads "refund" but slipped past every keyword rule."""
+    router = Router.from_specs(
+        (RuleSpec("refunds", "#billing", keywords=("refund",)),), fallback="#f"
+    )
+    decision = router.route(facts(f"where is my re{mark}fund"))
+    assert (decision.rule, decision.why) == ("refunds", "rule 1 “refunds”: keyword “refund”")
+
+
+def test_fullwidth_letters_and_phrases_with_hidden_joiners_match(router: Router) -> None:
+    assert router.route(facts("my ｌｕｇｇａｇｅ is gone")).rule == "baggage"
+    assert router.route(facts("lost\u2060 suit\u00adcase")).rule == "baggage"
+
+
+def test_all_keywords_regex_and_fuzzy_match_the_normalised_text() -> None:
+    specs = (
+        RuleSpec("both", "#a", all_keywords=("refund", "card")),
+        RuleSpec("pattern", "#b", regex=r"\bchargeback\b"),
+        RuleSpec("typo", "#c", keywords=("cancellation",), fuzzy=True),
+    )
+    router = Router.from_specs(specs, fallback="#f")
+    assert router.route(facts("re\u200bfund to my ca\u200crd")).rule == "both"
+    assert router.route(facts("charge\ufeffback filed")).rule == "pattern"
+    assert router.route(facts("cance\u200bllaton please")).rule == "typo"
+
+
+def test_a_keyword_typed_with_an_invisible_character_still_matches() -> None:
+    router = Router.from_specs((RuleSpec("r", "#r", keywords=("re\u200bfund",)),), fallback="#f")
+    assert router.route(facts("refund please")).rule == "r"
+
+
+def test_emoji_sequences_keep_their_joiner_and_the_stored_text_is_untouched() -> None:
+    from bot.text import matchable
+
+    assert matchable("👩\u200d💻 re\u200dfund") == "👩\u200d💻 refund"
+    assert matchable("ㅠㅠ 환불") == "ㅠㅠ 환불"  # compatibility jamo are not folded by NFKC
+    text = "re\u200bfund"
+    router = Router.from_specs((RuleSpec("r", "#r", keywords=("refund",)),), fallback="#f")
+    original = facts(text)
+    router.route(original)
+    assert original.text == text

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
 import stat
 import sys
@@ -121,7 +122,11 @@ def test_the_database_and_its_wal_files_are_owner_only(bot: Sandbox) -> None:
     files = [database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))]
     assert all(f.exists() for f in files)
     assert {f.name: oct(_mode(f)) for f in files} == {f.name: "0o600" for f in files}
-    chart = bot.runtime.services.digest.post(day="2026-01-05")  # now, whatever the hour
+    before = os.umask(0)  # the most permissive umask: modes must not depend on it
+    try:
+        chart = bot.runtime.services.digest.post(day="2026-01-05")  # now, whatever the hour
+    finally:
+        os.umask(before)
     assert chart.parent == database.parent / "digests"
     assert oct(_mode(chart.parent)) == "0o700"
     assert oct(_mode(chart)) == "0o600"
@@ -250,6 +255,9 @@ ACTIONS: dict[str, Entry] = {
     b.MOVE_ACTION: Entry(AGENT, option=f"{CASE}|#care-baggage"),
     b.STORM_ANSWER_ACTION: Entry(AGENT, value="1"),
     b.EDIT_ACTION: Entry(AGENT, meta={"case": CASE, "body": "Hello", "template": ""}),
+    b.MARK_ANSWERED_ACTION: Entry(AGENT, value=str(CASE)),
+    b.REPLY_ON_X_ACTION: Entry(ANYONE),  # a link: it opens X; the click only needs an ack
+    b.DM_ON_X_ACTION: Entry(ANYONE),
     b.REPLY_INPUT: Entry(AGENT, value="Hello", meta={"case": CASE}),
     b.STORM_TEMPLATE_INPUT: Entry(AGENT, option=TEMPLATE, meta={"storm": 1}),
     b.APPROVE_ACTION: Entry(LEAD, value="1"),

@@ -6,6 +6,7 @@ import sqlite3
 import stat
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -221,6 +222,58 @@ def test_cursors_by_prefix(store: Store, prefix: str, expected: dict[str, str]) 
 def test_cursors_treat_the_prefix_literally(store: Store) -> None:
     store.save_mentions([], received_at=NOW, cursors={"x_1": "a", "xy1": "b", "X_2": "c"})
     assert store.cursors("x_") == {"x_1": "a"}
+
+
+# ---- quarantine (issue 15): no single mention may stop ingestion ---------------------------
+
+
+def test_regression_an_unstorable_mention_no_longer_fails_its_page(store: Store) -> None:
+    """A lone surrogate made the page's insert fail: nothing was stored and the cursor never
+    moved, so every poll failed again. Now that row is quarantined and the rest go in."""
+    bad = replace(_mention(2), text="bad \ud800 text", raw={"text": "bad \ud800 text"})
+    saved = store.save_page(
+        [_mention(1), bad, _mention(3)], received_at=NOW, cursors={"x:mentions:42": "3"}
+    )
+    assert saved.new == ["x:1", "x:3"]
+    [held] = saved.quarantined
+    assert (held.mention_id, held.network) == ("x:2", "x")
+    assert "UnicodeEncodeError" in held.error and "\\ud800" in held.error
+    assert store.cursor("x:mentions:42") == "3"
+    [row] = store.quarantined()
+    assert row["payload"]["mention"]["text"] == "bad \ud800 text"  # nothing lost
+    assert row["payload"]["raw"] == {"text": "bad \ud800 text"}
+    stored = store.db.execute("select payload from quarantine").fetchone()[0]
+    assert stored.isascii() and "\\ud800" in stored  # kept as an escape
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        replace(_mention(2), author=Author(id="9", handle="ann", followers=2**64)),
+        replace(_mention(2), id="x:\udc002"),
+        replace(_mention(2), raw={"loop": object()}),
+    ],
+    ids=["follower-count-past-64-bits", "id-with-a-lone-surrogate", "raw-json-cannot-write"],
+)
+def test_each_kind_of_refused_row_is_quarantined_alone(store: Store, bad: Mention) -> None:
+    saved = store.save_page([_mention(1), bad], received_at=NOW, cursors={"k": "v"})
+    assert saved.new == ["x:1"]
+    assert [q.mention_id.isascii() for q in saved.quarantined] == [True]
+    assert store.count("mentions") == 1 and store.cursor("k") == "v"
+
+
+def test_a_quarantined_mention_coming_again_is_counted_once(store: Store) -> None:
+    bad = replace(_mention(2), text="\udfff")
+    store.save_page([bad], received_at=NOW, cursors={})
+    again = store.save_page([bad], received_at=NOW + timedelta(minutes=1), cursors={})
+    assert [q.mention_id for q in again.quarantined] == ["x:2"]
+    [row] = store.quarantined()
+    assert (row["times"], row["last_at"]) == (2, (NOW + timedelta(minutes=1)).isoformat())
+
+
+def test_save_mentions_still_returns_only_the_new_ids(store: Store) -> None:
+    bad = replace(_mention(2), text="\ud800")
+    assert store.save_mentions([_mention(1), bad], received_at=NOW, cursors={}) == ["x:1"]
 
 
 # ---- case state machine ---------------------------------------------------------------------

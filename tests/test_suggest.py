@@ -563,3 +563,26 @@ def test_many_equal_matches_are_ranked_by_id_whatever_the_playbook_order() -> No
 
 def test_templates_are_kept_in_playbook_order() -> None:
     assert Suggester.build(TEMPLATES).templates == TEMPLATES
+
+
+# ---- invisible characters (issue 15) ---------------------------------------------------------
+
+
+def test_a_suggestion_matches_through_zero_width_characters(suggester: Suggester) -> None:
+    """Regression: "re\u200bfund" split the word, so no refund template was suggested."""
+    plain = suggester.suggest("still waiting for my refund money", lang="en")
+    hidden = suggester.suggest("still wai\u200cting for my re\u200bfund mo\u00adney", lang="en")
+    assert _ids(hidden)[0] == "refund-status"
+    assert [(r.template.id, r.score) for r in hidden] == [(r.template.id, r.score) for r in plain]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Where is my re\u200bfund?", "refund"),
+        ("ｒｅｆｕｎｄ\u2060 please", "refund please"),
+        ("\ufeffde\u200dlayed flight", "delayed flight"),
+    ],
+)
+def test_clean_reads_text_as_the_customer_sees_it(text: str, expected: str) -> None:
+    assert clean(text) == expected

@@ -511,3 +511,27 @@ def test_reasons_read_like_a_sentence_fragment_each() -> None:
 )
 def test_urgent_terms_match_whole_words_only(text: str) -> None:
     assert not any(r.startswith("urgent term") for r in triage(_mention(text)).reasons)
+
+
+# ---- invisible characters (issue 15) ---------------------------------------------------------
+
+
+def test_lexicons_read_through_zero_width_characters() -> None:
+    """Regression: invisible characters inside words hid them from the triage lexicons."""
+    plain = triage(_mention("I want a refund, my lawyer will sue"))
+    hidden = triage(_mention("I want a re\u200bfund, my law\u00adyer will s\u2060ue"))
+    assert (hidden.priority, hidden.reasons) == (plain.priority, plain.reasons)
+    assert "asks for “refund”" in hidden.reasons
+    assert score_sentiment("terr\u200bible ser\ufeffvice") == score_sentiment("terrible service")
+
+
+def test_korean_crying_jamo_stay_negative_after_normalising() -> None:
+    """NFKC would turn ㅠㅠ into conjoining jamo the lexicon does not know: they are kept."""
+    assert score_sentiment("ㅠㅠ")[0] is Sentiment.NEGATIVE
+    assert score_sentiment("so an\u200bgry 😡") == score_sentiment("so angry 😡")
+
+
+def test_noise_reads_promotions_through_hidden_characters() -> None:
+    assert (
+        noise_reason(_mention("Fo\u200bllow us for a gi\u200bveaway")) == "promotional: “giveaway”"
+    )

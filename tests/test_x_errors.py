@@ -181,7 +181,7 @@ def test_a_reply_the_customer_restricted_says_so_and_suggests_a_dm(x: XEmulator)
             Outgoing(text="Sorry, Ivy! DM us. ^JK", in_reply_to=tweet)
         )
     assert not refused.value.retryable and not refused.value.uncertain
-    assert "limited who can reply" in str(refused.value) and "DM" in str(refused.value)
+    assert "limit who can reply" in str(refused.value) and "DM" in str(refused.value)
     assert x.replies() == []
 
 
@@ -209,6 +209,6 @@ def test_the_card_explains_a_restricted_reply_and_offers_retry(bot: Sandbox) -> 
     reply = desk.confirm(key="k1", case_id=case_id, user_id=JANE, body=draft.body, template=None)
     assert desk.send(reply.id).state is OutboxState.FAILED
     shown = bot.slack.wait_for(lambda: "was not sent" in card_text(m := fresh(bot, card)) and m)
-    assert "limited who can reply" in card_text(shown) and "DM" in card_text(shown)
+    assert "limit who can reply" in card_text(shown) and "Reply on X" in card_text(shown)
     assert blocks.RETRY_ACTION in card_text(shown)
     assert bot.x.replies() == []

@@ -3,7 +3,9 @@
 Every payload is built from what the bot actually posted to the Slack emulator (its messages and
 views), signed with the signing secret exactly as Slack signs, and sent over HTTP to the bot's
 ``/slack/events``. What the bot answers to a modal submission is applied back to the emulator, as
-Slack would apply it.
+Slack would apply it. Only what Slack would send is sent: an event the manifest does not
+subscribe to, a command it does not declare, or a click with interactivity off raises
+``NotDelivered``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from urllib.parse import urlencode
 from slack_sdk.signature import SignatureVerifier
 
 from bot.sandbox.slack import SlackEmulator
+
+FORM = "application/x-www-form-urlencoded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +91,10 @@ class SlackDriver:
             "response_urls": [],
         }
 
-    def interactive(self, payload: Mapping[str, Any]) -> Answer:
-        """Send any interactive payload, signed (tests use it to replay one twice)."""
-        body = urlencode({"payload": json.dumps(payload)})
-        return self.send(body, content_type="application/x-www-form-urlencoded")
+    def interactive(self, payload: Mapping[str, Any], *, timestamp: int | None = None) -> Answer:
+        """Send any interactive payload, signed (``timestamp``: as of then)."""
+        self._slack.check_interactivity()
+        return self.send(interactive_body(payload), content_type=FORM, timestamp=timestamp)
 
     def _user(self, user: str) -> dict[str, str]:
         return {"id": user, "username": user.lower(), "name": user.lower(), "team_id": self._team}
@@ -109,6 +113,7 @@ class SlackDriver:
             "event_time": int(time.time()),
             "event": dict(event),
         }
+        self._slack.check_event(event)
         return self.send(json.dumps(body), content_type="application/json")
 
     def app_home_opened_event(self, user: str, *, tab: str = "home") -> dict[str, Any]:
@@ -139,6 +144,12 @@ class SlackDriver:
     # ---- slash commands ----------------------------------------------------------------------
 
     def command(self, *, user: str, text: str = "", channel: str = "#care-general") -> Answer:
+        body = self.command_body(user=user, text=text, channel=channel)
+        return self.send(body, content_type=FORM)
+
+    def command_body(self, *, user: str, text: str = "", channel: str = "#care-general") -> str:
+        """The form Slack posts for ``/mentions <text>`` typed by ``user`` in ``channel``."""
+        self._slack.check_command("/mentions")
         form = {
             "token": "sandbox",
             "team_id": self._team,
@@ -153,7 +164,7 @@ class SlackDriver:
             "response_url": f"{self._slack.url}_sandbox/respond",
             "trigger_id": self._slack.new_trigger_id(),
         }
-        return self.send(urlencode(form), content_type="application/x-www-form-urlencoded")
+        return urlencode(form)
 
     # ---- buttons on messages -----------------------------------------------------------------
 
@@ -273,6 +284,11 @@ class SlackDriver:
         if answer.status == 200:
             after = self._slack.apply_view_response(view_id, answer.json() or None)
         return answer, after
+
+
+def interactive_body(payload: Mapping[str, Any]) -> str:
+    """The form Slack posts for an interaction: ``payload=<json>``."""
+    return urlencode({"payload": json.dumps(payload)})
 
 
 def find_element(blocks: list[dict[str, Any]], action_id: str) -> tuple[str, dict[str, Any]]:

@@ -20,6 +20,7 @@ from bot.sandbox.driver import SlackDriver
 from bot.sandbox.mastodon import MastodonEmulator
 from bot.sandbox.slack import SlackEmulator
 from bot.sandbox.x import XEmulator
+from bot.slack_check import configured_channels
 
 BRAND_USER_ID = "1500000000000000001"
 JANE = "U0JANEKIM1"  # agent Jane Kim ^JK
@@ -190,5 +191,7 @@ def open_sandbox(
         encoding="utf-8",
     )
     config = load_config(path)
+    for channel in configured_channels(config):  # a workspace has only the channels made in it
+        slack.create_channel(channel)
     secrets = resolve_secrets(config, env)
     return Sandbox(workdir, slack, x, config, secrets, bluesky=bluesky, mastodon=mastodon)

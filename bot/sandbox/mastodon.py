@@ -19,11 +19,11 @@ brand's own private mention of the sender. The API adds no @-mentions to what a 
 does.
 
 Limits: no federation, media, polls, edits, boosts, timelines, search, streaming or notification
-requests. A link is any ``http(s)://`` URL with a dotted host, while real Mastodon also wants a
-known top-level domain (``https://help.skylark.example`` is plain text there and counts in full).
-A bare ``@name`` in a remote author's text falls back to a local account when the author's server
-has none (real servers resolve it on their own side only). Hashtags need a letter; length counting
-shares the bot's grapheme segmentation (``bot.voice.grapheme_count``). Ids are increasing numbers
+requests. The length check follows Mastodon's (``status_length``: a link needs a scheme and a
+known top-level domain, so ``https://help.skylark.example`` and ``http://192.168.1.1/`` count in
+full), but the HTML links any ``http(s)://`` URL with a dotted host. A bare ``@name`` in a
+remote author's text falls back to a local account when the author's server has none (real
+servers resolve it on their own side only). Hashtags need a letter. Ids are increasing numbers
 (statuses from 113000000000000000, accounts from 109000000000000001, notifications from
 30000001), not time snowflakes. Every URL in a body points at the ``.example`` domain, which never
 resolves, except the streaming URL, which points back here so a client never leaves loopback.
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import copy
 import re
+import stringprep
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -41,7 +42,9 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from bot import voice
+import regex
+from mastodon._url_regex import url_regex as twitter_text_url
+
 from bot.sandbox.http import (
     LOOPBACK,
     EmulatorServer,
@@ -255,18 +258,98 @@ def _extract_entities(text: str, *, hashtags: bool = True) -> list[_Entity]:
 
 
 def status_length(text: str, spoiler_text: str = "") -> int:
-    """Length as Mastodon's ``StatusLengthValidator`` counts it: the stripped text with each
-    link as 23 characters and each ``@user@domain`` as ``@user``, plus the content warning,
-    in grapheme clusters."""
-    text = text.strip()
-    pieces: list[str] = []
-    last = 0
-    for entity in _extract_entities(text, hashtags=False):
-        pieces.append(text[last : entity.start])
-        pieces.append("x" * URL_LENGTH if entity.kind == "url" else f"@{entity.value}")
-        last = entity.end
-    pieces.append(text[last:])
-    return voice.grapheme_count(spoiler_text.strip() + "".join(pieces))
+    """Length as Mastodon's ``StatusLengthValidator`` counts it (app/validators/
+    status_length_validator.rb): the stripped text with each link Mastodon would link as 23
+    characters and each mention as ``@user`` without its server, plus the content warning, in
+    grapheme clusters. The emulator's own reading: links are found with Mastodon.py's copy of
+    twitter-text's URL regex (a scheme and a known top-level domain: an IP address counts in
+    full), then extended by Mastodon's own path and query rules (config/initializers/
+    twitter_regex.rb); a domain IDNA 2003 refuses (an emoji) is no link. Only http(s) links:
+    Mastodon also counts dat://, gemini:// and the like as 23, which this counts in full."""
+    text = text.strip(" \t\n\v\f\r\0")
+    if not text.strip():
+        text = ""
+    found = sorted(_countable_links(text) + _countable_mentions(text))
+    countable, at = "", 0
+    for start, end, stand_in in found:
+        if start >= at:  # an entity overlapping the one before is dropped, as Mastodon does
+            countable += text[at:start] + stand_in
+            at = end
+    countable += text[at:]
+    return len(_GRAPHEMES.findall(spoiler_text.strip(" \t\n\v\f\r\0") + countable))
+
+
+_GRAPHEMES = regex.compile(r"\X")
+_WORD = r"\p{L}\p{M}\p{Nd}\p{Pc}"  # Ruby's [[:word:]]
+_COUNTED_MENTION = regex.compile(  # Account::MENTION_RE
+    rf"(?<![=/{_WORD}])@((?i:[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*)(?:@[{_WORD}]+(?:[.-]+[{_WORD}]+)*)?)"
+)
+_NOT_A_MENTION_AFTER = regex.compile(  # twitter-text's end_mention_match
+    "[@\uff20]|://|(?i:[\xc0-\xd6\xd8-\xf6\xf8-\xff\u0100-\u024f\u0253\u0254\u0256\u0257\u0259"
+    "\u025b\u0263\u0268\u026f\u0272\u0289\u028b\u02bb\u0300-\u036f\u1e00-\u1eff])"
+)
+_IRI_CHARS = (  # Mastodon's UCHARS (RFC 3987's ucschar and iprivate)
+    "\u00a0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef\U00010000-\U0001fffd\U00020000-\U0002fffd"
+    "\U00030000-\U0003fffd\U00040000-\U0004fffd\U00050000-\U0005fffd\U00060000-\U0006fffd"
+    "\U00070000-\U0007fffd\U00080000-\U0008fffd\U00090000-\U0009fffd\U000a0000-\U000afffd"
+    "\U000b0000-\U000bfffd\U000c0000-\U000cfffd\U000d0000-\U000dfffd\U000e1000-\U000efffd"
+    "\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd"
+)
+_PATH_CHAR = r"[^\p{White_Space}<>()?]"
+_OLD_PATH_CHAR = (  # twitter-text's own path characters, which Mastodon's ending parens keep
+    r"(?i:[a-z\p{Cyrillic}0-9!*';:=+,.$/%#\[\]\p{Pd}_~&|@\xc0-\xd6\xd8-\xf6\xf8-\xff"
+    r"\u0100-\u024f\u0253\u0254\u0256\u0257\u0259\u025b\u0263\u0268\u026f\u0272\u0289\u028b"
+    r"\u02bb\u0300-\u036f\u1e00-\u1eff])"
+)
+
+
+def _parens(char: str) -> str:
+    return rf"\((?:{char}+|(?:{char}*\({char}+\){char}*))\)"
+
+
+_PATH_END = rf"(?:[^\p{{White_Space}}()?!*\"'「」<>;:=,.$%\[\]~&|@]|{_parens(_OLD_PATH_CHAR)})"
+_PATH_SEGMENT = (
+    rf"(?:(?:{_PATH_CHAR}*(?:{_parens(_PATH_CHAR)}{_PATH_CHAR}*)*{_PATH_END})|(?:{_PATH_CHAR}+/))"
+)
+_PATH_AND_QUERY = regex.compile(
+    rf"(?:/{_PATH_SEGMENT}*)?"
+    rf"(?i:\?[a-z0-9!?*'();:&=+$/%#\[\]\-_.,~|@^{_IRI_CHARS}]*[a-z0-9_&=#/\-{_IRI_CHARS}])?"
+)
+_NOT_IN_A_RUBY_DOMAIN = re.compile('[\x00-\x1f\x7f"`]')
+_TCO_URL = re.compile(r"https?://t\.co/([a-z0-9]+)", re.IGNORECASE)
+
+
+def _countable_links(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, "x" * 23) for each link Mastodon links in ``text``."""
+    links = []
+    for match in twitter_text_url.finditer(text) if ":" in text else ():
+        start, domain = match.start(3), match.group(5)
+        if _NOT_IN_A_RUBY_DOMAIN.search(domain):
+            continue  # twitter-text's Ruby gem, unlike its JavaScript, keeps " ` and controls out
+        tail = _PATH_AND_QUERY.match(text, match.end(6) if match.group(6) else match.end(5))
+        url = text[start : tail.end() if tail else match.end(5)]
+        if tco := _TCO_URL.match(url):
+            if len(tco.group(1)) > 40:
+                continue
+            url = tco.group()
+        try:
+            ascii_domain = domain.encode("idna")
+        except UnicodeError:
+            continue
+        if any(stringprep.in_table_a1(char) for char in domain):
+            continue  # unassigned in Unicode 3.2: libidn refuses what Python's codec lets by
+        if len(url) + max(0, len(ascii_domain) - len(domain)) <= 4096:
+            links.append((start, start + len(url), "x" * URL_LENGTH))
+    return links
+
+
+def _countable_mentions(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, "@user") for each mention Mastodon finds in ``text``."""
+    return [
+        (match.start(), match.end(), "@" + match.group(1).split("@")[0])
+        for match in _COUNTED_MENTION.finditer(text)
+        if not _NOT_A_MENTION_AFTER.match(text, match.end())
+    ]
 
 
 def _link_html(url: str) -> str:

@@ -4,6 +4,14 @@ Point a real ``slack_sdk.WebClient(base_url=emulator.url)`` at it. Answers use S
 shapes and error codes; blocks and views are checked against Block Kit's documented limits so bot
 bugs surface here rather than in a real workspace. State (messages, ephemerals, views) is kept
 in memory and readable through thread-safe accessors that return copies.
+
+It plays a real workspace's rules, as Slack documents them for each method
+(https://api.slack.com/methods/<method>): the token holds the scopes ``manifest.yaml`` asks for
+(a method whose scope is missing answers ``missing_scope`` with ``needed`` and ``provided``);
+channels exist only once created (``create_channel``), private ones hide from a bot nobody
+invited, archived ones refuse posts; features the manifest leaves off answer as Slack does
+(``not_enabled``, ``messages_tab_disabled``); and each method's rate tier is enforced per minute
+(https://api.slack.com/apis/rate-limits), answering HTTP 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from typing import Any, Self
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from bot.sandbox.http import Call, EmulatorServer, Fault, Reply, Request, Route
+from bot.sandbox.manifest import DEFAULT_MANIFEST, AppManifest
 from bot.sandbox.websocket import WebSocketConnection, WebSocketServer
 
 MAX_MESSAGE_TEXT = 40_000
@@ -39,6 +48,91 @@ MAX_SHARE_CHANNELS = 100  # files.completeUploadExternal: "channels_limit_exceed
 MAX_ALT_TXT = 1000
 
 _ID_PATTERN = re.compile(r"^[CGD][A-Z0-9]{6,}$")
+_USER_PATTERN = re.compile(r"^[UW][A-Z0-9]{6,}$")
+
+# -- a real workspace's rules -----------------------------------------------------------------
+
+# The bot scope each method needs (Slack's method pages; views.*, chat.getPermalink and
+# auth.test need none). Conversation methods need the scope of the conversation's type instead.
+METHOD_SCOPES: Mapping[str, str] = {
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "usergroups.users.list": "usergroups:read",
+    "users.info": "users:read",
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
+}
+# conversations.history/replies: channels:history, groups:history or im:history by type;
+# conversations.info/list: channels:read, groups:read, im:read (list: per requested type).
+_TYPE_SCOPE = {"public": "channels", "private": "groups", "im": "im"}
+_LIST_TYPE_SCOPES = {
+    "public_channel": "channels:read",
+    "private_channel": "groups:read",
+    "im": "im:read",
+    "mpim": "mpim:read",
+}
+POST_PUBLIC = "chat:write.public"  # chat.postMessage into public channels the bot is not in
+# Bot event subscription -> the scope Slack requires for it (https://api.slack.com/events/<name>).
+EVENT_SCOPES: Mapping[str, str | None] = {
+    "message.channels": "channels:history",
+    "message.groups": "groups:history",
+    "message.im": "im:history",
+    "message.mpim": "mpim:history",
+    "app_home_opened": None,
+}
+EVERY_SCOPE = frozenset(
+    {*METHOD_SCOPES.values(), *_LIST_TYPE_SCOPES.values(), POST_PUBLIC, "commands"}
+    | {f"{kind}:history" for kind in ("channels", "groups", "im", "mpim")}
+)
+# What Slack answers when the bot is not in a public channel, per method (private channels it is
+# not in answer channel_not_found everywhere: Slack does not say they exist).
+_MEMBERS_ONLY = {
+    "chat.postMessage": "not_in_channel",  # unless the token has chat:write.public
+    "chat.postEphemeral": "not_in_channel",
+    "conversations.history": "not_in_channel",
+    "conversations.replies": "channel_not_found",  # no not_in_channel among its errors
+    "files.completeUploadExternal": "not_in_channel",
+}
+# ... and in an archived channel (chat.update: "is_inactive: the message cannot be edited within
+# a frozen, archived or deleted channel"; files.completeUploadExternal documents no is_archived).
+_ARCHIVED = {
+    "chat.postMessage": "is_archived",
+    "chat.postEphemeral": "is_archived",
+    "chat.update": "is_inactive",
+    "files.completeUploadExternal": "posting_to_channel_denied",
+}
+# Requests per minute for each rate tier, and each method's tier. Special-tier methods
+# (chat.postMessage: about 1 message per second per channel, see ``rate_limit_per_channel``;
+# chat.getPermalink, auth.test) publish no per-minute figure and are not limited unless a test
+# sets one. conversations.history/replies are Tier 3 for internal and Marketplace apps; Slack
+# limits other commercially distributed apps to 1 a minute (May 2025): set_rate_limit does that.
+TIER_LIMITS: Mapping[int, int] = {2: 20, 3: 50, 4: 100}
+METHOD_TIERS: Mapping[str, int] = {
+    "chat.update": 3,
+    "chat.postEphemeral": 4,
+    "conversations.history": 3,
+    "conversations.replies": 3,
+    "conversations.info": 3,
+    "conversations.list": 2,
+    "usergroups.users.list": 2,
+    "users.info": 4,
+    "views.open": 4,
+    "views.update": 4,
+    "views.push": 4,
+    "views.publish": 4,
+    "files.getUploadURLExternal": 4,
+    "files.completeUploadExternal": 4,
+    "apps.connections.open": 3,
+}
+RATE_WINDOW = 60.0
+
+
+class NotDelivered(AssertionError):
+    """Slack would never send this to the app (not subscribed, no such command, interactivity
+    off, a channel the app is not in): a test that drives it has found a manifest gap."""
+
+
 _JSON_FIELDS = ("blocks", "attachments", "metadata", "view")
 _MESSAGE_OPTIONS = (
     "unfurl_links",
@@ -525,12 +619,26 @@ class SlackEmulator(EmulatorServer):
         users: Mapping[str, str] | None = None,
         usergroups: Mapping[str, Sequence[str]] | None = None,
         rate_limit_per_channel: float | None = None,
+        manifest: AppManifest | None = None,
+        scopes: Sequence[str] | None = None,
+        rate_limits: Mapping[str, int | None] | None = None,
     ) -> None:
+        """``channels`` (name -> id) are public channels the bot is in; ``manifest`` defaults to
+        the repository's ``manifest.yaml`` (every scope and feature when there is none, as in an
+        installed copy without its source tree); ``scopes`` replaces its bot scopes;
+        ``rate_limits`` sets requests per minute for some methods (None: unlimited)."""
         super().__init__()
         self.bot_token, self.app_token = bot_token, app_token
         self.team_id, self.bot_user_id = team_id, bot_user_id
         self.bot_id, self.app_id = bot_id, app_id
         self.rate_limit_per_channel = rate_limit_per_channel
+        if manifest is None:
+            found = DEFAULT_MANIFEST.is_file()
+            manifest = AppManifest.load() if found else AppManifest.unrestricted(EVERY_SCOPE)
+        self.manifest = manifest
+        self.scopes = frozenset(manifest.scopes if scopes is None else scopes)
+        self._limits: dict[str, int | None] = {m: TIER_LIMITS[t] for m, t in METHOD_TIERS.items()}
+        self._limits.update(rate_limits or {})
         self._initial_channels = {k.lstrip("#"): v for k, v in (channels or {}).items()}
         self._initial_users = {bot_user_id: "earshot", **(users or {})}
         self._usergroups = {k: list(v) for k, v in (usergroups or {}).items()}
@@ -550,6 +658,10 @@ class SlackEmulator(EmulatorServer):
     def _reset_state(self) -> None:
         self._channel_ids: dict[str, str] = dict(self._initial_channels)
         self._channel_names: dict[str, str] = {v: k for k, v in self._channel_ids.items()}
+        self._private: set[str] = set()  # channel ids
+        self._archived: set[str] = set()
+        self._outside: set[str] = set()  # channels the bot is not a member of
+        self._method_calls: dict[str, deque[float]] = {}
         self._users: dict[str, str] = dict(self._initial_users)
         self._messages: list[dict[str, Any]] = []
         self._user_messages: list[dict[str, Any]] = []
@@ -627,7 +739,8 @@ class SlackEmulator(EmulatorServer):
         )
 
     def _authenticated(self, method: str, handler: Callable[[Request], Reply]) -> Route:
-        expected = self.app_token if method == "apps.connections.open" else self.bot_token
+        app_level = method == "apps.connections.open"
+        expected = self.app_token if app_level else self.bot_token
 
         def route(request: Request) -> Reply:
             token = _token(request)
@@ -636,9 +749,48 @@ class SlackEmulator(EmulatorServer):
             if expected is not None and token != expected:
                 return _error("invalid_auth")
             with self._changing():  # events raised inside publish after the lock is released
-                return handler(request)
+                reply = self._missing_scope(METHOD_SCOPES.get(method)) or self._rate(method)
+                reply = reply or handler(request)
+            return reply if app_level else self._with_scopes(reply, method)
 
         return route
+
+    def _missing_scope(self, needed: str | None) -> Reply | None:
+        """Slack's answer when the token lacks ``needed``: the scope and every granted one."""
+        if needed is None or needed in self.scopes:
+            return None
+        return _error("missing_scope", needed=needed, provided=",".join(sorted(self.scopes)))
+
+    def _with_scopes(self, reply: Reply, method: str) -> Reply:
+        """Slack says which scopes the token has (and which the method accepts) on every answer:
+        ``x-oauth-scopes``, read by ``earshot check --online``."""
+        headers = {**reply.headers, "x-oauth-scopes": ",".join(sorted(self.scopes))}
+        if method in METHOD_SCOPES:
+            headers["x-accepted-oauth-scopes"] = METHOD_SCOPES[method]
+        return Reply(reply.status, reply.body, headers)
+
+    def _rate(self, method: str) -> Reply | None:
+        """The method's tier, per minute: beyond it, HTTP 429 with ``Retry-After`` (seconds
+        until the oldest call in the window leaves it), as Slack answers."""
+        limit = self._limits.get(method)
+        if limit is None:
+            return None
+        now = time.monotonic()
+        recent = self._method_calls.setdefault(method, deque())
+        while recent and recent[0] <= now - RATE_WINDOW:
+            recent.popleft()
+        if len(recent) >= limit:
+            wait = max(1, math.ceil(recent[0] + RATE_WINDOW - now)) if recent else 1
+            return Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)})
+        recent.append(now)
+        return None
+
+    def set_rate_limit(self, method: str, per_minute: int | None) -> None:
+        """Allow ``method`` ``per_minute`` calls a minute (None: no limit), e.g. to see a tier
+        refuse within a fast test."""
+        with self._changing():
+            self._limits[method] = per_minute
+            self._method_calls.pop(method, None)
 
     def _fault_reply(self, fault: Fault, request: Request, endpoint: str) -> Reply:
         if fault.status == 429:
@@ -654,9 +806,55 @@ class SlackEmulator(EmulatorServer):
     # -- channels, users, timestamps ----------------------------------------------------------
 
     def channel_id(self, name: str) -> str:
-        """The id for a channel name (``#`` optional), creating the channel if it is new."""
+        """The id of a channel (by name, ``#`` optional, or id); ``KeyError`` if the workspace
+        has no such channel: channels exist only once ``create_channel`` made them."""
+        with self._cond:
+            found = self._channel(name)
+            if found is None:
+                raise KeyError(f"no channel {name!r} in the workspace; create_channel() first")
+            return found
+
+    def create_channel(
+        self, name: str, *, private: bool = False, archived: bool = False, member: bool = True
+    ) -> str:
+        """A channel as someone in the workspace made it (public unless ``private``), with the
+        bot in it unless ``member`` is false; its id. An existing channel is left as it is."""
         with self._changing():
-            return self._channel(name, create=True) or name
+            existing = self._channel(name)
+            if existing is not None:
+                return existing
+            channel = self._create_channel(name.removeprefix("#"))
+            for flag, ids in ((private, self._private), (archived, self._archived)):
+                if flag:
+                    ids.add(channel)
+            if not member:
+                self._outside.add(channel)
+            return channel
+
+    def archive_channel(self, channel: str, *, archived: bool = True) -> None:
+        """Someone archives (or, with ``archived=False``, unarchives) the channel."""
+        with self._changing():
+            (self._archived.add if archived else self._archived.discard)(self.channel_id(channel))
+
+    def make_private(self, channel: str) -> None:
+        """Someone converts the channel to private (the bot stays in it if it was)."""
+        with self._changing():
+            self._private.add(self.channel_id(channel))
+
+    def delete_channel(self, channel: str) -> None:
+        """An admin deletes the channel: Slack answers channel_not_found from then on."""
+        with self._changing():
+            channel_id = self.channel_id(channel)
+            del self._channel_ids[self._channel_names.pop(channel_id)]
+
+    def invite_bot(self, channel: str, *, member: bool = True) -> None:
+        """Someone types ``/invite @Earshot`` in the channel (or removes the bot: ``False``)."""
+        with self._changing():
+            (self._outside.discard if member else self._outside.add)(self.channel_id(channel))
+
+    def is_member(self, channel: str) -> bool:
+        with self._cond:
+            return self.channel_id(channel) not in self._outside
 
     def channel_name(self, channel_id: str) -> str:
         """The name of a known channel id (``"directmessage"`` for a DM, as Slack names it in
@@ -687,17 +885,46 @@ class SlackEmulator(EmulatorServer):
         with self._changing():
             self._users[user_id] = name
 
-    def _channel(self, value: Any, *, create: bool) -> str | None:
+    def _channel(self, value: Any) -> str | None:
+        """A known conversation's id, by id or by name; None for anything else."""
         if not isinstance(value, str) or not value.strip():
             return None
         if value in self._channel_names or value in self._im_users:
             return value
-        name = value.removeprefix("#")
-        if name in self._channel_ids:
-            return self._channel_ids[name]
-        if not value.startswith("#") and _ID_PATTERN.match(value):
-            return None
-        return self._create_channel(name) if create else None
+        return self._channel_ids.get(value.removeprefix("#"))
+
+    def _target(self, value: Any) -> str | None:
+        """chat.postMessage's ``channel``: a conversation, or a person's id for the app's direct
+        message with them (its Messages tab)."""
+        if isinstance(value, str) and _USER_PATTERN.match(value) and value in self._users:
+            return self.dm_channel(value)
+        return self._channel(value)
+
+    def _kind(self, channel: str) -> str:
+        if channel in self._im_users:
+            return "im"
+        return "private" if channel in self._private else "public"
+
+    def _refusal(self, method: str, channel: str | None) -> Reply | None:
+        """What Slack answers ``method`` for this conversation: unknown, private without the
+        bot, archived, or public without the bot; None when the call may go ahead."""
+        if self._visible(channel) is None:
+            return _error("channel_not_found")
+        if channel in self._im_users:
+            off = method == "chat.postMessage" and not self.manifest.messages_tab
+            return _error("messages_tab_disabled") if off else None
+        outside = channel in self._outside
+        if channel in self._archived and method in _ARCHIVED:
+            return _error(_ARCHIVED[method])
+        if outside and method in _MEMBERS_ONLY:
+            if method == "chat.postMessage" and POST_PUBLIC in self.scopes:
+                return None
+            return _error(_MEMBERS_ONLY[method])
+        return None
+
+    def _type_scope(self, channel: str, action: str) -> Reply | None:
+        """conversations.history/replies/info need the scope of the conversation's type."""
+        return self._missing_scope(f"{_TYPE_SCOPE[self._kind(channel)]}:{action}")
 
     def _create_channel(self, name: str) -> str:
         while True:
@@ -720,11 +947,12 @@ class SlackEmulator(EmulatorServer):
         """A person posts a message (not through the API): returns the ``message`` event Slack
         would deliver to the app. Kept apart from the bot's own messages."""
         with self._changing():
-            channel_id = self._channel(channel, create=True) or channel
+            channel_id = self.channel_id(channel)
+            kinds = {"im": "im", "private": "group", "public": "channel"}
             event = {
                 "type": "message",
                 "channel": channel_id,
-                "channel_type": "channel",
+                "channel_type": kinds[self._kind(channel_id)],
                 "user": user,
                 "text": text,
                 "ts": self._next_ts(),
@@ -798,33 +1026,64 @@ class SlackEmulator(EmulatorServer):
                 "is_user_deleted": False,
                 "is_org_shared": False,
             }
+        private = channel_id in self._private
         return {
             "id": channel_id,
             "name": self._channel_names[channel_id],
-            "is_channel": True,
-            "is_private": False,
-            "is_archived": False,
-            "is_member": True,
+            "is_channel": not private,
+            "is_group": private,
+            "is_private": private,
+            "is_archived": channel_id in self._archived,
+            "is_member": channel_id not in self._outside,
         }
 
+    def _visible(self, channel: str | None) -> str | None:
+        """The channel if the bot may know it exists (not a private one it is not in)."""
+        hidden = channel in self._private and channel in self._outside
+        return None if channel is None or hidden else channel
+
     def _conversations_info(self, request: Request) -> Reply:
-        channel = self._channel(request.params.get("channel"), create=False)
+        channel = self._visible(self._channel(request.params.get("channel")))
         if channel is None:
             return _error("channel_not_found")
-        return _ok(channel=self._conversation(channel))
+        return self._type_scope(channel, "read") or _ok(channel=self._conversation(channel))
 
-    def _conversations_list(self, _request: Request) -> Reply:
-        channels = [self._conversation(cid) for cid in self._channel_names]
+    def _conversations_list(self, request: Request) -> Reply:
+        """Public channels, and the private ones the bot is in, of the requested ``types``
+        (default ``public_channel``; each type needs its read scope); ``exclude_archived``."""
+        params = request.params
+        types = [t.strip() for t in str(params.get("types") or "public_channel").split(",")]
+        if unknown := [t for t in types if t not in _LIST_TYPE_SCOPES]:
+            return _error("invalid_types", detail=",".join(unknown))
+        for kind in types:
+            if (missing := self._missing_scope(_LIST_TYPE_SCOPES[kind])) is not None:
+                return missing
+        wanted = {"public" if t == "public_channel" else "private" for t in types}
+        skip_archived = _truthy(params.get("exclude_archived", False))
+        channels = [
+            self._conversation(cid)
+            for cid in self._channel_names
+            if self._visible(cid)
+            and self._kind(cid) in wanted
+            and not (skip_archived and cid in self._archived)
+        ]
         return _ok(channels=channels, response_metadata={"next_cursor": ""})
+
+    def _readable(self, method: str, value: Any) -> Reply | str:
+        """A channel conversations.history/replies may read, or Slack's refusal."""
+        channel = self._visible(self._channel(value))
+        if channel is None:
+            return _error("channel_not_found")
+        return self._type_scope(channel, "history") or self._refusal(method, channel) or channel
 
     def _conversations_history(self, request: Request) -> Reply:
         """Top-level messages, newest first, ``oldest``/``latest`` exclusive bounds, paged by
         ``limit``/``cursor``; message metadata only with ``include_all_metadata``."""
         params = request.params
         with self._cond:
-            channel = self._channel(params.get("channel"), create=False)
-            if channel is None:
-                return _error("channel_not_found")
+            channel = self._readable("conversations.history", params.get("channel"))
+            if isinstance(channel, Reply):
+                return channel
             oldest, latest = float(params.get("oldest") or 0), params.get("latest")
             found = [
                 m
@@ -840,9 +1099,11 @@ class SlackEmulator(EmulatorServer):
         """A thread: its parent then the replies, oldest first (``thread_not_found`` if none)."""
         params = request.params
         with self._cond:
-            channel = self._channel(params.get("channel"), create=False)
+            channel = self._readable("conversations.replies", params.get("channel"))
+            if isinstance(channel, Reply):
+                return channel
             parent = self._find(channel, params.get("ts"))
-            if channel is None or parent is None:
+            if parent is None:
                 return _error("thread_not_found")
             thread = [parent] + [
                 m
@@ -901,9 +1162,10 @@ class SlackEmulator(EmulatorServer):
     def _post_message(self, request: Request) -> Reply:
         params = _slack_params(request)
         with self._changing() as events:
-            channel = self._channel(params.get("channel"), create=True)
-            if channel is None:
-                return _error("channel_not_found")
+            channel = self._target(params.get("channel"))
+            if (refused := self._refusal("chat.postMessage", channel)) is not None:
+                return refused
+            assert channel is not None
             if (problem := self._content_error(params)) is not None:
                 return problem
             if self._paced_out(channel):
@@ -951,9 +1213,12 @@ class SlackEmulator(EmulatorServer):
     def _update_message(self, request: Request) -> Reply:
         params = _slack_params(request)
         with self._changing() as events:
-            record = self._find(
-                self._channel(params.get("channel"), create=False), params.get("ts")
-            )
+            channel = self._visible(self._channel(params.get("channel")))
+            if channel is None:
+                return _error("channel_not_found")
+            if (refused := self._refusal("chat.update", channel)) is not None:
+                return refused
+            record = self._find(channel, params.get("ts"))
             if record is None:
                 return _error("message_not_found")
             if (problem := self._content_error(params)) is not None:
@@ -981,9 +1246,10 @@ class SlackEmulator(EmulatorServer):
     def _post_ephemeral(self, request: Request) -> Reply:
         params = _slack_params(request)
         with self._changing() as events:
-            channel = self._channel(params.get("channel"), create=True)
-            if channel is None:
-                return _error("channel_not_found")
+            channel = self._channel(params.get("channel"))
+            if (refused := self._refusal("chat.postEphemeral", channel)) is not None:
+                return refused
+            assert channel is not None
             if not params.get("user"):
                 return _invalid_arguments(["missing required field: user"])
             if (problem := self._content_error(params)) is not None:
@@ -1004,7 +1270,9 @@ class SlackEmulator(EmulatorServer):
         }
 
     def _get_permalink(self, request: Request) -> Reply:
-        channel = self._channel(request.params.get("channel"), create=False)
+        channel = self._visible(self._channel(request.params.get("channel")))
+        if channel is None:
+            return _error("channel_not_found")
         record = self._find(channel, request.params.get("message_ts"))
         if record is None:
             return _error("message_not_found")
@@ -1133,9 +1401,10 @@ class SlackEmulator(EmulatorServer):
             return _error("channels_limit_exceeded")
         resolved: list[str] = []
         for value in wanted:
-            channel = self._channel(value, create=True)
-            if channel is None:
-                return _error("channel_not_found")
+            channel = self._channel(value)
+            if (refused := self._refusal("files.completeUploadExternal", channel)) is not None:
+                return refused
+            assert channel is not None
             if channel not in resolved:
                 resolved.append(channel)
         return resolved
@@ -1230,7 +1499,7 @@ class SlackEmulator(EmulatorServer):
             if problem is not None:
                 return Reply(400, str(problem.body["error"]))
             record = {
-                "channel": self._channel(request.query.get("channel"), create=True),
+                "channel": self._channel(request.query.get("channel")),
                 "user": request.query.get("user"),
                 "message_ts": request.query.get("message_ts"),
                 "payload": copy.deepcopy(payload),
@@ -1411,8 +1680,8 @@ class SlackEmulator(EmulatorServer):
             view = params.get("view")
             if isinstance(view, _Unparseable) or view is None:
                 return _invalid_arguments(["must provide an object [json-pointer:/view]"])
-            if errors := validate_home_view(view):
-                return _invalid_arguments(errors)
+            if problem := self._home_view_error(view):
+                return problem
             if len(json.dumps(view).encode("utf-8")) > MAX_VIEW_BYTES:
                 return _error("view_too_large")
             current = self._homes.get(str(user_id))
@@ -1437,6 +1706,43 @@ class SlackEmulator(EmulatorServer):
             self._home_publishes[str(user_id)] = self._home_publishes.get(str(user_id), 0) + 1
             events.append(("home.published", {"user_id": str(user_id), **copy.deepcopy(record)}))
             return _ok(view=copy.deepcopy(record))
+
+    def _home_view_error(self, view: Any) -> Reply | None:
+        if not self.manifest.home_tab:  # "a home view is published but the Home tab isn't
+            return _error("not_enabled")  # enabled for the app" (views.publish's errors)
+        if errors := validate_home_view(view):
+            return _invalid_arguments(errors)
+        return None
+
+    # -- what Slack would send the app ----------------------------------------------------
+
+    def check_event(self, event: Mapping[str, Any]) -> None:
+        """``NotDelivered`` unless Slack would send this event: the app subscribes to it (with
+        its scope), and for a message, the bot is in the channel."""
+        subscription = _subscription(event)
+        if subscription not in self.manifest.bot_events:
+            raise NotDelivered(
+                f"Slack sends {subscription} only to apps subscribed to it: add it to "
+                "settings.event_subscriptions.bot_events in manifest.yaml"
+            )
+        needed = EVENT_SCOPES.get(subscription)
+        if needed and needed not in self.scopes:
+            raise NotDelivered(f"{subscription} needs the {needed} scope")
+        channel = event.get("channel")
+        with self._cond:
+            outside = event.get("type") == "message" and channel in self._outside
+        if outside:
+            raise NotDelivered(f"Slack sends {subscription} only for channels the app is in")
+
+    def check_command(self, command: str) -> None:
+        """``NotDelivered`` unless the manifest declares the slash command."""
+        if command not in self.manifest.commands:
+            raise NotDelivered(f"{command} is not a slash command of this app (manifest.yaml)")
+
+    def check_interactivity(self) -> None:
+        """``NotDelivered`` unless the manifest switches interactivity on."""
+        if not self.manifest.interactivity:
+            raise NotDelivered("Slack sends clicks and submissions only with interactivity on")
 
     # -- the "Slack side" of modals --------------------------------------------------------
 
@@ -1536,7 +1842,7 @@ class SlackEmulator(EmulatorServer):
     def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
         """Channel messages posted by the bot, oldest first (channel by id or name)."""
         with self._cond:
-            wanted = None if channel is None else self._channel(channel, create=False)
+            wanted = None if channel is None else self._channel(channel)
             if channel is not None and wanted is None:
                 return []
             return [copy.deepcopy(m) for m in self._messages if wanted in (None, m["channel"])]
@@ -1544,7 +1850,7 @@ class SlackEmulator(EmulatorServer):
     def message(self, channel: str, ts: str) -> dict[str, Any] | None:
         """One message by channel (id or name) and ts, or None."""
         with self._cond:
-            record = self._find(self._channel(channel, create=False), ts)
+            record = self._find(self._channel(channel), ts)
             return copy.deepcopy(record) if record is not None else None
 
     def ephemerals(self, user: str | None = None) -> list[dict[str, Any]]:
@@ -1683,6 +1989,15 @@ class SlackEmulator(EmulatorServer):
         with self._changing():
             self._calls.append(self._ws_call("SEND", conn, message))
         conn.send_text(json.dumps(message))
+
+
+def _subscription(event: Mapping[str, Any]) -> str:
+    """The bot event subscription an event arrives under: ``message`` by channel type."""
+    kind = str(event.get("type") or "")
+    if kind != "message":
+        return kind
+    by_type = {"channel": "channels", "group": "groups", "im": "im", "mpim": "mpim"}
+    return f"message.{by_type.get(str(event.get('channel_type') or 'channel'), 'channels')}"
 
 
 def _valid_metadata(metadata: Any) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.models import Mention, Posted
@@ -85,6 +85,10 @@ class Outgoing:
 
 class Publisher(Protocol):
     network: str
+    # How long after a doubtful send the network's own record can be trusted. X may publish a
+    # post it received just before a crash seconds later, so it is asked only after this; the
+    # open networks cannot post one outbox row twice (record key, idempotency key): zero.
+    settle: timedelta
 
     def publish(self, post: Outgoing) -> Posted:
         """Post it as a reply to ``post.in_reply_to``; raise ``PublishError``."""

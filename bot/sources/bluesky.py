@@ -40,7 +40,7 @@ from bot import voice
 from bot.clock import Clock
 from bot.models import Author, Mention, MentionKind, Posted
 from bot.sources import Fetch, Outgoing, PublishError
-from bot.sources.fields import count, mapping, moment
+from bot.sources.fields import count, mapping, moment, storable
 from bot.sources.poller import Failure, Poller, Read, Trouble
 from bot.triage import detect_language
 from bot.voice import Medium
@@ -168,7 +168,7 @@ def _error_text(exc: Exception) -> str:
 
 
 def to_mention(item: Mapping[str, Any], *, brand: str, reason: str = "") -> Mention | None:
-    """A notification or a post view as a ``Mention``; None when it is not a post."""
+    """A notification or a post view as a ``Mention`` (``storable``); None when it is not a post."""
     uri = str(item.get("uri") or "")
     record = mapping(item.get("record"))
     if not uri.startswith("at://") or "/app.bsky.feed.post/" not in uri:
@@ -180,24 +180,26 @@ def to_mention(item: Mapping[str, Any], *, brand: str, reason: str = "") -> Ment
     langs = record.get("langs")
     lang = langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None
     handle = str(author.get("handle") or "")
-    return Mention(
-        id=f"bluesky:{uri}",
-        network="bluesky",
-        text=str(record.get("text") or ""),
-        author=Author(
-            id=str(author.get("did") or ""),
-            handle=handle,
-            name=str(author.get("displayName") or ""),
-            followers=count(author.get("followersCount")),
-        ),
-        created_at=moment(record.get("createdAt")) or moment(item.get("indexedAt")),
-        brand=brand,
-        lang=lang,
-        conversation_id=root,
-        in_reply_to=f"bluesky:{parent}" if parent else None,
-        kind=_kind(reason, record),
-        url=post_url(handle, uri),
-        raw={"uri": uri, "cid": str(item.get("cid") or ""), "reason": reason},
+    return storable(
+        Mention(
+            id=f"bluesky:{uri}",
+            network="bluesky",
+            text=str(record.get("text") or ""),
+            author=Author(
+                id=str(author.get("did") or ""),
+                handle=handle,
+                name=str(author.get("displayName") or ""),
+                followers=count(author.get("followersCount")),
+            ),
+            created_at=moment(record.get("createdAt")) or moment(item.get("indexedAt")),
+            brand=brand,
+            lang=lang,
+            conversation_id=root,
+            in_reply_to=f"bluesky:{parent}" if parent else None,
+            kind=_kind(reason, record),
+            url=post_url(handle, uri),
+            raw={"uri": uri, "cid": str(item.get("cid") or ""), "reason": reason},
+        )
     )
 
 
@@ -408,6 +410,7 @@ class BlueskyPublisher:
     """
 
     network = "bluesky"
+    settle = timedelta(0)  # a resend uses the same record key: never a second post
 
     def __init__(self, *, session: BlueskySession, handle: str) -> None:
         self._session = session

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.models import Author, Mention, MentionKind
+from bot.sources.fields import storable
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +79,8 @@ def read_labelled(lines: Iterable[str]) -> Iterator[Labelled | BadLine]:
 
 
 def mention_from_dict(data: Any) -> Mention:
-    """Build a ``Mention`` from one decoded object; ``ValueError`` names every problem."""
+    """Build a ``Mention`` (``storable``) from one decoded object; ``ValueError`` names every
+    problem."""
     if not isinstance(data, dict):
         raise ValueError(f"expected a JSON object, got {type(data).__name__}")
     problems: list[str] = []
@@ -91,7 +93,7 @@ def mention_from_dict(data: Any) -> Mention:
     if problems:
         raise ValueError("; ".join(problems))
     network = data.get("network") or (mention_id.split(":", 1)[0] if ":" in mention_id else "x")
-    return Mention(
+    mention = Mention(
         id=mention_id if ":" in mention_id else f"{network}:{mention_id}",
         network=network,
         text=text,
@@ -104,6 +106,7 @@ def mention_from_dict(data: Any) -> Mention:
         kind=MentionKind.RETWEET if text.startswith("RT @") else _kind(data),
         raw=data,
     )
+    return storable(mention)  # a lone surrogate ("\\ud800" in the JSON) becomes U+FFFD
 
 
 def _kind(data: dict[str, Any]) -> MentionKind:

@@ -36,7 +36,7 @@ from bot import voice
 from bot.clock import Clock
 from bot.models import Author, Mention, MentionKind, Posted
 from bot.sources import Fetch, Outgoing, PublishError
-from bot.sources.fields import count, mapping, moment
+from bot.sources.fields import count, mapping, moment, storable
 from bot.sources.poller import Failure, Poller, Read, Trouble
 from bot.voice import Medium
 
@@ -111,7 +111,7 @@ def html_to_text(content: str) -> str:
 
 
 def to_mention(notification: Mapping[str, Any], *, brand: str, host: str) -> Mention | None:
-    """One mention notification as a ``Mention``; None when it carries no status."""
+    """One mention notification as a ``Mention`` (``storable``); None when it carries no status."""
     status = mapping(notification.get("status"))
     if not status.get("id"):
         return None
@@ -121,25 +121,27 @@ def to_mention(notification: Mapping[str, Any], *, brand: str, host: str) -> Men
         text = f"CW: {warning}\n{text}"
     parent = status.get("in_reply_to_id")
     language = status.get("language")
-    return Mention(
-        id=f"mastodon:{status['id']}@{host}",
-        network="mastodon",
-        text=text,
-        author=Author(
-            id=str(account.get("id") or ""),
-            handle=str(account.get("acct") or account.get("username") or ""),
-            name=str(account.get("display_name") or ""),
-            followers=count(account.get("followers_count")),
-            verified=False,
-        ),
-        created_at=moment(status.get("created_at")),
-        brand=brand,
-        lang=language if isinstance(language, str) and language else None,
-        in_reply_to=f"mastodon:{parent}@{host}" if parent else None,
-        kind=MentionKind.REPLY if parent else MentionKind.MENTION,
-        url=str(status.get("url") or status.get("uri") or ""),
-        raw={"notification_id": str(notification.get("id") or ""), "status": _plain(status)},
-        visibility=str(status.get("visibility") or "public"),
+    return storable(
+        Mention(
+            id=f"mastodon:{status['id']}@{host}",
+            network="mastodon",
+            text=text,
+            author=Author(
+                id=str(account.get("id") or ""),
+                handle=str(account.get("acct") or account.get("username") or ""),
+                name=str(account.get("display_name") or ""),
+                followers=count(account.get("followers_count")),
+                verified=False,
+            ),
+            created_at=moment(status.get("created_at")),
+            brand=brand,
+            lang=language if isinstance(language, str) and language else None,
+            in_reply_to=f"mastodon:{parent}@{host}" if parent else None,
+            kind=MentionKind.REPLY if parent else MentionKind.MENTION,
+            url=str(status.get("url") or status.get("uri") or ""),
+            raw={"notification_id": str(notification.get("id") or ""), "status": _plain(status)},
+            visibility=str(status.get("visibility") or "public"),
+        )
     )
 
 
@@ -284,6 +286,7 @@ class MastodonPublisher:
     idempotency by the outbox row (a retried post within an hour is not posted twice)."""
 
     network = "mastodon"
+    settle = timedelta(0)  # a resend carries the same idempotency key: never a second post
 
     def __init__(self, *, client: Mastodon, account_id: str, handle: str, host: str) -> None:
         self._client = client

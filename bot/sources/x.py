@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,8 +24,9 @@ from bot.clock import Clock
 from bot.models import Author, Mention, MentionKind, Posted
 from bot.sources import Fetch, Outgoing, PublishError
 from bot.sources.breaker import Breaker, Change
-from bot.sources.fields import count, mapping, moment
+from bot.sources.fields import count, mapping, moment, storable
 from bot.voice import Medium
+from bot.x_rules import invited, restricted_reply
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,8 @@ def post_url(username: str, post_id: str) -> str:
 def to_mention(
     tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]], *, brand: str
 ) -> Mention:
-    """Normalise one v2 tweet (with its expanded author) into a ``Mention``."""
+    """Normalise one v2 tweet (with its expanded author) into a ``Mention`` that can be stored
+    whatever it holds (``storable``: a lone surrogate becomes U+FFFD, the raw tweet is escaped)."""
     user = mapping(users.get(str(tweet.get("author_id"))))
     metrics = mapping(user.get("public_metrics"))
     author = Author(
@@ -73,7 +75,7 @@ def to_mention(
         kind = MentionKind.REPLY if "replied_to" in refs else MentionKind.MENTION
     created = moment(tweet.get("created_at"))
     lang = tweet.get("lang") if isinstance(tweet.get("lang"), str) else None
-    return Mention(
+    mention = Mention(
         id=f"x:{tweet['id']}",
         network="x",
         text=html.unescape(str(tweet.get("text") or "")),  # X sends &amp; &lt; &gt;
@@ -87,6 +89,7 @@ def to_mention(
         url=post_url(author.handle, str(tweet["id"])),
         raw={"tweet": dict(tweet), "author": dict(user)},
     )
+    return storable(mention)
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,10 +483,20 @@ class XPublisher:
 
     network = "x"
 
-    def __init__(self, *, client: tweepy.Client, user_id: str, handle: str) -> None:
+    def __init__(
+        self,
+        *,
+        client: tweepy.Client,
+        user_id: str,
+        handle: str,
+        settle: timedelta = timedelta(seconds=30),
+        restricted: bool = True,
+    ) -> None:
         self._client = client
         self._user_id = user_id
         self._handle = handle
+        self.settle = settle
+        self._restricted = restricted  # every API tier but Enterprise
 
     def publish(self, post: Outgoing) -> Posted:
         """X takes no idempotency key; after a doubtful send, ``find_reply`` decides."""
@@ -502,6 +515,8 @@ class XPublisher:
         return Posted(post_id=post_id, url=post_url(self._handle, post_id))
 
     def medium(self, mention: Mention) -> Medium:
+        if self._restricted and not invited(mention, handle=self._handle):
+            return replace(voice.X, blocked=restricted_reply(self._handle))
         return voice.X
 
     def find_reply(self, post: Outgoing) -> Posted | None:
@@ -557,8 +572,8 @@ def _publish_error(exc: tweepy.HTTPException) -> PublishError:
         return PublishError(message, retryable=True, retry_at=reset)
     if status >= 500:  # X may have posted it before failing
         return PublishError(message, retryable=True, uncertain=True)
-    if status == 403 and "duplicate" in message.lower():  # most likely already public
-        return PublishError(message, retryable=False, uncertain=True)
+    if status == 403 and "duplicate" in message.lower():  # maybe already public: look again
+        return PublishError(message, retryable=True, uncertain=True)
     return PublishError(message, retryable=False)
 
 
@@ -566,8 +581,15 @@ def _publish_error(exc: tweepy.HTTPException) -> PublishError:
 _REFUSALS_403 = (
     (
         ("reply to this conversation is not allowed", "not been mentioned or otherwise engaged"),
-        "X would not take it: the customer limited who can reply to their post (HTTP 403). "
-        "Send them a DM instead, or quote their post.",
+        "X would not take it by API (HTTP 403): X takes a reply from an app only where the "
+        "customer @mentioned the brand, and the customer may also limit who can reply. Answer "
+        "with *Reply on X* (or a DM) from the brand's X session, then *Mark answered*.",
+    ),
+    (
+        ("duplicate content",),
+        "X would not take it as a duplicate of a recent post by the brand (HTTP 403). If that "
+        "post is this reply, Earshot finds it and the card says so; if not, reword the reply "
+        "(say the customer's name) and Retry.",
     ),
     (
         ("deleted or not visible",),

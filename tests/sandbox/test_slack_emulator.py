@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import urllib.request
@@ -19,6 +20,8 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.sandbox import Fault, SlackEmulator
 from bot.sandbox.driver import SlackDriver
+from bot.sandbox.manifest import DEFAULT_MANIFEST, AppManifest
+from bot.sandbox.slack import NotDelivered
 
 TOKEN = "xoxb-sandbox"
 
@@ -298,7 +301,7 @@ def test_auth_test_describes_the_bot(client: WebClient) -> None:
 
 
 def test_users_info_known_and_unknown() -> None:
-    with SlackEmulator(users={"U0AGENT01": "Dana Agent"}) as slack:
+    with SlackEmulator(users={"U0AGENT01": "Dana Agent"}, scopes=["users:read"]) as slack:
         client = WebClient(base_url=slack.url, token="any")
         user = client.users_info(user="U0AGENT01")["user"]
         with pytest.raises(SlackApiError) as error:
@@ -342,11 +345,12 @@ def test_subscribers_get_events(slack: SlackEmulator, client: WebClient) -> None
 
 
 def test_channel_names_resolve_to_stable_ids(slack: SlackEmulator, client: WebClient) -> None:
-    first = slack.channel_id("#escalations")
+    first = slack.create_channel("#escalations")
     posted = client.chat_postMessage(channel="escalations", text="x")
 
     assert first == slack.channel_id("escalations") == posted["channel"] == "C0000001"
-    assert slack.channel_id("vip") == "C0000002"
+    assert slack.create_channel("vip") == "C0000002"
+    assert slack.create_channel("#vip") == "C0000002"  # an existing channel is left as it is
     assert slack.channel_name(first) == "escalations"
 
 
@@ -367,7 +371,8 @@ def test_conversations_info_and_list(client: WebClient) -> None:
 
 
 def test_per_channel_pacing_answers_429() -> None:
-    with SlackEmulator(rate_limit_per_channel=0.001) as slack:
+    channels = {"cases": "C0CASES01", "other": "C0OTHER01"}
+    with SlackEmulator(rate_limit_per_channel=0.001, channels=channels) as slack:
         client = WebClient(base_url=slack.url, token="any")
         client.chat_postMessage(channel="cases", text="1")
         client.chat_postMessage(channel="other", text="2")
@@ -599,6 +604,7 @@ def test_files_upload_v2_from_a_path_to_a_channel_name(
 ) -> None:
     path = tmp_path / "digest.png"
     path.write_bytes(PNG)
+    slack.create_channel("#care-leads")
 
     client.files_upload_v2(channel="#care-leads", file=str(path), initial_comment="Daily digest")
 
@@ -798,5 +804,214 @@ def test_app_home_opened_on_messages_tab_and_the_dm_is_postable(
     assert "view" not in event
     assert [m["text"] for m in slack.messages(event["channel"])] == ["welcome"]
     assert slack.channel_name(event["channel"]) == "directmessage"
-    info = client.conversations_info(channel=event["channel"])["channel"]
-    assert (info["is_im"], info["user"]) == (True, "U0AGENT02")
+    with pytest.raises(SlackApiError) as error:  # a DM's details need im:read, which Earshot
+        client.conversations_info(channel=event["channel"])  # does not ask for
+    assert (error.value.response["error"], error.value.response["needed"]) == (
+        "missing_scope",
+        "im:read",
+    )
+
+
+# -- a real workspace's rules (https://api.slack.com/methods/<method>) ---------------------------
+
+
+def test_the_token_holds_the_manifests_scopes_and_slack_says_which(
+    slack: SlackEmulator, client: WebClient
+) -> None:
+    granted = AppManifest.load(DEFAULT_MANIFEST).scopes
+    answer = client.auth_test()
+
+    assert slack.scopes == granted
+    assert set(answer.headers["x-oauth-scopes"].split(",")) == granted
+
+
+def test_a_method_whose_scope_is_missing_answers_missing_scope_like_slack() -> None:
+    scopes = ["chat:write", "commands"]  # the old manifest's gap: no files:write
+    with SlackEmulator(bot_token=TOKEN, channels={"cases": "C0CASES01"}, scopes=scopes) as slack:
+        client = WebClient(base_url=slack.url, token=TOKEN)
+        with pytest.raises(SlackApiError) as error:
+            client.files_upload_v2(channel="C0CASES01", file=PNG, filename="digest.png")
+
+    answer = error.value.response
+    assert (answer["error"], answer["needed"], answer["provided"]) == (
+        "missing_scope",
+        "files:write",
+        "chat:write,commands",
+    )
+    assert answer.headers["x-accepted-oauth-scopes"] == "files:write"
+    assert slack.files() == []
+
+
+def test_conversation_methods_need_the_scope_of_the_conversations_type() -> None:
+    with SlackEmulator(bot_token=TOKEN, scopes=["chat:write", "channels:history"]) as slack:
+        public, private = slack.create_channel("cases"), slack.create_channel("vip", private=True)
+        client = WebClient(base_url=slack.url, token=TOKEN)
+        client.conversations_history(channel=public)
+        with pytest.raises(SlackApiError) as error:
+            client.conversations_history(channel=private)
+
+    assert error.value.response["needed"] == "groups:history"
+
+
+def test_an_unknown_channel_is_channel_not_found_and_never_created(
+    slack: SlackEmulator, client: WebClient
+) -> None:
+    with pytest.raises(SlackApiError) as error:
+        client.chat_postMessage(channel="#care-nowhere", text="x")
+
+    assert error.value.response["error"] == "channel_not_found"
+    with pytest.raises(KeyError, match="create_channel"):
+        slack.channel_id("#care-nowhere")
+    assert [c["name"] for c in client.conversations_list()["channels"]] == ["cases"]
+
+
+def test_a_private_channel_hides_from_a_bot_nobody_invited(
+    slack: SlackEmulator, client: WebClient
+) -> None:
+    """Even with chat:write.public: that scope opens public channels only."""
+    private = slack.create_channel("care-vip", private=True, member=False)
+    for call in (
+        lambda: client.chat_postMessage(channel=private, text="x"),
+        lambda: client.chat_postMessage(channel="#care-vip", text="x"),
+        lambda: client.conversations_info(channel=private),
+        lambda: client.conversations_history(channel=private),
+    ):
+        with pytest.raises(SlackApiError) as error:
+            call()
+        assert error.value.response["error"] == "channel_not_found"
+    listed = client.conversations_list(types="public_channel,private_channel")["channels"]
+    assert "care-vip" not in {c["name"] for c in listed}
+
+    slack.invite_bot("#care-vip")  # someone types /invite @Earshot there
+    client.chat_postMessage(channel="#care-vip", text="now")
+    info = client.conversations_info(channel=private)["channel"]
+    assert (info["is_private"], info["is_member"]) == (True, True)
+
+
+def test_a_public_channel_without_the_bot_takes_posts_only_with_chat_write_public(
+    slack: SlackEmulator, client: WebClient
+) -> None:
+    public = slack.create_channel("care-press", member=False)
+    client.chat_postMessage(channel=public, text="card")  # the manifest has chat:write.public
+    for call in (
+        lambda: client.chat_postEphemeral(channel=public, user="U0AGENT01", text="x"),
+        lambda: client.conversations_history(channel=public),
+    ):
+        with pytest.raises(SlackApiError) as error:
+            call()
+        assert error.value.response["error"] == "not_in_channel"
+    info = client.conversations_info(channel=public)["channel"]
+    assert (info["is_private"], info["is_member"]) == (False, False)
+
+    with SlackEmulator(bot_token=TOKEN, scopes=["chat:write"]) as strict:
+        strict.create_channel("care-press", member=False)
+        with pytest.raises(SlackApiError) as error:
+            WebClient(base_url=strict.url, token=TOKEN).chat_postMessage(
+                channel="#care-press", text="card"
+            )
+    assert error.value.response["error"] == "not_in_channel"
+
+
+def test_an_archived_channel_refuses_posts_and_edits(
+    slack: SlackEmulator, client: WebClient
+) -> None:
+    posted = client.chat_postMessage(channel="cases", text="card")
+    slack.archive_channel("cases")
+
+    with pytest.raises(SlackApiError) as post:
+        client.chat_postMessage(channel="cases", text="again")
+    with pytest.raises(SlackApiError) as update:
+        client.chat_update(channel=posted["channel"], ts=posted["ts"], text="edited")
+
+    assert post.value.response["error"] == "is_archived"
+    assert update.value.response["error"] == "is_inactive"
+    assert client.conversations_list(exclude_archived=True)["channels"] == []
+    assert client.conversations_list()["channels"][0]["is_archived"] is True
+    slack.archive_channel("cases", archived=False)
+    client.chat_postMessage(channel="cases", text="unarchived")
+
+
+def test_a_rate_tier_answers_429_with_retry_after(slack: SlackEmulator, client: WebClient) -> None:
+    """chat.update is Tier 3 (50 a minute); a test may lower any method's limit."""
+    posted = client.chat_postMessage(channel="cases", text="v0")
+    for n in range(50):
+        client.chat_update(channel=posted["channel"], ts=posted["ts"], text=f"v{n + 1}")
+    with pytest.raises(SlackApiError) as error:
+        client.chat_update(channel=posted["channel"], ts=posted["ts"], text="one too many")
+
+    assert error.value.response.status_code == 429
+    assert error.value.response["error"] == "ratelimited"
+    assert 1 <= int(error.value.response.headers["Retry-After"]) <= 60
+    assert slack.message("cases", posted["ts"])["text"] == "v50"  # type: ignore[index]
+
+    slack.set_rate_limit("conversations.history", 1)
+    client.conversations_history(channel=posted["channel"])
+    with pytest.raises(SlackApiError) as history:
+        client.conversations_history(channel=posted["channel"])
+    assert history.value.response.status_code == 429
+
+
+def _manifest(**changes: Any) -> AppManifest:
+    return dataclasses.replace(AppManifest.load(DEFAULT_MANIFEST), **changes)
+
+
+def test_without_the_home_tab_views_publish_is_not_enabled() -> None:
+    with SlackEmulator(bot_token=TOKEN, manifest=_manifest(home_tab=False)) as slack:
+        client = WebClient(base_url=slack.url, token=TOKEN)
+        with pytest.raises(SlackApiError) as error:
+            client.views_publish(user_id="U0AGENT01", view=HOME)
+
+    assert error.value.response["error"] == "not_enabled"
+
+
+def test_without_the_messages_tab_a_direct_note_is_refused() -> None:
+    users = {"U0AGENT01": "Dana Agent"}
+    manifest = _manifest(messages_tab=False)
+    with SlackEmulator(bot_token=TOKEN, users=users, manifest=manifest) as slack:
+        client = WebClient(base_url=slack.url, token=TOKEN)
+        with pytest.raises(SlackApiError) as error:
+            client.chat_postMessage(channel="U0AGENT01", text="your reply did not go out")
+
+    assert error.value.response["error"] == "messages_tab_disabled"
+
+
+def test_a_direct_note_to_a_person_lands_in_the_apps_messages_tab(
+    slack: SlackEmulator, client: WebClient
+) -> None:
+    slack.add_user("U0AGENT01", "Dana Agent")
+
+    posted = client.chat_postMessage(channel="U0AGENT01", text="your reply did not go out")
+
+    assert posted["channel"] == slack.dm_channel("U0AGENT01")
+
+
+def test_slack_sends_no_event_the_manifest_does_not_subscribe_to() -> None:
+    """Regression: app_home_opened was not subscribed, so the Home tab could never appear."""
+    unsubscribed = _manifest(bot_events=frozenset({"message.channels", "message.groups"}))
+    with SlackEmulator(bot_token=TOKEN, manifest=unsubscribed) as old:
+        driver = SlackDriver(bot_url="http://127.0.0.1:9/unused", signing_secret="s", slack=old)
+        with pytest.raises(NotDelivered, match="app_home_opened"):
+            driver.app_home_opened("U0AGENT01")
+
+
+def test_slack_sends_thread_messages_only_from_channels_the_bot_is_in(
+    slack: SlackEmulator,
+) -> None:
+    slack.create_channel("care-press", member=False)
+    driver = SlackDriver(bot_url="http://127.0.0.1:9/unused", signing_secret="s", slack=slack)
+
+    with pytest.raises(NotDelivered, match="only for channels the app is in"):
+        driver.say_in_thread(user="U0AGENT01", channel="#care-press", thread_ts="1.0", text="x")
+    slack.create_channel("care-vip", private=True)
+    said = slack.user_says(user="U0AGENT01", channel="#care-vip", text="x")
+    assert said["channel_type"] == "group"  # delivered as message.groups
+
+
+def test_slack_sends_only_the_manifests_slash_commands_and_interactions() -> None:
+    manifest = _manifest(commands=frozenset(), interactivity=False)
+    with SlackEmulator(bot_token=TOKEN, manifest=manifest, channels={"cases": "C1"}) as slack:
+        driver = SlackDriver(bot_url="http://127.0.0.1:9/unused", signing_secret="s", slack=slack)
+        with pytest.raises(NotDelivered, match="/mentions"):
+            driver.command(user="U0AGENT01", channel="#cases")
+        with pytest.raises(NotDelivered, match="interactivity"):
+            driver.interactive({"type": "block_actions"})
