@@ -49,7 +49,14 @@ from bot.models import Reply
 from bot.outbox import Outbox
 from bot.problems import Problem, ProblemsError
 from bot.rulebook import RuleBook, Trainer
-from bot.scheduler import DIGEST_SECONDS, SILENCE_SECONDS, SLA_SECONDS, Job, build_scheduler
+from bot.scheduler import (
+    DIGEST_SECONDS,
+    PARKED_SECONDS,
+    SILENCE_SECONDS,
+    SLA_SECONDS,
+    Job,
+    build_scheduler,
+)
 from bot.services import Services
 from bot.sla_watch import SlaWatch
 from bot.slack import ChannelPacer, SlackBoard, make_web_client, usergroup_members
@@ -481,7 +488,6 @@ def _x(
         user_id=user_id,
         handle=brand.handle,
         settle=timedelta(seconds=config.x.reconcile_after_seconds),
-        restricted=config.x.restricted_replies,
     )
     return source, publisher
 
@@ -531,6 +537,7 @@ def operations_jobs(s: Services) -> list[Job]:
         Job("assign", s.assigner.sweep, SLA_SECONDS),
         Job("silence", s.health.check_silence, SILENCE_SECONDS),
         Job("digest", s.digest.run, DIGEST_SECONDS),
+        Job("parked", s.board.retry_parked, PARKED_SECONDS),  # cards whose channel refused
     ]
 
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import BinaryIO
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -25,8 +28,8 @@ MAX_DAY_LABELS = 10  # more days than this and only every n-th day is labelled
 
 
 def digest_chart(report: Report, path: Path, *, title: str | None = None) -> Path:
-    """Draw the report's daily series into a PNG at ``path``; return the path. Missing parents
-    are created readable by their owner only, and so is the PNG: a digest names customers."""
+    """Draw the report's daily series into a PNG at ``path``; return the path. Its folder and
+    the PNG are readable by their owner only (``write_private``): a digest names customers."""
     fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     fig.suptitle(title or _title(report), fontsize=14, parse_math=False)
@@ -35,10 +38,24 @@ def digest_chart(report: Report, path: Path, *, title: str | None = None) -> Pat
         _draw_empty(ax)
     else:
         _draw_series(ax, report)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with os.fdopen(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600), "wb") as out:
+    with write_private(path) as out:
         fig.savefig(out, format="png", dpi=DPI)
     return path
+
+
+@contextmanager
+def write_private(path: Path) -> Iterator[BinaryIO]:
+    """Open ``path`` for writing, readable by its owner only, whatever the umask: its folder is
+    made (or made again) 0700, and must be ours; the file 0600, never through a symlink."""
+    folder = path.parent
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if folder.stat().st_uid != os.getuid():
+        raise PermissionError(f"{folder} belongs to another user; choose another folder")
+    folder.chmod(0o700)
+    flags = os.O_CREAT | os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    with os.fdopen(os.open(path, flags, 0o600), "wb") as out:
+        os.fchmod(out.fileno(), 0o600)  # a file that was there before keeps no wider mode
+        yield out
 
 
 def _title(report: Report) -> str:

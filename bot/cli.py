@@ -25,7 +25,7 @@ from bot.offline import Triager, export_rules, teach
 from bot.problems import Problem, ProblemsError
 from bot.rules import Ruleset
 from bot.slack import make_web_client
-from bot.slack_check import SlackRefused, check_online
+from bot.slack_check import SlackRefused, SlackUnreachable, check_online
 from bot.store import Store
 
 EXIT_FAILED = 1
@@ -46,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_PROBLEMS
     except SlackRefused as exc:  # one line with the fix, no traceback
         print(f"earshot: {exc}", file=sys.stderr)
-        return EXIT_PROBLEMS
+        return 1 if isinstance(exc, SlackUnreachable) else EXIT_PROBLEMS
     except KeyboardInterrupt:
         return 130
 

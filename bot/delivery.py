@@ -7,8 +7,8 @@ chat.update, at most once per ``update_every`` seconds), and each card follows i
 thread as the channel's pace allows (urgent ones first); *Card* on a row brings one up at once.
 Storm cards are refreshed the same throttled way. A case has no card (``card_ts`` null in
 SQLite) until its card is posted, so a crash loses nothing: the card sweep queues it again.
-A card whose channel Slack refuses waits in the fallback channel (``bot.slack_refusals``); every
-``parked_every`` seconds the parked cards look for their channel again.
+A card whose channel Slack refuses waits in the fallback channel (``bot.slack_refusals``); a
+scheduler job (``parked``) lets the parked cards look for their channel again.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 
 Step = Callable[[], None]
 RETRY_SECONDS = 5.0  # Slack refused a burst message: try again after this pause
-PARKED_SECONDS = 60.0  # parked cards look for their channel (each channel: see Refusals)
 
 
 class Poster(Protocol):
@@ -48,8 +47,6 @@ class Poster(Protocol):
     def post_burst(self, view: BurstView) -> tuple[str, str]: ...
 
     def update_burst(self, view: BurstView, *, channel_id: str, ts: str) -> None: ...
-
-    def retry_parked(self) -> int: ...
 
 
 @dataclass
@@ -89,7 +86,6 @@ class Deliveries:
         update_every: float = 1.5,
         calm: float = 10.0,
         now: Callable[[], float] = time.monotonic,
-        parked_every: float = PARKED_SECONDS,
     ) -> None:
         self._board, self._store, self._clock = board, store, clock
         self._interval, self._budget = interval, budget
@@ -101,10 +97,6 @@ class Deliveries:
         self._known: set[int] = set()
         self._bursts = 0
         self._stopping = False
-        self.parked_every = parked_every
-        parked = threading.Thread(target=self._parked, name="earshot-cards-parked", daemon=True)
-        self._threads["parked cards"] = parked
-        parked.start()
 
     # ---- called by the inbound path and the card sweep ---------------------------------------
 
@@ -147,20 +139,6 @@ class Deliveries:
             self._threads[name] = thread
             thread.start()
         return self._channels[name]
-
-    def _parked(self) -> None:
-        """Every ``parked_every`` seconds, cards waiting in the fallback channel try theirs."""
-        while True:
-            with self._cond:
-                self._cond.wait_for(lambda: self._stopping, timeout=self.parked_every)
-                if self._stopping:
-                    return
-            try:
-                self._board.retry_parked()
-            except (BoardError, sqlite3.OperationalError) as exc:
-                log.warning("parked cards wait: %s", exc)
-            except Exception:  # a worker thread: nobody else would see it; it tries again
-                log.exception("parked cards could not look for their channels")
 
     # ---- the channel's worker ----------------------------------------------------------------
 

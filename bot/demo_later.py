@@ -8,7 +8,6 @@ run on the scheduler's thread as in production, only sooner (``Runtime.run_now``
 
 from __future__ import annotations
 
-import os
 import re
 import tempfile
 from datetime import UTC, date, datetime, timedelta
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot.charts import write_private
 from bot.clock import RunningClock
 from bot.sandbox.harness import ROSA, Sandbox
 
@@ -120,9 +120,8 @@ def digest(sandbox: Sandbox, say: Transcript, clock: RunningClock) -> Path:
         raise RuntimeError("the digest job ran but posted no chart; see the log above")
     shared = charts[-1]
     kept = Path(tempfile.gettempdir()) / "earshot-demo" / str(shared["name"])
-    kept.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     content: bytes = shared["content"]
-    with os.fdopen(os.open(kept, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600), "wb") as out:
+    with write_private(kept) as out:
         out.write(content)
     say.say(
         "📊",

@@ -63,6 +63,13 @@ class Preview:
     warnings: tuple[str, ...] = ()  # shown; the agent decides
     approval: str = ""  # why a lead must approve it first, or ""
 
+    @property
+    def by_hand(self) -> bool:
+        """Ready to go, but the network takes it only from the brand's own session (X's reply
+        restriction): the agent posts it there, then marks the case answered."""
+        blocked = self.medium.blocked
+        return bool(blocked) and self.answering is not None and self.problems == (blocked,)
+
 
 class Desk:
     def __init__(
@@ -139,10 +146,16 @@ class Desk:
         latest = self._store.latest_reply(case_id)
         if latest is not None and latest.state is OutboxState.SENDING:
             raise Refused(f"A reply to case #{case_id} is on its way right now; look again soon.")
+        refused_part = latest is not None and latest.state is OutboxState.FAILED and latest.part > 1
+        if not (refused_part or self._medium(self._store.latest_from_customer(case_id)).blocked):
+            raise Refused(
+                f"Earshot can post the reply to case #{case_id} itself: use Write reply (or "
+                "Resolve, if it needs no public answer)."
+            )
         now = self._now()
-        self._store.record_reply(case_id, agent_id=agent.slack_id, url="", now=now)
         reason = f"{agent.name} answered on the network by hand"
-        self._store.cancel_pending(case_id, reason=reason, now=now)
+        self._store.cancel_pending(case_id, reason=reason, now=now)  # first: none starts now
+        self._store.record_reply(case_id, agent_id=agent.slack_id, url="", now=now)
         self._audit(user_id, "reply.marked", case_id, how="answered on the network by hand")
         self._board.refresh_card(case_id)
         return self._store.case(case_id)
@@ -311,8 +324,13 @@ class Desk:
         )
 
     def _medium(self, mention: Mention | None) -> voice.Medium:
-        """The network's rules for a reply to ``mention`` (X's when there is none)."""
-        return self._outbox.medium(mention) if mention else voice.X
+        """The network's rules for a reply to ``mention`` (X's when there is none), and whether
+        it takes one by API at all (X's reply restriction)."""
+        if mention is None:
+            return voice.X
+        medium = self._outbox.medium(mention)
+        blocked = self._directory.api_reply_blocked(mention)
+        return replace(medium, blocked=blocked) if blocked else medium
 
     def medium(self, case_id: int) -> voice.Medium:
         """The rules a reply on this case must fit, for the reply form's meter."""
@@ -534,6 +552,8 @@ class Desk:
             return "needs a lead's approval"
         if self._store.pending_approval(case.id) is not None:
             return "a reply to it is waiting for a lead's approval"
+        if self._medium(self._store.latest_from_customer(case.id)).blocked:
+            return "X takes no reply by API to it: use Reply on X on its card"
         return ""
 
     def _queue_storm_reply(

@@ -60,9 +60,11 @@ class Outbox:
         network = store.mention(reply.mention_id).network
         if self._parent_post(reply) is None:  # a later part of a thread waits for the one before
             return reply
-        if self._held_until(network, now) or not store.start_sending(reply_id, now=now):
+        if self._held_until(network, now):
             return store.reply(reply_id)
-        with self._sending(reply_id):
+        with self._sending(reply_id):  # in flight before it is marked: reconcile keeps off it
+            if not store.start_sending(reply_id, now=now):
+                return store.reply(reply_id)
             reply = store.reply(reply_id)
             if reply.part == 1 and (reason := self._stale(reply)):
                 return self._cancel(reply, reason)
@@ -156,12 +158,15 @@ class Outbox:
         return done
 
     def _failed(self, reply: Reply, exc: PublishError, *, network: str) -> Reply:
-        """Unsure whether it went out: stay 'sending' until the network is asked. Else retry or
-        give up."""
+        """Unsure whether it went out: stay 'sending' until the network is asked (once only, when
+        sending the same again is bound to be refused, as a duplicate). Else retry or give up."""
         now = self._clock.now()
+        attempts = None
         if exc.uncertain:
             name = NETWORK_NAMES.get(network, network)
             state, retry_at, plan = OutboxState.SENDING, None, f"checking {name} before any retry"
+            if not exc.retryable:  # one look; if it is not there, the agent decides, not a loop
+                attempts = MAX_ATTEMPTS
         elif exc.retryable and reply.attempts < MAX_ATTEMPTS:
             retry_at = exc.retry_at or now + RETRY_BACKOFF * reply.attempts
             state, plan = OutboxState.PENDING, f"retrying after {retry_at:%H:%M:%S} UTC"
@@ -177,6 +182,7 @@ class Outbox:
             error=str(exc),
             send_after=retry_at,
             expect=OutboxState.SENDING,
+            attempts=attempts,
         )
         self._store.audit(
             actor=reply.agent_id,
@@ -289,7 +295,8 @@ class Outbox:
             if exc.retryable:  # X could not be read now: ask again on the next round
                 log.warning("cannot reconcile reply %s yet (%s); will try again", reply.id, exc)
                 return reply
-            error = f"Earshot {exc}. Check on X whether the reply is public; if not, Retry"
+            name = NETWORK_NAMES.get(mention.network, mention.network)
+            error = f"Earshot {exc}. Check on {name} whether the reply is public; if not, Retry"
             done = self._store.finish_reply(
                 reply.id, state=OutboxState.FAILED, now=now, error=error, expect=OutboxState.SENDING
             )
@@ -310,8 +317,8 @@ class Outbox:
             self._after_sent(done)
             following = self._store.next_part(done.id)  # the rest of its thread goes on now
             return self.deliver(following.id) if following is not None else done
-        if reply.attempts >= MAX_ATTEMPTS:  # refused as a duplicate each time, say: a person
-            error = f"{reply.error or 'not sent'} (tried {reply.attempts} times)"
+        if reply.attempts >= MAX_ATTEMPTS:  # not there, and another try is bound to fail
+            error = reply.error or "not sent"
             done = self._store.finish_reply(
                 reply.id, state=OutboxState.FAILED, now=now, error=error, expect=OutboxState.SENDING
             )

@@ -23,6 +23,7 @@ RECONCILE_SECONDS = 10  # replies whose fate is unknown are checked this often (
 SLA_SECONDS = 20  # SLA reminders and escalations, snoozes ending, round-robin assignment
 SILENCE_SECONDS = 300  # sources that went quiet
 DIGEST_SECONDS = 60  # whether the daily digest is due
+PARKED_SECONDS = 60  # cards parked in the fallback channel look for their own channel again
 
 
 @dataclass(frozen=True, slots=True)

@@ -332,9 +332,9 @@ class SlackBoard:
         return self._directory.brand_of(case.brand).fallback_channel or self._routing_fallback()
 
     def _routing_fallback(self) -> str:
-        if not self._fallback and (rules := self._store.latest_ruleset()) is not None:
-            self._fallback = rules.fallback
-        return self._fallback
+        """The live rules' fallback channel (a lead may change it from Slack at any time)."""
+        rules = self._store.latest_ruleset()
+        return rules.fallback if rules is not None and rules.fallback else self._fallback
 
     def _park(
         self,

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
 
 from bot.config import Config
 from bot.rules import Ruleset
@@ -35,6 +38,11 @@ PAGES = 20  # conversations.list pages of 1,000 channels
 
 class SlackRefused(Exception):
     """Slack will not work with this token, or cannot be reached: one line, with the fix."""
+
+
+class SlackUnreachable(SlackRefused):
+    """Slack could not be reached (the network, a proxy): not the operator's configuration, so
+    ``earshot run`` exits 1, and a service manager may simply start it again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +93,7 @@ def identify(client: WebClient, *, variable: str) -> Identity:
         raise SlackRefused(f"Slack refused {variable}: {why} ({code}). Fix: {fix}") from None
     except OSError as exc:
         where = client.base_url
-        raise SlackRefused(
+        raise SlackUnreachable(
             f"cannot reach Slack at {where} ({exc}). Fix: check slack.api_url and the network"
         ) from None
     if not answer.get("bot_id"):
@@ -109,6 +117,7 @@ def check_start(*, token: str, variable: str, base_url: str, app_token: str = ""
         )
     client = WebClient(token=token, base_url=base_url, timeout=15)
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))  # wait out 429
+    client.retry_handlers.append(ConnectionErrorRetryHandler(max_retry_count=2))  # a blip
     identify(client, variable=variable)
 
 

@@ -1140,15 +1140,18 @@ class Store(Operations):
         error: str | None = None,
         send_after: datetime | None = None,
         expect: OutboxState | None = None,
+        attempts: int | None = None,
     ) -> Reply:
         """Move a reply to ``state``; with ``expect``, only if it is still in that state (two
-        threads never overwrite each other's result)."""
+        threads never overwrite each other's result). ``attempts`` sets its count of tries."""
         update: dict[str, Any] = {
             "state": state.value,
             "updated_at": _iso(now),
             "error": error,
             "send_after": _iso(send_after),
         }
+        if attempts is not None:
+            update["attempts"] = attempts
         if state is OutboxState.SENT:
             update |= {"post_id": post_id, "post_url": post_url, "sent_at": _iso(now)}
         where = "id = ?"

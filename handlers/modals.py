@@ -77,8 +77,7 @@ def register(app: App, services: Services) -> None:
         case_id = payload.number(meta.get("case"))
         text = fill_slots(blocks.input_value(view, blocks.REPLY_BLOCK, blocks.REPLY_INPUT), filled)
         preview = desk.preview(payload.user(body), text, case_id=case_id)
-        blocked = preview.medium.blocked
-        if preview.answering is not None and preview.problems == (blocked,) and blocked:
+        if preview.by_hand and preview.answering is not None:
             answer = blocks.answer_on_x_modal(
                 case_id=case_id, mention=preview.answering, parts=preview.parts
             )

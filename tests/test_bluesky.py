@@ -23,7 +23,7 @@ from bot.models import Approval, OutboxState
 from bot.sandbox import BlueskyEmulator, Fault
 from bot.sandbox.bluesky import CREATE_RECORD, CREATE_SESSION
 from bot.sandbox.harness import BLUESKY_HANDLE, JANE, ROSA, Sandbox, open_sandbox
-from bot.sources import Outgoing
+from bot.sources import Outgoing, PublishError
 from bot.sources.bluesky import (
     OVERLAP,
     BlueskyPublisher,
@@ -167,9 +167,9 @@ def test_a_second_send_of_the_same_row_cannot_make_a_second_post(bsky: BlueskyEm
     customer = bsky.add_post("eve.bsky.social", f"@{BLUESKY_HANDLE} hi")
     post = Outgoing("Hello Eve ^JK", customer, key="row-1", written_at=NOW)
     posted = publisher.publish(post)
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(PublishError) as refused:
         publisher.publish(post)
-    assert getattr(refused.value, "uncertain", False)  # 500: look before any retry
+    assert refused.value.uncertain  # 500: look before any retry
     assert publisher.find_reply(post) == posted
     assert len(bsky.replies()) == 1
     other = Outgoing("Hello Eve ^JK", customer, key="row-2", written_at=NOW)

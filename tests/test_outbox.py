@@ -17,6 +17,7 @@ from bot.sources.xclient import make_x_client
 from handlers import blocks
 
 T = TypeVar("T")
+CREATE_TWEET = "POST /2/tweets"
 
 
 def _confirmed(bot: Sandbox, handle: str = "dana") -> tuple[Reply, str]:
@@ -119,6 +120,26 @@ def test_a_reply_x_did_take_despite_a_timeout_is_not_posted_again(bot: Sandbox) 
     )
     _settled(bot, lambda: services.store.reply(reply.id).state is OutboxState.SENT)
     assert len(bot.x.replies()) == 1
+
+
+def test_a_duplicate_of_another_post_is_looked_for_once_then_left_to_the_agent(
+    bot: Sandbox,
+) -> None:
+    """X refuses the text as a duplicate (the brand said the same on another post): after one
+    look on X finds no such reply to this post, the agent is told to reword it, without a
+    loop of paid look-ups and refused sends."""
+    assert bot.runtime is not None
+    reply, _ = _confirmed(bot)
+    other = post(bot, "@SkylarkAir and my other booking?", handle="dana")
+    _publish_directly(bot, text=reply.text, tweet=other)  # the same words, to another post
+    services = bot.runtime.services
+    assert services.desk.send(reply.id).state is OutboxState.SENDING  # maybe it is public
+    failed = _settled(
+        bot, lambda: (r := services.store.reply(reply.id)).state is OutboxState.FAILED and r
+    )
+    assert "duplicate" in (failed.error or "") and "reword" in (failed.error or "")
+    assert len(bot.x.replies()) == 1  # only the one to the other post
+    assert len(bot.x.calls(CREATE_TWEET)) == 2  # the other post and ours, never again
 
 
 def test_a_rate_limited_reply_waits_for_the_reset(bot: Sandbox) -> None:

@@ -5,16 +5,15 @@ channel marked with where it belongs, and it moves there once Slack takes it."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.clock import SystemClock
-from bot.delivery import Deliveries
+from bot.app import operations_jobs
 from bot.sandbox.harness import JANE, Sandbox, open_sandbox
+from bot.scheduler import PARKED_SECONDS
 from bot.slack import SlackBoard
 from bot.store import Store
 from handlers import blocks
@@ -155,24 +154,11 @@ def test_a_burst_for_a_refused_channel_still_brings_every_card(tmp_path: Path) -
         assert posts_to(sb, DELAYS) == 1  # the burst message was not even tried
 
 
-class FakeBoard:
-    def __init__(self) -> None:
-        self.retried = threading.Event()
-
-    def retry_parked(self) -> int:
-        self.retried.set()
-        return 0
-
-
-def test_parked_cards_look_for_their_channel_on_a_slow_schedule(tmp_path: Path) -> None:
-    board, store = FakeBoard(), Store(tmp_path / "earshot.db")
-    fake: Any = board
-    delivery = Deliveries(board=fake, store=store, clock=SystemClock(), parked_every=0.05)
-    try:
-        assert board.retried.wait(5)
-    finally:
-        delivery.stop()
-        store.close()
+def test_parked_cards_look_for_their_channel_on_a_slow_schedule(bot: Sandbox) -> None:
+    assert bot.runtime is not None
+    jobs = {job.id: job for job in operations_jobs(bot.runtime.services)}
+    assert jobs["parked"].run == bot.runtime.services.board.retry_parked
+    assert jobs["parked"].seconds == PARKED_SECONDS == 60
 
 
 def test_when_the_fallback_itself_is_refused_the_case_waits_quietly(bot: Sandbox) -> None:

@@ -61,7 +61,7 @@ def test_a_replayed_slash_command_is_ignored(bot: Sandbox) -> None:
 
 
 def test_a_forgery_carrying_a_real_signature_cannot_block_the_real_request(bot: Sandbox) -> None:
-    """A signature is remembered only once Bolt accepted its request: someone who puts it on
+    """A signature held by a request Bolt refuses is dropped again: someone who puts it on
     another body first gets 401, and the real request still works."""
     assert bot.driver is not None
     real, stamp = bot.driver.command_body(user=JANE, text="queue"), int(time.time())

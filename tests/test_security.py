@@ -8,9 +8,9 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
 import re
 import stat
+import subprocess
 import sys
 import tempfile
 import time
@@ -122,14 +122,31 @@ def test_the_database_and_its_wal_files_are_owner_only(bot: Sandbox) -> None:
     files = [database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))]
     assert all(f.exists() for f in files)
     assert {f.name: oct(_mode(f)) for f in files} == {f.name: "0o600" for f in files}
-    before = os.umask(0)  # the most permissive umask: modes must not depend on it
-    try:
-        chart = bot.runtime.services.digest.post(day="2026-01-05")  # now, whatever the hour
-    finally:
-        os.umask(before)
+    chart = bot.runtime.services.digest.post(day="2026-01-05")  # now, whatever the hour
     assert chart.parent == database.parent / "digests"
     assert oct(_mode(chart.parent)) == "0o700"
     assert oct(_mode(chart)) == "0o600"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_private_files_stay_private_under_any_umask_and_an_old_open_folder(tmp_path: Path) -> None:
+    """Under umask 0, and in a folder an older Earshot left 0755 with a 0644 chart in it."""
+    folder = tmp_path / "earshot-demo"
+    folder.mkdir(mode=0o755)
+    (folder / "old.png").write_bytes(b"x")
+    (folder / "old.png").chmod(0o644)
+    script = (
+        "import os, sys; from pathlib import Path; from bot.charts import write_private\n"
+        "os.umask(0)\n"
+        "for name in ('new.png', 'old.png'):\n"
+        "    with write_private(Path(sys.argv[1]) / name) as out: out.write(b'png')\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(folder)], check=True)
+    assert oct(_mode(folder)) == "0o700"
+    assert {f.name: oct(_mode(f)) for f in folder.iterdir()} == {
+        "new.png": "0o600",
+        "old.png": "0o600",
+    }
 
 
 # ---- secrets never logged -------------------------------------------------------------------

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from support import card_for, card_text, eventually, fresh, open_modal, reply_through_slack
 
+from bot.access import Refused
 from bot.config import load_config
 from bot.models import Author, CaseState, Mention, MentionKind, OutboxState, Reply
 from bot.sandbox import Fault
@@ -249,3 +250,31 @@ def test_a_thread_refused_after_its_first_part_is_left_to_post_by_hand(sandbox: 
 
     sandbox.driver.click(user=JANE, message=shown, action_id=blocks.MARK_ANSWERED_ACTION)
     eventually(lambda: services.store.case(first.case_id).state is CaseState.REPLIED)
+
+
+# ---- nothing goes out by API where X would refuse it ---------------------------------------------
+
+
+def test_mark_answered_is_only_for_posts_earshot_cannot_answer(sandbox: Sandbox) -> None:
+    """Marking a case answered stops its SLA clock without a post: only where X takes no reply
+    by API, or refused part of a thread, never as a shortcut."""
+    assert sandbox.runtime is not None
+    sandbox.x.add_post(text="@SkylarkAir my flight is delayed again", author={"handle": "lia"})
+    case_id = _case(sandbox, card_for(sandbox, "lia"))
+    with pytest.raises(Refused) as refused:
+        sandbox.runtime.services.desk.mark_answered(case_id, JANE)
+    assert "Write reply" in str(refused.value)
+    assert sandbox.runtime.services.store.case(case_id).state is CaseState.OPEN
+
+
+def test_answering_a_storm_of_posts_found_by_search_posts_nothing_by_api(sandbox: Sandbox) -> None:
+    assert sandbox.runtime is not None
+    services = sandbox.runtime.services
+    for handle in ("mo", "ned", "ora"):
+        sandbox.x.add_post(text="skylark app is down, cannot log in", author={"handle": handle})
+    case_ids = [_case(sandbox, card_for(sandbox, h)) for h in ("mo", "ned", "ora")]
+    storm = eventually(lambda: services.store.case(case_ids[-1]).storm_id)
+    answer = services.desk.answer_storm(storm, JANE, template_id="app-outage")
+    assert answer.queued == () and len(answer.skipped) == 3
+    assert all("Reply on X" in why for _, why in answer.skipped)
+    assert sandbox.x.replies() == []

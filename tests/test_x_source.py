@@ -147,15 +147,16 @@ def test_the_publisher_replies_as_the_brand(x: XEmulator) -> None:
     assert reply["referenced_tweets"] == [{"type": "replied_to", "id": tweet}]
 
 
-def test_a_duplicate_refusal_means_look_again_not_give_up(x: XEmulator) -> None:
+def test_a_duplicate_refusal_means_look_once_not_send_again(x: XEmulator) -> None:
     """X refuses a post whose text the brand posted recently: it may be this very reply, sent
-    before a crash and published late, so the outbox looks on X before anything else."""
+    before a crash and published late, so the outbox looks on X first (uncertain); sending the
+    same text again would only be refused again (not retryable)."""
     tweet = _post(x, "@SkylarkAir hi")
     publisher = XPublisher(client=_client(x), user_id=BRAND, handle="SkylarkAir")
     publisher.publish(Outgoing(text="Hello there ^JK", in_reply_to=tweet))
     with pytest.raises(PublishError) as refused:
         publisher.publish(Outgoing(text="Hello there ^JK", in_reply_to=tweet))  # duplicate content
-    assert refused.value.uncertain and refused.value.retryable
+    assert refused.value.uncertain and not refused.value.retryable
     assert "403" in str(refused.value) and "duplicate" in str(refused.value)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,7 +26,6 @@ from bot.sources import Fetch, Outgoing, PublishError
 from bot.sources.breaker import Breaker, Change
 from bot.sources.fields import count, mapping, moment, storable
 from bot.voice import Medium
-from bot.x_rules import invited, restricted_reply
 
 log = logging.getLogger(__name__)
 
@@ -490,13 +489,11 @@ class XPublisher:
         user_id: str,
         handle: str,
         settle: timedelta = timedelta(seconds=30),
-        restricted: bool = True,
     ) -> None:
         self._client = client
         self._user_id = user_id
         self._handle = handle
         self.settle = settle
-        self._restricted = restricted  # every API tier but Enterprise
 
     def publish(self, post: Outgoing) -> Posted:
         """X takes no idempotency key; after a doubtful send, ``find_reply`` decides."""
@@ -515,8 +512,6 @@ class XPublisher:
         return Posted(post_id=post_id, url=post_url(self._handle, post_id))
 
     def medium(self, mention: Mention) -> Medium:
-        if self._restricted and not invited(mention, handle=self._handle):
-            return replace(voice.X, blocked=restricted_reply(self._handle))
         return voice.X
 
     def find_reply(self, post: Outgoing) -> Posted | None:
@@ -572,8 +567,8 @@ def _publish_error(exc: tweepy.HTTPException) -> PublishError:
         return PublishError(message, retryable=True, retry_at=reset)
     if status >= 500:  # X may have posted it before failing
         return PublishError(message, retryable=True, uncertain=True)
-    if status == 403 and "duplicate" in message.lower():  # maybe already public: look again
-        return PublishError(message, retryable=True, uncertain=True)
+    if status == 403 and "duplicate" in message.lower():  # maybe already public: look, once
+        return PublishError(message, retryable=False, uncertain=True)
     return PublishError(message, retryable=False)
 
 
