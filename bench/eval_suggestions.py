@@ -41,8 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from rapidfuzz import fuzz, utils  # noqa: E402
 
-from bot import suggest  # noqa: E402
-from bot.learn import (  # noqa: E402
+from bot.cli.learn import (  # noqa: E402
     DEFAULT_MIN_CLUSTER,
     DEFAULT_SIMILARITY,
     Learned,
@@ -52,9 +51,10 @@ from bot.learn import (  # noqa: E402
     normalise_reply,
     read_pairs,
 )
-from bot.playbooks import Template, placeholder_values, render  # noqa: E402
-from bot.suggest import Suggester  # noqa: E402
-from bot.triage import detect_language  # noqa: E402
+from bot.decide import suggest  # noqa: E402
+from bot.decide.playbooks import Template, placeholder_values, render  # noqa: E402
+from bot.decide.suggest import Suggester  # noqa: E402
+from bot.decide.triage import detect_language  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 FILES = ("twcs_pairs.jsonl", "tweetsumm_pairs.jsonl")
@@ -183,7 +183,7 @@ def online_support() -> str:
     if not hasattr(Suggester, "learn"):
         return "Suggester has no learn()"
     if not hasattr(suggest, "Sent"):
-        return "bot.suggest has no Sent"
+        return "bot.decide.suggest has no Sent"
     return ""
 
 

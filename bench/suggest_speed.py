@@ -29,10 +29,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 import words  # noqa: E402
 from rapidfuzz import fuzz, process  # noqa: E402
 
+from bot.decide.playbooks import Template  # noqa: E402
+from bot.decide.suggest import Sent, Suggester, clean  # noqa: E402
 from bot.models import Author, Mention  # noqa: E402
-from bot.playbooks import Template  # noqa: E402
 from bot.sources.jsonl import BadLine, read_mentions  # noqa: E402
-from bot.suggest import Sent, Suggester, clean  # noqa: E402
 
 TWCS = ROOT.parent / "shared" / "data" / "twcs_mentions.jsonl"
 SEED = 20240611

@@ -53,18 +53,17 @@ import words  # noqa: E402
 from rapidfuzz import fuzz, process, utils  # noqa: E402
 
 import bot.app  # noqa: E402, F401 (imports the modules in the order the bot does)
-from bot.assess import triage_with  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
-from bot.config import TriageSettings  # noqa: E402
-from bot.inbound import Brand, Inbound  # noqa: E402
-from bot.library import Library  # noqa: E402
+from bot.decide.assess import triage_with  # noqa: E402
+from bot.decide.routing import Clock as RoutingClock  # noqa: E402
+from bot.decide.rules import RuleSpec, parse_rules  # noqa: E402
+from bot.inbound.pipeline import Brand, Inbound  # noqa: E402
+from bot.live.library import Library  # noqa: E402
+from bot.live.rulebook import RuleBook  # noqa: E402
 from bot.models import Author, Mention  # noqa: E402
-from bot.routing import Clock as RoutingClock  # noqa: E402
-from bot.rulebook import RuleBook  # noqa: E402
-from bot.rules import RuleSpec, parse_rules  # noqa: E402
 from bot.sources import Fetch  # noqa: E402
 from bot.sources.jsonl import BadLine, read_mentions  # noqa: E402
-from bot.store import Store  # noqa: E402
+from bot.storage.store import Store  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 TEXTS = (DATA / "airline_dev_mentions.jsonl", DATA / "twcs_mentions.jsonl")
@@ -293,7 +292,7 @@ def pipeline(workdir: Path, *, playbooks: Path, rules: Sequence[RuleSpec]) -> In
         board=NullBoard(),
         clock=clock,
         brands=(Brand(HANDLE, None, name=BRAND),),
-        triage=triage_with(TriageSettings()),
+        triage=triage_with(),
     )
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.config import load_config, load_playbooks  # noqa: E402
-from bot.offline import Triager  # noqa: E402
+from bot.cli.offline import Triager  # noqa: E402
+from bot.config.settings import load_config, load_playbooks  # noqa: E402
 from bot.sandbox.harness import demo_mentions  # noqa: E402
 from bot.sources.jsonl import BadLine, read_mentions  # noqa: E402
 

@@ -7,7 +7,7 @@ import queue
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,27 +28,31 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
 import handlers
-from bot.access import Access
-from bot.alerts import Alerts
-from bot.approvals import Approvals
-from bot.assess import TriageFn, routing_clock, triage_with
-from bot.assign import Assigner
-from bot.audit import PostRecord
 from bot.clock import Clock, SystemClock
-from bot.config import Brand as BrandConfig
-from bot.config import Config, Secrets
-from bot.config_networks import BlueskyAccount, MastodonAccount
-from bot.delivery import Deliveries
-from bot.desk import Desk
-from bot.directory import Directory
-from bot.health import Health
-from bot.inbound import Brand, Inbound
-from bot.learned import Example, LearnedRouter
-from bot.library import Answered, Library, playbook_problems_text
+from bot.config.networks import BlueskyAccount, MastodonAccount
+from bot.config.settings import Brand as BrandConfig
+from bot.config.settings import Config, Secrets
+from bot.decide.assess import TriageFn, routing_clock, triage_with
+from bot.decide.learned import Example, LearnedRouter
+from bot.decide.triage import detect_language
+from bot.desk.access import Access
+from bot.desk.approvals import Approvals
+from bot.desk.desk import Desk
+from bot.desk.outbox import Outbox
+from bot.desk.steering import Steering
+from bot.inbound.alerts import Alerts
+from bot.inbound.pipeline import Brand, Inbound
+from bot.inbound.storms import Storms
+from bot.live.directory import Directory
+from bot.live.library import Answered, Library, playbook_problems_text
+from bot.live.rulebook import RuleBook, Trainer
 from bot.models import Reply
-from bot.outbox import Outbox
+from bot.operations.assign import Assigner
+from bot.operations.audit import PostRecord
+from bot.operations.health import Health
+from bot.operations.sla_watch import SlaWatch
+from bot.operations.stats import Digest, Stats
 from bot.problems import Problem, ProblemsError
-from bot.rulebook import RuleBook, Trainer
 from bot.scheduler import (
     DIGEST_SECONDS,
     PARKED_SECONDS,
@@ -58,9 +62,10 @@ from bot.scheduler import (
     build_scheduler,
 )
 from bot.services import Services
-from bot.sla_watch import SlaWatch
-from bot.slack import ChannelPacer, SlackBoard, make_web_client, usergroup_members
-from bot.slack_check import check_start
+from bot.slack.board import ChannelPacer, SlackBoard, make_web_client, usergroup_members
+from bot.slack.check import check_start
+from bot.slack.delivery import Deliveries
+from bot.slack.web import HttpServer
 from bot.sources import Publisher, Source
 from bot.sources.bluesky import BlueskyPublisher, BlueskySession, BlueskySource
 from bot.sources.mastodon import (
@@ -72,12 +77,7 @@ from bot.sources.mastodon import (
 )
 from bot.sources.x import XPublisher, XSource, resolve_user_id
 from bot.sources.xclient import make_x_client
-from bot.stats import Digest, Stats
-from bot.steering import Steering
-from bot.store import Store
-from bot.storms import Storms
-from bot.triage import detect_language
-from bot.web import HttpServer
+from bot.storage.store import Store
 from handlers.dedupe import OncePerEvent
 
 log = logging.getLogger(__name__)
@@ -240,7 +240,9 @@ def _base(config: Config, secrets: Secrets, *, clock: Clock) -> _Base:
         store=store,
         clock=clock,
         fallback=config.fallback_channel,
-        routing_clock=routing_clock(config.brand),
+        routing_clock=routing_clock(
+            timezone=config.brand.timezone, business_hours=config.brand.business_hours
+        ),
         trainer=_trainer(config.learned_min_confidence),
     )
     rulebook.seed(config.rules)
@@ -257,7 +259,7 @@ def _base(config: Config, secrets: Secrets, *, clock: Clock) -> _Base:
     access = Access(
         agents=directory.agents, leads=config.leads, group_members=usergroup_members(slack_client)
     )
-    triage = triage_with(config.triage)
+    triage = triage_with(**asdict(config.triage))
     return _Base(config, clock, store, directory, rulebook, board, access, triage)
 
 

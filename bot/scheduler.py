@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot.inbound import Inbound
-from bot.outbox import Outbox
+from bot.desk.outbox import Outbox
+from bot.inbound.pipeline import Inbound
 from bot.sources import Source
 
 CARD_SWEEP_SECONDS = 10  # cards Slack did not take (5xx, 429 after retries, a restart)

@@ -4,24 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.access import Access
-from bot.approvals import Approvals
-from bot.assign import Assigner
 from bot.clock import Clock
-from bot.config import Config
-from bot.delivery import Deliveries
-from bot.desk import Desk
-from bot.directory import Directory
-from bot.health import Health
-from bot.inbound import Inbound
-from bot.outbox import Outbox
-from bot.rulebook import RuleBook
-from bot.sla_watch import SlaWatch
-from bot.slack import SlackBoard
+from bot.config.settings import Config
+from bot.desk.access import Access
+from bot.desk.approvals import Approvals
+from bot.desk.desk import Desk
+from bot.desk.outbox import Outbox
+from bot.desk.steering import Steering
+from bot.inbound.pipeline import Inbound
+from bot.live.directory import Directory
+from bot.live.rulebook import RuleBook
+from bot.operations.assign import Assigner
+from bot.operations.health import Health
+from bot.operations.sla_watch import SlaWatch
+from bot.operations.stats import Digest, Stats
+from bot.slack.board import SlackBoard
+from bot.slack.delivery import Deliveries
 from bot.sources import Source
-from bot.stats import Digest, Stats
-from bot.steering import Steering
-from bot.store import Store
+from bot.storage.store import Store
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,10 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.access import Refused
+from bot.desk.access import Refused
 from bot.services import Services
-from handlers import blocks, payload
+from bot.slack.views import blocks
+from handlers import payload
 from handlers.errors import refusals_told
 
 

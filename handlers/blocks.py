@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.decide.x_rules import message_intent, reply_intent
 from bot.models import (
     NETWORK_NAMES,
     Agent,
@@ -36,8 +37,7 @@ from bot.models import (
     StormAnswer,
     StormPlan,
 )
-from bot.store_ops import PastCase
-from bot.x_rules import message_intent, reply_intent
+from bot.storage.operations import PastCase
 
 Block = dict[str, Any]
 

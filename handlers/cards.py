@@ -11,7 +11,8 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.services import Services
-from handlers import blocks, payload
+from bot.slack.views import blocks
+from handlers import payload
 from handlers.errors import Listener, refusals_told
 from handlers.modals import compose_view
 

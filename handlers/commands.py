@@ -9,12 +9,13 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.access import Refused
-from bot.library import playbook_problems_text
+from bot.desk.access import Refused
+from bot.live.library import playbook_problems_text
 from bot.problems import did_you_mean
 from bot.services import Services
-from handlers import blocks, operations
-from handlers import rule_blocks as rb
+from bot.slack.views import blocks
+from bot.slack.views import rules as rb
+from handlers import operations
 from handlers.routing import dry_run_view, history_lines
 
 SUBCOMMANDS = ("help", "queue", "route", "tag", "playbooks", *operations.SUBCOMMANDS)

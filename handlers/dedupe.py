@@ -12,7 +12,7 @@ from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.clock import Clock
-from bot.store import Store
+from bot.storage.store import Store
 
 log = logging.getLogger("earshot.slack")
 

@@ -15,10 +15,10 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 
-from bot.access import Refused
+from bot.desk.access import Refused
 from bot.services import Services
-from bot.slack import BoardError
-from handlers import blocks
+from bot.slack.board import BoardError
+from bot.slack.views import blocks
 
 log = logging.getLogger("earshot.slack")
 

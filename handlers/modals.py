@@ -9,13 +9,14 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import voice
-from bot.access import Refused
-from bot.desk import Draft
+from bot.decide import voice
+from bot.decide.playbooks import fill_slots
+from bot.desk.access import Refused
+from bot.desk.desk import Draft
 from bot.models import Approval
-from bot.playbooks import fill_slots
 from bot.services import Services
-from handlers import blocks, payload
+from bot.slack.views import blocks
+from handlers import payload
 from handlers.errors import refusals_told
 
 

@@ -9,12 +9,14 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.access import Refused
-from bot.desk import parse_duration
+from bot.desk.access import Refused
+from bot.desk.desk import parse_duration
 from bot.models import NETWORK_NAMES
 from bot.services import Services
-from bot.store import SearchQueryError
-from handlers import blocks, ops_blocks, payload
+from bot.slack.views import blocks
+from bot.slack.views import operations as ops_blocks
+from bot.storage.store import SearchQueryError
+from handlers import payload
 from handlers.errors import refusals_told
 
 USAGE = {

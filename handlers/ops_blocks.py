@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.health import Spend
 from bot.models import NETWORK_NAMES, Case, Mention
-from bot.store import Found
-from bot.store_ops import SourceHealth
-from handlers.blocks import Block, context, escape, section
+from bot.operations.health import Spend
+from bot.slack.views.blocks import Block, context, escape, section
+from bot.storage.operations import SourceHealth
+from bot.storage.store import Found
 
 
 @dataclass(frozen=True, slots=True)

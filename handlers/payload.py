@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from bot.access import Refused
+from bot.desk.access import Refused
 
 STALE = "This looks like an old or altered message; use the buttons on the card as it is now."
 

@@ -12,13 +12,13 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.access import Refused
-from bot.rules import rule_problems
+from bot.decide.rules import rule_problems
+from bot.desk.access import Refused
+from bot.desk.steering import DryRun, Move
 from bot.services import Services
-from bot.steering import DryRun, Move
+from bot.slack.views import rules as rb
+from bot.slack.views.blocks import notice_modal
 from handlers import payload
-from handlers import rule_blocks as rb
-from handlers.blocks import notice_modal
 from handlers.errors import refusals_told
 
 

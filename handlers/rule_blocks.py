@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.models import RouteDecision
-from bot.rules import (
+from bot.decide.rules import (
     BUSINESS_HOURS,
     OUTSIDE_BUSINESS_HOURS,
     PRIORITIES,
@@ -19,7 +18,8 @@ from bot.rules import (
     RuleSpec,
     describe,
 )
-from handlers.blocks import Block, button, context, escape, plain, quote, section
+from bot.models import RouteDecision
+from bot.slack.views.blocks import Block, button, context, escape, plain, quote, section
 
 RULE_MENU = "earshot_rule_menu"  # suffixed _<n>: one overflow menu per rule
 RULE_ADD = "earshot_rule_add"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The conformance lane: Earshot's platform rules against the platforms' own reference code. It
 # installs npm twitter-text 3.1.0 (pinned by tests/conformance/package-lock.json) into .lane/ and
-# runs tests/conformance: X's weighted length and validity, from the bot (bot.voice) and from the
+# runs tests/conformance: X's weighted length and validity, from the bot (bot.decide.voice) and from the
 # X emulator (bot.sandbox.x), against twitter-text's parseTweet on 12,000 generated texts, the
 # data the bot copies from the package, and the expected values of the fast suite's cases. It
 # prints its figures and a final JSON line, and fails loudly, never skips, when node or the

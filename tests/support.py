@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from bot.sandbox.harness import Sandbox
-from handlers import blocks
+from bot.slack.views import blocks
 
 T = TypeVar("T")
 

@@ -22,8 +22,8 @@ from bot.models import (
     Reply,
     Sentiment,
 )
-from handlers import blocks
-from handlers.blocks import (
+from bot.slack.views import blocks
+from bot.slack.views.blocks import (
     CardView,
     ComposeView,
     PreviewView,

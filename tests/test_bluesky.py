@@ -17,12 +17,13 @@ import pytest
 from atproto import Client
 from support import card_for, cards_for, eventually, reply_through_slack
 
-from bot import voice
 from bot.clock import ManualClock
+from bot.decide import voice
 from bot.models import Approval, OutboxState
 from bot.sandbox import BlueskyEmulator, Fault
 from bot.sandbox.bluesky import CREATE_RECORD, CREATE_SESSION
 from bot.sandbox.harness import BLUESKY_HANDLE, JANE, ROSA, Sandbox, open_sandbox
+from bot.slack.views.blocks import WRITE_ACTION
 from bot.sources import Outgoing, PublishError
 from bot.sources.bluesky import (
     OVERLAP,
@@ -32,7 +33,6 @@ from bot.sources.bluesky import (
     Mark,
     record_key,
 )
-from handlers.blocks import WRITE_ACTION
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 TID = r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$"

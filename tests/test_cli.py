@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.sandbox.harness import SANDBOX_ENV, open_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -295,7 +295,7 @@ def test_routing_export_writes_the_live_rules_as_toml(
 ) -> None:
     import tomllib
 
-    from bot.config import load_config
+    from bot.config.settings import load_config
 
     with open_sandbox(tmp_path) as sandbox:
         sandbox.start_bot()

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import BUNDLED_PLAYBOOKS, Config, load_config, parse_config, resolve_secrets
+from bot.config.settings import (
+    BUNDLED_PLAYBOOKS,
+    Config,
+    load_config,
+    parse_config,
+    resolve_secrets,
+)
 from bot.problems import Problem, ProblemsError, did_you_mean, line_index
 
 EXAMPLE = Path(__file__).parent.parent / "config.example.toml"

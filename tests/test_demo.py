@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import RunningClock
-from bot.demo_later import demo_morning, plain
+from bot.sandbox.demo.later import demo_morning, plain
 from bot.sandbox.harness import JANE, Sandbox
 
 LISBON = ZoneInfo("Europe/Lisbon")

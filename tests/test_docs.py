@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import _parser
-from bot.config import SCHEMA
+from bot.cli.main import _parser
+from bot.config.settings import SCHEMA
 from bot.schema import Key
 from handlers.commands import SUBCOMMANDS
 

@@ -22,7 +22,7 @@ from support import (
 
 from bot.sandbox import Fault
 from bot.sandbox.harness import JANE, MINJUN, SAM, Sandbox
-from handlers import blocks
+from bot.slack.views import blocks
 
 
 def test_a_mention_becomes_a_card_in_the_routed_channel_with_suggestions(bot: Sandbox) -> None:

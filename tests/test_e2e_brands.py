@@ -10,7 +10,7 @@ from typing import Any
 from support import card_for, card_text, open_modal, post, reply_through_slack, type_and_read_meter
 
 from bot.sandbox.harness import JANE, Sandbox, open_sandbox
-from handlers import blocks
+from bot.slack.views import blocks
 
 NIMBUS_ID = "1500000000000000002"
 NIMBUS = f"""

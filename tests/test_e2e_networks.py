@@ -25,7 +25,7 @@ from bot.sandbox import Fault
 from bot.sandbox.bluesky import CREATE_RECORD
 from bot.sandbox.harness import BLUESKY_HANDLE, JANE, ROSA, Sandbox, open_sandbox
 from bot.sandbox.mastodon import POST_STATUS
-from handlers import blocks
+from bot.slack.views import blocks
 
 ANA = "ana.bsky.social"
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from support import card_for, card_text, eventually, fresh, post, reply_through_slack
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.clock import ManualClock
 from bot.models import CaseState
 from bot.sandbox.harness import JANE, MINJUN, ROSA, Sandbox
-from handlers import blocks
+from bot.slack.views import blocks
 
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Lisbon is on UTC in November
 
@@ -224,7 +224,7 @@ def test_status_stats_digest_home_and_audit(sandbox: Sandbox, tmp_path: Path) ->
 
     out = io.StringIO()
     entries = services.store.audit_since(MONDAY_9)
-    from bot.audit import export_csv
+    from bot.operations.audit import export_csv
 
     export_csv(entries, out, names={JANE: "Jane Kim"})
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))

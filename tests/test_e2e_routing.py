@@ -20,8 +20,8 @@ from support import (
 
 from bot.models import CaseState
 from bot.sandbox.harness import JANE, KAI, ROSA, Sandbox
-from handlers import blocks
-from handlers import rule_blocks as rb
+from bot.slack.views import blocks
+from bot.slack.views import rules as rb
 
 
 def _route_list(bot: Sandbox, user: str) -> dict[str, Any]:
@@ -486,7 +486,7 @@ def test_a_dismissed_case_cannot_be_moved(bot: Sandbox) -> None:
     services = bot.runtime.services
     case = services.store.open_cases()[0]
     services.desk.dismiss(case.id, JANE)
-    from bot.access import Refused
+    from bot.desk.access import Refused
 
     with pytest.raises(Refused, match="dismissed"):
         services.desk.move(case.id, JANE, channel="#care-delays")

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from support import card_for, card_text, eventually, fresh, open_modal, post, reply_through_slack
 
-from bot.cli import main
-from bot.config import BUNDLED_PLAYBOOKS
+from bot.cli.main import main
+from bot.config.settings import BUNDLED_PLAYBOOKS
 from bot.models import ApprovalState, OutboxState
 from bot.sandbox.harness import JANE, MINJUN, ROSA, THEO, Sandbox, open_sandbox
-from handlers import blocks
+from bot.slack.views import blocks
 
 SUGGEST_1 = f"{blocks.SUGGEST_ACTION}_1"
 

@@ -19,18 +19,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import card_for, card_text, eventually
 
-from bot.config import load_config, parse_config
+from bot.config.settings import load_config, parse_config
+from bot.decide.playbooks import parse_playbook
+from bot.decide.triage import detect_language, noise_reason, score_sentiment
 from bot.models import Author, Case, CaseState, Mention, Priority, Sentiment
-from bot.playbooks import parse_playbook
 from bot.problems import ProblemsError
 from bot.sandbox.harness import BRAND_USER_ID, JANE, SAM, Sandbox
 from bot.sandbox.slack import validate_message_blocks
+from bot.slack.views import blocks
 from bot.sources import bluesky, mastodon
 from bot.sources.jsonl import read_mentions
 from bot.sources.x import to_mention
-from bot.store import Store
-from bot.triage import detect_language, noise_reason, score_sentiment
-from handlers import blocks
+from bot.storage.store import Store
 
 WHEN = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 ODD = "\u200b\u200d\u200e\u200f\u202e\u2066\ufeff\x00\x07\x1b\r\t"
@@ -466,8 +466,8 @@ def test_regression_a_huge_display_name_keeps_the_card_within_slack_limits() -> 
 
 
 def test_regression_a_non_number_typed_in_the_rule_editor_is_a_named_problem() -> None:
-    from bot.rules import rule_problems
-    from handlers import rule_blocks as rb
+    from bot.decide.rules import rule_problems
+    from bot.slack.views import rules as rb
 
     state = {
         "name": {"name": {"value": "vip"}},

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.hours import Calendar, around_the_clock, parse_holidays
-from bot.rules import Window, parse_window
+from bot.decide.hours import Calendar, around_the_clock, parse_holidays
+from bot.decide.rules import Window, parse_window
 
 LONDON = ZoneInfo("Europe/London")
 H = timedelta(hours=1)

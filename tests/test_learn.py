@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot import voice
-from bot.learn import (
+from bot.cli.learn import (
     Pair,
     learn,
     learn_playbooks,
@@ -24,9 +23,10 @@ from bot.learn import (
     read_pairs,
     write_playbooks,
 )
-from bot.library import check_playbooks
+from bot.decide import voice
+from bot.decide.playbooks import Template, parse_playbook, worst_case_length
+from bot.live.library import check_playbooks
 from bot.models import Author, Mention
-from bot.playbooks import Template, parse_playbook, worst_case_length
 
 SKYLARK = "Skylark Air"
 NIMBUS = "Nimbus Mobile"

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from bot.learned import DEFAULT_MIN_CONFIDENCE, Example, LearnedRouter, Prediction
+from bot.decide.learned import DEFAULT_MIN_CONFIDENCE, Example, LearnedRouter, Prediction
 
 DESK = {
     "#baggage": [

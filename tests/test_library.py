@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.library import Answered, Library
+from bot.live.library import Answered, Library
 from bot.problems import ProblemsError
 
 EN = """\

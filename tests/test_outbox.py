@@ -11,10 +11,10 @@ from support import card_for, card_text, eventually, fresh, post
 from bot.models import OutboxState, Reply
 from bot.sandbox import Fault
 from bot.sandbox.harness import JANE, SANDBOX_ENV, Sandbox
+from bot.slack.views import blocks
 from bot.sources import Outgoing
 from bot.sources.x import XPublisher
 from bot.sources.xclient import make_x_client
-from handlers import blocks
 
 T = TypeVar("T")
 CREATE_TWEET = "POST /2/tweets"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import ManualClock
+from bot.desk.outbox import Outbox
 from bot.models import (
     Author,
     Case,
@@ -21,9 +22,8 @@ from bot.models import (
     Sentiment,
     Triage,
 )
-from bot.outbox import Outbox
 from bot.sources import Outgoing, PublishError
-from bot.store import Store
+from bot.storage.store import Store
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 

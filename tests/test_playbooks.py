@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import voice
-from bot.config import BUNDLED_PLAYBOOKS, load_playbooks
-from bot.library import check_playbooks
+from bot.config.settings import BUNDLED_PLAYBOOKS, load_playbooks
+from bot.decide import voice
+from bot.decide.playbooks import Template, fill_slots, parse_playbook, placeholder_values, render
+from bot.live.library import check_playbooks
 from bot.models import Author, Mention
-from bot.playbooks import Template, fill_slots, parse_playbook, placeholder_values, render
 
 BUNDLED_FILES = sorted(BUNDLED_PLAYBOOKS.glob("*.toml"))
 

@@ -14,9 +14,9 @@ import pytest
 from bot.app import operations_jobs
 from bot.sandbox.harness import JANE, Sandbox, open_sandbox
 from bot.scheduler import PARKED_SECONDS
-from bot.slack import SlackBoard
-from bot.store import Store
-from handlers import blocks
+from bot.slack.board import SlackBoard
+from bot.slack.views import blocks
+from bot.storage.store import Store
 from tests.support import card_for, cards_for, eventually, post
 
 DELAYS, FALLBACK, LEADS = "#care-delays", "#care-general", "#care-leads"

@@ -11,8 +11,8 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.sandbox.driver import FORM, find_element, interactive_body
 from bot.sandbox.harness import JANE, SIGNING_SECRET, Sandbox
-from bot.web import SeenRequests
-from handlers import blocks
+from bot.slack.views import blocks
+from bot.slack.web import SeenRequests
 from tests.support import card_for, post
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot.charts import digest_chart
-from bot.reports import (
+from bot.operations.charts import digest_chart
+from bot.operations.reports import (
     CSV_FIELDS,
     Fact,
     Period,

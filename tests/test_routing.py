@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.decide.routing import Facts, Router
+from bot.decide.rules import RuleSpec
 from bot.models import Priority, Sentiment
-from bot.routing import Facts, Router
-from bot.rules import RuleSpec
 
 
 def facts(text: str, *, lang: str = "en") -> Facts:
@@ -253,7 +253,7 @@ def test_a_keyword_typed_with_an_invisible_character_still_matches() -> None:
 
 
 def test_emoji_sequences_keep_their_joiner_and_the_stored_text_is_untouched() -> None:
-    from bot.text import matchable
+    from bot.decide.text import matchable
 
     assert matchable("👩\u200d💻 re\u200dfund") == "👩\u200d💻 refund"
     assert matchable("ㅠㅠ 환불") == "ㅠㅠ 환불"  # compatibility jamo are not folded by NFKC

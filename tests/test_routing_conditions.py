@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.decide.routing import Clock, Facts, Router, bump
+from bot.decide.rules import RuleSpec, parse_window
 from bot.models import Priority, RouteDecision, Sentiment
-from bot.routing import Clock, Facts, Router, bump
-from bot.rules import RuleSpec, parse_window
 
 LISBON = Clock(
     timezone=ZoneInfo("Europe/Lisbon"), business_hours=parse_window("Mon-Fri 09:00-17:00")

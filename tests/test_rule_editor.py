@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from bot.rules import RuleSpec, rule_problems
-from handlers import rule_blocks as rb
+from bot.decide.rules import RuleSpec, rule_problems
+from bot.slack.views import rules as rb
 
 RULES = [
     RuleSpec("plain", "#a", keywords=("refund",)),

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot.config import parse_config
-from bot.rules import (
+from bot.config.settings import parse_config
+from bot.decide.rules import (
     RuleSpec,
     Window,
     describe,

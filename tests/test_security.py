@@ -41,10 +41,10 @@ from bot.models import (
 )
 from bot.sandbox.driver import Answer
 from bot.sandbox.harness import APP_TOKEN, JANE, ROSA, SAM, SANDBOX_ENV, SIGNING_SECRET, Sandbox
-from bot.store_ops import PastCase
-from handlers import blocks as b
+from bot.slack.views import blocks as b
+from bot.slack.views import rules as rb
+from bot.storage.operations import PastCase
 from handlers import commands
-from handlers import rule_blocks as rb
 
 # ---- signatures: bolt's request verification in HTTP mode -------------------------------------
 
@@ -136,7 +136,8 @@ def test_private_files_stay_private_under_any_umask_and_an_old_open_folder(tmp_p
     (folder / "old.png").write_bytes(b"x")
     (folder / "old.png").chmod(0o644)
     script = (
-        "import os, sys; from pathlib import Path; from bot.charts import write_private\n"
+        "import os, sys; from pathlib import Path\n"
+        "from bot.operations.charts import write_private\n"
         "os.umask(0)\n"
         "for name in ('new.png', 'old.png'):\n"
         "    with write_private(Path(sys.argv[1]) / name) as out: out.write(b'png')\n"
@@ -181,7 +182,7 @@ def every_log_record() -> Iterator[_Keep]:
 def test_a_full_demo_run_logs_no_secret(
     every_log_record: _Keep, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.demo import run_demo
+    from bot.sandbox.demo.tour import run_demo
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the demo's chart lands here
     out = io.StringIO()

@@ -6,9 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.hours import Calendar, around_the_clock
-from bot.models import Priority
-from bot.sla import (
+from bot.decide.hours import Calendar, around_the_clock
+from bot.decide.sla import (
     DEFAULT_POLICY,
     Kind,
     Policy,
@@ -21,6 +20,7 @@ from bot.sla import (
     start_timer,
     time_left,
 )
+from bot.models import Priority
 
 M = timedelta(minutes=1)
 H = timedelta(hours=1)

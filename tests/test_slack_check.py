@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.sandbox.harness import SANDBOX_ENV, Sandbox
-from bot.slack_scopes import needed_scopes
+from bot.slack.scopes import needed_scopes
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN_VAR = "EARSHOT_SANDBOX_SLACK_BOT_TOKEN"

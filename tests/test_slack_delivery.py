@@ -12,8 +12,8 @@ import pytest
 from bot.sandbox.harness import JANE, Sandbox, open_sandbox
 from bot.sandbox.http import Fault, Gate
 from bot.sandbox.x import CREATE_TWEET
-from bot.slack import ChannelPacer
-from handlers import blocks
+from bot.slack.board import ChannelPacer
+from bot.slack.views import blocks
 from tests.support import card_for, cards_for, eventually, post, reply_through_slack
 
 DELAYS = "#care-delays"

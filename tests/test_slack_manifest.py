@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 
 from bot.models import NETWORK_NAMES
 from bot.sandbox.manifest import DEFAULT_MANIFEST, AppManifest, parse_yaml
-from bot.slack_scopes import (
+from bot.slack.scopes import (
     COMMANDS_SCOPE,
     EVENTS,
     LISTENED,

@@ -9,7 +9,7 @@ import pytest
 from support import card_for, card_text, eventually, fresh, post
 
 from bot.sandbox.harness import JANE, Sandbox, open_sandbox
-from handlers import blocks
+from bot.slack.views import blocks
 
 
 @pytest.fixture

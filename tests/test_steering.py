@@ -10,16 +10,16 @@ from typing import Any
 
 import pytest
 
-from bot.access import Access, Refused
 from bot.clock import ManualClock
-from bot.config import Leads
+from bot.config.settings import Leads
+from bot.decide.routing import Clock as RoutingClock
+from bot.decide.rules import RuleSpec
+from bot.decide.triage import triage
+from bot.desk.access import Access, Refused
+from bot.desk.steering import DryRun, Steering
+from bot.live.rulebook import RuleBook
 from bot.models import Agent, Author, Mention, RouteDecision
-from bot.routing import Clock as RoutingClock
-from bot.rulebook import RuleBook
-from bot.rules import RuleSpec
-from bot.steering import DryRun, Steering
-from bot.store import Store
-from bot.triage import triage
+from bot.storage.store import Store
 
 LEAD = "U0LEAD"
 GROUP_LEAD = "U0GROUPLEAD"
@@ -666,8 +666,8 @@ def test_undo_refuses_when_the_rules_changed_since_the_lead_looked(world: World)
 
 def test_a_failed_group_lookup_does_not_demote_group_leads() -> None:
     """Regression: one Slack hiccup cached an empty user group for five minutes."""
-    from bot.access import Access
-    from bot.config import Leads
+    from bot.config.settings import Leads
+    from bot.desk.access import Access
 
     answers: list[frozenset[str] | None] = [frozenset({"U0GROUP"}), None]
     access = Access(

@@ -11,13 +11,13 @@ from typing import cast
 
 import pytest
 
-from bot.alerts import Alerts, Spike
 from bot.clock import ManualClock
-from bot.config import AlertSettings, StormSettings
+from bot.config.settings import AlertSettings, StormSettings
+from bot.inbound.alerts import Alerts, Spike
+from bot.inbound.storms import Storms
 from bot.models import Author, Case, CaseState, Mention, Priority, RouteDecision, Sentiment, Triage
-from bot.slack import Board, BoardError
-from bot.store import Store
-from bot.storms import Storms
+from bot.slack.board import Board, BoardError
+from bot.storage.store import Store
 
 CRASH = (
     "The app crashes every time I open my boarding pass",

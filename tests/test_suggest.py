@@ -9,9 +9,9 @@ from dataclasses import replace
 
 import pytest
 
-from bot import suggest
-from bot.playbooks import Template
-from bot.suggest import Sent, Suggester, Via, clean
+from bot.decide import suggest
+from bot.decide.playbooks import Template
+from bot.decide.suggest import Sent, Suggester, Via, clean
 
 
 def _template(id_: str, *triggers: str, lang: str = "en") -> Template:

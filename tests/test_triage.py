@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.models import Author, Mention, Priority, Sentiment
-from bot.triage import (
+from bot.decide.triage import (
     HIGH_REACH,
     HUGE_REACH,
     detect_language,
@@ -20,6 +19,7 @@ from bot.triage import (
     triage,
     triage_with_noise,
 )
+from bot.models import Author, Mention, Priority, Sentiment
 
 
 def _mention(

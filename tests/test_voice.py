@@ -10,7 +10,7 @@ import unicodedata
 
 import pytest
 
-from bot import voice
+from bot.decide import voice
 
 # ---- weighted_length ----------------------------------------------------------------------------
 

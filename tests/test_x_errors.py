@@ -15,10 +15,10 @@ from bot.clock import ManualClock
 from bot.models import OutboxState
 from bot.sandbox import Fault, XEmulator
 from bot.sandbox.harness import JANE, ROSA, Sandbox, open_sandbox
+from bot.slack.views import blocks
 from bot.sources import Outgoing, PublishError
 from bot.sources.x import XPublisher, XSource
 from bot.sources.xclient import make_x_client
-from handlers import blocks
 
 BRAND = "1500000000000000001"
 MENTIONS = "GET /2/users/:id/mentions"

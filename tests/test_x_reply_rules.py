@@ -14,14 +14,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from support import card_for, card_text, eventually, fresh, open_modal, reply_through_slack
 
-from bot.access import Refused
-from bot.config import load_config
+from bot.config.settings import load_config
+from bot.decide.x_rules import invited, reply_intent
+from bot.desk.access import Refused
 from bot.models import Author, CaseState, Mention, MentionKind, OutboxState, Reply
 from bot.sandbox import Fault
 from bot.sandbox.harness import JANE, Sandbox, open_sandbox
 from bot.sandbox.x import REPLY_RESTRICTED
-from bot.x_rules import invited, reply_intent
-from handlers import blocks
+from bot.slack.views import blocks
 
 CREATE_TWEET = "POST /2/tweets"
 

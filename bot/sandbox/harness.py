@@ -14,13 +14,13 @@ from string import Template
 
 from bot.app import Runtime
 from bot.clock import Clock
-from bot.config import BUNDLED_PLAYBOOKS, Config, Secrets, load_config, resolve_secrets
+from bot.config.settings import BUNDLED_PLAYBOOKS, Config, Secrets, load_config, resolve_secrets
 from bot.sandbox.bluesky import BlueskyEmulator
 from bot.sandbox.driver import SlackDriver
 from bot.sandbox.mastodon import MastodonEmulator
 from bot.sandbox.slack import SlackEmulator
 from bot.sandbox.x import XEmulator
-from bot.slack_check import configured_channels
+from bot.slack.check import configured_channels
 
 BRAND_USER_ID = "1500000000000000001"
 JANE = "U0JANEKIM1"  # agent Jane Kim ^JK

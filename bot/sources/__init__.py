@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot.decide.voice import Medium
 from bot.models import Mention, Posted
-from bot.voice import Medium
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,14 +36,14 @@ from atproto.exceptions import (
 from atproto_client.models.utils import get_model_as_dict
 from atproto_client.utils.facet_detection import detect_facets
 
-from bot import voice
 from bot.clock import Clock
+from bot.decide import voice
+from bot.decide.triage import detect_language
+from bot.decide.voice import Medium
 from bot.models import Author, Mention, MentionKind, Posted
 from bot.sources import Fetch, Outgoing, PublishError
 from bot.sources.fields import count, mapping, moment, storable
 from bot.sources.poller import Failure, Poller, Read, Trouble
-from bot.triage import detect_language
-from bot.voice import Medium
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -32,13 +32,13 @@ from mastodon.errors import (
     MastodonUnauthorizedError,
 )
 
-from bot import voice
 from bot.clock import Clock
+from bot.decide import voice
+from bot.decide.voice import Medium
 from bot.models import Author, Mention, MentionKind, Posted
 from bot.sources import Fetch, Outgoing, PublishError
 from bot.sources.fields import count, mapping, moment, storable
 from bot.sources.poller import Failure, Poller, Read, Trouble
-from bot.voice import Medium
 
 log = logging.getLogger(__name__)
 

@@ -19,13 +19,13 @@ from typing import Any
 import requests
 import tweepy
 
-from bot import voice
 from bot.clock import Clock
+from bot.decide import voice
+from bot.decide.voice import Medium
 from bot.models import Author, Mention, MentionKind, Posted
 from bot.sources import Fetch, Outgoing, PublishError
 from bot.sources.breaker import Breaker, Change
 from bot.sources.fields import count, mapping, moment, storable
-from bot.voice import Medium
 
 log = logging.getLogger(__name__)
 

@@ -1,11 +1,11 @@
 """X's weighted length against X's own library: npm twitter-text 3.1.0's ``parseTweet`` (v3).
 
 The differential test asks twitter-text about 12,000 generated texts (``corpus.py``, seeded) in one
-node process and compares its weightedLength and valid with ``bot.voice`` (the bot's counter) and
-with ``bot.sandbox.x`` (the X emulator's own); it prints its figures and a final JSON line. The
-target is no disagreement at all; ``ALLOWED`` would list any disagreement judged right by X's
-current "Counting characters" page, with the reason, and holds none: emoji newer than
-twitter-text's data (Unicode 13 on) are counted as twitter-text counts them, not allowed for.
+node process and compares its weightedLength and valid with ``bot.decide.voice`` (the bot's
+counter) and with ``bot.sandbox.x`` (the X emulator's own); it prints its figures and a final JSON
+line. The target is no disagreement at all; ``ALLOWED`` would list any disagreement judged right by
+X's current "Counting characters" page, with the reason, and holds none: emoji newer than twitter-
+text's data (Unicode 13 on) are counted as twitter-text counts them, not allowed for.
 
 The other tests check what the bot copies from the packages (top-level domains, the emoji regex,
 JavaScript's case-insensitive classes, code unit by code unit) and re-ask twitter-text the
@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from test_voice import TWITTER_TEXT_CASES
 
-from bot import voice
+from bot.decide import voice
 from bot.sandbox import x as x_emulator
 from conformance import corpus, derive
 from conformance.reference import ask, parse_tweets
@@ -143,7 +143,7 @@ def test_the_counters_agree_with_twitter_text_on_the_generated_corpus(
     truth = parse_tweets([text for _, text in texts], modules)
     asked = time.perf_counter() - started
     results = [
-        _compare("bot.voice.weighted_length", _ours, texts, truth),
+        _compare("bot.decide.voice.weighted_length", _ours, texts, truth),
         _compare("bot.sandbox.x (X emulator)", _emulators, texts, truth),
     ]
     generators = Counter(generator for generator, _ in texts)

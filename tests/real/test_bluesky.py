@@ -22,10 +22,10 @@ import httpx
 from atproto_client.client.session import Session
 from support import card_for, cards_for, eventually, reply_through_slack
 
-from bot import voice
+from bot.decide import voice
 from bot.models import OutboxState
 from bot.sandbox.harness import JANE
-from handlers.blocks import WRITE_ACTION
+from bot.slack.views.blocks import WRITE_ACTION
 from real.conftest import Desk, expired
 
 CREATE_RECORD = "/xrpc/com.atproto.repo.createRecord"

@@ -17,13 +17,14 @@ import tweepy
 from mastodon import Mastodon, MastodonAPIError
 from test_voice import TWITTER_TEXT_CASES
 
-from bot import voice
+import bot.sandbox
+from bot.decide import voice
 from bot.sandbox import x as x_emulator
 from bot.sandbox.mastodon import MastodonEmulator, status_length
 from bot.sandbox.x import XEmulator
 from bot.sources.xclient import make_x_client
 
-SANDBOX = Path(voice.__file__).resolve().parent / "sandbox"
+SANDBOX = Path(bot.sandbox.__file__).resolve().parent
 ALLOWED = {"bot.sandbox.http", "bot.sandbox.websocket"}
 EXEMPT = {"harness.py", "driver.py", "__init__.py"}
 

@@ -1,0 +1,1 @@
+"""Settings: one TOML file, validated in one place (every problem at once)."""

@@ -1,0 +1,1 @@
+"""Pure decisions: triage, routing, suggestions, voice, playbooks, SLA targets."""

@@ -1,0 +1,1 @@
+"""Care operations: SLA clocks, assignment, health, stats, reports, the audit log."""

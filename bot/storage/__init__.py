@@ -1,0 +1,1 @@
+"""SQLite through sqlite-utils: the one gateway, and what each kind of record needs."""
