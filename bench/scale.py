@@ -40,7 +40,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import bot.app  # noqa: E402, F401 (imports the modules in the order the bot does)
 from bot.models import Author, CaseState, Mention, MentionState  # noqa: E402
-from bot.storage.store import Store, _insert_sql, _mention_row  # noqa: E402
+from bot.storage.base import _insert_sql  # noqa: E402
+from bot.storage.mentions import _mention_row  # noqa: E402
+from bot.storage.store import Store  # noqa: E402
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 CHUNK = 50_000  # rows per transaction while building

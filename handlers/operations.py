@@ -15,7 +15,7 @@ from bot.models import NETWORK_NAMES
 from bot.services import Services
 from bot.slack.views import blocks
 from bot.slack.views import operations as ops_blocks
-from bot.storage.store import SearchQueryError
+from bot.storage.mentions import SearchQueryError
 from handlers import payload
 from handlers.errors import refusals_told
 

@@ -11,7 +11,8 @@ from support import card_for, post
 
 from bot.models import Author, Mention
 from bot.sandbox.harness import JANE, Sandbox
-from bot.storage.store import SearchQueryError, Store, fts_query
+from bot.storage.mentions import SearchQueryError, fts_query
+from bot.storage.store import Store
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -75,7 +75,7 @@ def _reply(store: Store, case: Case, key: str = "k-1", text: str = "Sorry! ^JK")
 
 
 def _later_migrations() -> list[str]:
-    from bot.storage.store import migrations
+    from bot.storage.migrations import migrations
 
     names = [m.name for m in migrations._migrations]
     return names[names.index("0005_search") + 1 :]
@@ -101,7 +101,7 @@ def test_migrations_are_applied_and_recorded(store: Store) -> None:
 def test_a_database_from_the_first_version_is_upgraded_in_place(tmp_path: Path) -> None:
     from sqlite_utils import Database
 
-    from bot.storage.store import migrations
+    from bot.storage.migrations import migrations
 
     path = tmp_path / "old.db"
     old = Database(path)
@@ -467,7 +467,7 @@ def test_add_reply_survives_another_writer_committing_mid_transaction(tmp_path: 
 
 def test_a_second_reply_while_one_is_on_its_way_is_refused(store: Store) -> None:
     """Regression: two previews of one case could both go public."""
-    from bot.storage.store import ReplyInFlightError
+    from bot.storage.outbox_rows import ReplyInFlightError
 
     case = _case(store)
     _reply(store, case, key="k-1")

@@ -18,7 +18,8 @@ from bot.desk.access import Refused
 from bot.live.directory import Directory
 from bot.models import Approval, ApprovalState, Case, CaseState, Mention, Reply
 from bot.slack.board import Board
-from bot.storage.store import ReplyInFlightError, Store
+from bot.storage.outbox_rows import ReplyInFlightError
+from bot.storage.store import Store
 
 
 class LeadGate(Protocol):

@@ -35,7 +35,8 @@ from bot.models import (
     StormPlan,
 )
 from bot.slack.board import SlackBoard
-from bot.storage.store import ReplyInFlightError, Store
+from bot.storage.outbox_rows import ReplyInFlightError
+from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
 

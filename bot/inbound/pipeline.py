@@ -23,7 +23,8 @@ from bot.live.rulebook import RuleBook
 from bot.models import Case, Mention
 from bot.slack.board import Board, BoardError
 from bot.sources import Fetch, Source
-from bot.storage.store import Quarantined, Store
+from bot.storage.mentions import Quarantined
+from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,9 @@ from bot.live.directory import Directory
 from bot.models import NETWORK_NAMES, Reply
 from bot.slack.board import Board, BoardError
 from bot.sources import Fetch, Source
+from bot.storage.mentions import Quarantined
 from bot.storage.operations import SourceHealth
-from bot.storage.store import Quarantined, Store
+from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
 READS, USER_READS, POSTS, LINK_POSTS = "reads", "user_reads", "posts", "posts_with_link"

@@ -55,7 +55,8 @@ from bot.slack.views.blocks import (
     storm_card,
 )
 from bot.slack.views.sla import time_left, what
-from bot.storage.store import Store, Storm
+from bot.storage.cases import Storm
+from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -8,15 +8,13 @@ A mixin of ``bot.storage.store.Store`` (the one gateway to SQLite); the schema i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlite_utils import Database
-
 from bot.models import Case, CaseState
+from bot.storage.base import Base
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -83,22 +81,8 @@ class CardAttempt:
     thread: str | None
 
 
-class Operations:
-    """Mixed into ``Store``: it supplies ``db``, ``_write``, ``_changed``, ``case`` and
-    ``case_from_row``."""
-
-    @property
-    def db(self) -> Database:
-        raise NotImplementedError
-
-    def _write(self) -> AbstractContextManager[Database]:
-        raise NotImplementedError
-
-    def _changed(self, sql: str, params: Sequence[Any]) -> bool:
-        raise NotImplementedError
-
-    def _cases(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[Case]:
-        raise NotImplementedError
+class Operations(Base):
+    """Mixed into ``Store``: the care-operations queries. ``_cases`` comes from ``Cases``."""
 
     # ---- SLA clocks --------------------------------------------------------------------------
 

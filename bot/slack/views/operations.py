@@ -10,8 +10,8 @@ from typing import Any
 from bot.models import NETWORK_NAMES, Case, Mention
 from bot.operations.health import Spend
 from bot.slack.views.blocks import Block, context, escape, section
+from bot.storage.mentions import Found
 from bot.storage.operations import SourceHealth
-from bot.storage.store import Found
 
 
 @dataclass(frozen=True, slots=True)
