@@ -11,8 +11,6 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import requests
-import tweepy
 from apscheduler.events import (
     EVENT_JOB_ERROR,
     EVENT_JOB_EXECUTED,
@@ -20,17 +18,12 @@ from apscheduler.events import (
     JobEvent,
     JobExecutionEvent,
 )
-from atproto import Client as AtprotoClient
-from atproto.exceptions import AtProtocolError
-from mastodon.errors import MastodonError
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
 import handlers
 from bot.clock import Clock, SystemClock
-from bot.config.networks import BlueskyAccount, MastodonAccount
-from bot.config.settings import Brand as BrandConfig
 from bot.config.settings import Config, Secrets
 from bot.decide.assess import TriageFn, routing_clock, triage_with
 from bot.decide.learned import Example, LearnedRouter
@@ -38,7 +31,7 @@ from bot.decide.triage import detect_language
 from bot.desk.access import Access
 from bot.desk.approvals import Approvals
 from bot.desk.desk import Desk
-from bot.desk.outbox import Outbox
+from bot.desk.outbox import AfterSent, Outbox
 from bot.desk.steering import Steering
 from bot.inbound.alerts import Alerts
 from bot.inbound.pipeline import Brand, Inbound
@@ -64,21 +57,12 @@ from bot.scheduler import (
 from bot.services import Services
 from bot.slack.board import ChannelPacer, SlackBoard, make_web_client, usergroup_members
 from bot.slack.check import check_start
+from bot.slack.dedupe import OncePerEvent
 from bot.slack.delivery import Deliveries
 from bot.slack.web import HttpServer
 from bot.sources import Publisher, Source
-from bot.sources.bluesky import BlueskyPublisher, BlueskySession, BlueskySource
-from bot.sources.mastodon import (
-    MastodonPublisher,
-    MastodonSource,
-    host_of,
-    make_mastodon_client,
-    resolve_account,
-)
-from bot.sources.x import XPublisher, XSource, resolve_user_id
-from bot.sources.xclient import make_x_client
+from bot.sources.accounts import accounts
 from bot.storage.store import Store
-from handlers.dedupe import OncePerEvent
 
 log = logging.getLogger(__name__)
 # These log OAuth keys and access tokens at DEBUG: never below INFO, whatever the root level.
@@ -108,9 +92,9 @@ def build_services(
     digest_dir: Path | None = None,
 ) -> Services:
     base = _base(config, secrets, clock=clock or SystemClock())
-    accounts = _accounts(base, secrets)
+    built = accounts(base.config, secrets, store=base.store, clock=base.clock)
     publishers: dict[str, Publisher] = {}
-    for source, publisher in accounts:  # the first brand's account is its network's default
+    for source, publisher in built:  # the first brand's account is its network's default
         publishers.setdefault(source.network, publisher)
         publishers[f"{source.network}:{source.brand}"] = publisher
     ops = _operations(base, digest_dir=digest_dir)
@@ -123,11 +107,11 @@ def build_services(
         board=base.board,
         clock=base.clock,
         pacing=timedelta(seconds=config.storms.reply_interval_seconds),
-        on_sent=[
-            _teacher(base.store, base.directory.library),
-            PostRecord(store=base.store, directory=base.directory),
-            ops.health.posted,
-        ],
+        after_sent=AfterSent(
+            teach=_teacher(base.store, base.directory.library),
+            record=PostRecord(store=base.store, directory=base.directory),
+            count=ops.health.posted,
+        ),
     )
     steering = Steering(
         store=base.store,
@@ -153,8 +137,8 @@ def build_services(
         outbox=outbox,
         desk=_desk(base, outbox=outbox, sender=sender, approvals=approvals),
         approvals=approvals,
-        inbound=_inbound(base, [source for source, _ in accounts], ops, delivery),
-        sources=tuple(source for source, _ in accounts),
+        inbound=_inbound(base, [source for source, _ in built], ops, delivery),
+        sources=tuple(source for source, _ in built),
         access=base.access,
         steering=steering,
         rulebook=base.rulebook,
@@ -352,163 +336,6 @@ def _team_channels(rulebook: RuleBook, store: Store) -> tuple[str, ...]:
     channels = [r.channel for r in rulebook.current().rules] + [rulebook.fallback]
     channels += store.example_channels()
     return tuple(dict.fromkeys(channels))
-
-
-Account = tuple[Source, Publisher]
-
-
-def _accounts(base: _Base, secrets: Secrets) -> list[Account]:
-    """Every brand's accounts: X always, Bluesky and Mastodon where configured. A network that
-    cannot be reached at start-up stops the start with a clear problem, like X."""
-    config, store, clock = base.config, base.store, base.clock
-    found: list[Account] = []
-    for brand in config.brands:
-        found.append(_x(config, secrets, brand=brand, store=store, clock=clock))
-        if brand.bluesky is not None:
-            found.append(_bluesky(brand, brand.bluesky, secrets=secrets, store=store, clock=clock))
-        if brand.mastodon is not None:
-            found.append(
-                _mastodon(brand, brand.mastodon, secrets=secrets, store=store, clock=clock)
-            )
-    return found
-
-
-def _bluesky(
-    brand: BrandConfig, account: BlueskyAccount, *, secrets: Secrets, store: Store, clock: Clock
-) -> Account:
-    """One brand's Bluesky account; its session is kept in the database and reused."""
-    key = f"meta:bluesky_session:{account.handle}"
-    session = BlueskySession(
-        client=AtprotoClient(base_url=f"{account.service_url}/xrpc"),
-        handle=account.handle,
-        password=secrets.network_secret("bluesky", brand.name),
-        saved=lambda: store.cursor(key),
-        save=lambda value: store.set_cursor(key, value, now=clock.now()),
-    )
-    try:
-        session.start()
-    except AtProtocolError as exc:
-        fix = "check bluesky.handle, bluesky.service_url and the app password's variable"
-        message = f"cannot log in to Bluesky as {account.handle} ({exc})"
-        raise ProblemsError([Problem("Bluesky", f"brand {brand.name}", message, fix)]) from None
-    source = BlueskySource(
-        session=session,
-        brand=brand.name,
-        brand_handle=account.handle,
-        clock=clock,
-        queries=account.search_queries,
-        interval=account.poll_interval_seconds,
-    )
-    return source, BlueskyPublisher(session=session, handle=account.handle)
-
-
-def _mastodon(
-    brand: BrandConfig, account: MastodonAccount, *, secrets: Secrets, store: Store, clock: Clock
-) -> Account:
-    """One brand's Mastodon account: its id from the token (asked once, then kept), and its
-    instance's character limit (kept too, so a restart while the instance is down still knows)."""
-    host = host_of(account.api_base_url)
-    client = make_mastodon_client(
-        api_base_url=account.api_base_url,
-        access_token=secrets.network_secret("mastodon", brand.name),
-    )
-    key = f"meta:mastodon:{brand.name}:{host}"
-    try:
-        account_id, acct = _remembered(
-            key, store=store, clock=clock, ask=lambda: resolve_account(client)
-        )
-    except (MastodonError, requests.RequestException) as exc:
-        fix = "check mastodon.api_base_url and the access token's variable (read:accounts scope)"
-        message = f"cannot reach the brand's Mastodon account on {host} ({exc})"
-        raise ProblemsError([Problem("Mastodon", f"brand {brand.name}", message, fix)]) from None
-    handle = account.username or acct
-    publisher = MastodonPublisher(client=client, account_id=account_id, handle=handle, host=host)
-    _instance_limit(publisher, key=f"{key}:limit", store=store, clock=clock)
-    source = MastodonSource(
-        client=client,
-        account_id=account_id,
-        brand=brand.name,
-        brand_handle=handle,
-        host=host,
-        clock=clock,
-        interval=account.poll_interval_seconds,
-    )
-    return source, publisher
-
-
-def _remembered(
-    key: str, *, store: Store, clock: Clock, ask: Callable[[], tuple[str, str]]
-) -> tuple[str, str]:
-    """An account's (id, handle), asked of the network once and then kept."""
-    if cached := store.cursor(key):
-        account_id, _, handle = cached.partition(" ")
-        return account_id, handle
-    account_id, handle = ask()
-    store.set_cursor(key, f"{account_id} {handle}", now=clock.now())
-    return account_id, handle
-
-
-def _instance_limit(publisher: MastodonPublisher, *, key: str, store: Store, clock: Clock) -> None:
-    """Read the instance's character limit now; when it cannot say, the last one it said."""
-    try:
-        limit = publisher.read_limit()
-    except (MastodonError, requests.RequestException) as exc:
-        stored = store.cursor(key)
-        publisher.limit = int(stored) if stored and stored.isdigit() else publisher.limit
-        log.warning("Mastodon's character limit unknown (%s); using %d", exc, publisher.limit)
-        return
-    store.set_cursor(key, str(limit), now=clock.now())
-
-
-def _x(
-    config: Config, secrets: Secrets, *, brand: BrandConfig, store: Store, clock: Clock
-) -> Account:
-    """One brand's X account: a source reading its mentions, a publisher posting as it."""
-    keys = secrets.x_keys("" if brand is config.brand else brand.name)
-    client = make_x_client(
-        api_url=config.x.api_url,
-        bearer_token=keys.bearer_token or None,
-        consumer_key=keys.consumer_key,
-        consumer_secret=keys.consumer_secret,
-        access_token=keys.access_token,
-        access_token_secret=keys.access_token_secret,
-    )
-    user_id = _brand_user_id(brand, store=store, client=client, clock=clock)
-    source = XSource(
-        client=client,
-        user_id=user_id,
-        brand=brand.name,
-        brand_handle=brand.handle,
-        clock=clock,
-        queries=brand.x.search_queries,
-        page_size=config.x.page_size,
-        interval=timedelta(seconds=config.x.poll_interval_seconds),
-        user_auth=not keys.bearer_token,
-    )
-    publisher = XPublisher(
-        client=client,
-        user_id=user_id,
-        handle=brand.handle,
-        settle=timedelta(seconds=config.x.reconcile_after_seconds),
-    )
-    return source, publisher
-
-
-def _brand_user_id(brand: BrandConfig, *, store: Store, client: tweepy.Client, clock: Clock) -> str:
-    """The brand account's numeric id: from config, from an earlier lookup, or asked of X once."""
-    if brand.x.user_id:
-        return brand.x.user_id
-    key = f"meta:x_user_id:{brand.handle.lower()}"
-    if cached := store.cursor(key):
-        return cached
-    try:
-        user_id = resolve_user_id(client, brand.handle)
-    except (tweepy.TweepyException, requests.RequestException) as exc:
-        fix = "check the brand's handle, x.api_url and its X credentials, or set its x.user_id"
-        message = f"cannot look up @{brand.handle} on X ({exc})"
-        raise ProblemsError([Problem("X API", f"brand {brand.name}", message, fix)]) from None
-    store.set_cursor(key, user_id, now=clock.now())
-    return user_id
 
 
 def create_bolt_app(

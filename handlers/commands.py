@@ -79,7 +79,7 @@ def _route(
         view = rb.RulesView(
             ruleset=ruleset,
             fallback=services.rulebook.fallback,
-            learned_examples=len(services.store.examples()),
+            learned_examples=steering.learned_examples(),
             can_edit=services.access.is_lead(user),
             changed_by=services.directory.name(ruleset.actor)
             if ruleset.actor != "config"

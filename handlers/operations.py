@@ -57,7 +57,7 @@ def home_view(services: Services, user: str) -> dict[str, Any]:
         mine=tuple(
             ops_blocks.MineItem(case, mention, services.sla.left(case)) for case, mention in mine
         ),
-        on_duty=any(d.on_duty for d in services.store.roster() if d.slack_id == user),
+        on_duty=services.desk.on_duty(user),
         team=services.stats.text("today"),
         week=services.stats.text("7d"),
         backlog=len(services.desk.queue()),
@@ -158,7 +158,7 @@ def _stats(services: Services, user: str, words: list[str]) -> str:
 def _search(services: Services, user: str, words: list[str]) -> str:
     query = " ".join(words)
     try:
-        found = services.store.search(query, limit=SEARCH_SHOWN + 1)
+        found = services.desk.search(query, limit=SEARCH_SHOWN + 1)
     except SearchQueryError as exc:
         raise Refused(str(exc)) from None
     return ops_blocks.search_text(query, found, now=services.clock.now(), shown=SEARCH_SHOWN)

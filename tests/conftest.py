@@ -65,6 +65,25 @@ def loopback_only() -> Iterator[None]:
         yield
 
 
+# ---- lanes: e2e (the whole bot running against the emulators), slow (real processes) ---------
+
+_E2E_FIXTURES = {"sandbox", "bot", "desk"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that run the whole bot (``e2e``): those using the sandbox fixtures or
+    opening a sandbox themselves. ``pytest -m "not e2e and not slow"`` is the fast lane."""
+    opens: dict[str, bool] = {}
+    for item in items:
+        path = str(item.path)
+        if path not in opens:
+            text = item.path.read_text(encoding="utf-8") if item.path.suffix == ".py" else ""
+            opens[path] = "open_sandbox(" in text or ".start_bot(" in text
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & _E2E_FIXTURES or opens[path]:
+            item.add_marker(pytest.mark.e2e)
+
+
 # ---- the sandbox: Earshot wired to the Slack and X emulators on loopback -----------------------
 
 from bot.sandbox.harness import Sandbox, open_sandbox  # noqa: E402

@@ -8,6 +8,7 @@
   decisions and no I/O library.
 - The two paths never call into each other: inbound (``bot/inbound``) and outbound
   (``bot/desk``) share the kernel, storage, the live state and Slack, not each other.
+- Listeners never reach into the store: they call the desk, steering or operations.
 - The emulators import no bot code: ``tests/sandbox/test_no_bot_code.py``.
 """
 
@@ -109,6 +110,24 @@ def test_the_two_paths_never_call_into_each_other(one: str, other: str) -> None:
         if i.startswith(other)
     )
     assert crossing == []
+
+
+def test_listeners_never_reach_into_the_store() -> None:
+    reaching = sorted(
+        f"{m}:{node.lineno}"
+        for m in MODULES
+        if m.startswith("handlers")
+        for node in ast.walk(ast.parse(MODULES[m].read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute) and node.attr == "store"
+    )
+    storage = sorted(
+        f"{m} imports {i}"
+        for m, found in GRAPH.items()
+        if m.startswith("handlers")
+        for i in found
+        if i.startswith("bot.storage") and i != "bot.storage.mentions"
+    )
+    assert reaching == [] and storage == []
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:

@@ -35,6 +35,7 @@ from bot.models import (
     StormPlan,
 )
 from bot.slack.board import SlackBoard
+from bot.storage.mentions import Found
 from bot.storage.outbox_rows import ReplyInFlightError
 from bot.storage.store import Store
 
@@ -233,6 +234,15 @@ class Desk:
 
     def mine(self, user_id: str) -> list[tuple[Case, Mention]]:
         return [(c, self._store.mention(c.mention_id)) for c in self._store.mine(user_id)]
+
+    def on_duty(self, user_id: str) -> bool:
+        """Whether this person is an agent on duty (automatic assignment may give them cases)."""
+        return any(d.on_duty for d in self._store.roster() if d.slack_id == user_id)
+
+    def search(self, query: str, *, limit: int) -> list[Found]:
+        """Posts matching ``query`` (full-text), newest first, with their cases; a query that
+        cannot be searched raises ``SearchQueryError`` with what to type instead."""
+        return self._store.search(query, limit=limit)
 
     def release(self, case_id: int, user_id: str) -> Case:
         """Let go of a claimed case (its claimer, or a lead), so anyone can pick it up."""

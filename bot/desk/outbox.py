@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
@@ -29,6 +30,27 @@ MAX_ATTEMPTS = 5
 RETRY_BACKOFF = timedelta(seconds=30)
 
 
+def _nothing(reply: Reply) -> None:
+    """No one listening (tests, tools)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AfterSent:
+    """What follows a public reply once all of it is out, named here where sending happens:
+    the suggestions learn what agents send for posts like that one (``teach``), the post audit
+    records it and how it changed the template (``record``), and the health counters count
+    what it cost (``count``). Each gets the reply's first part."""
+
+    teach: Callable[[Reply], None] = _nothing
+    record: Callable[[Reply], None] = _nothing
+    count: Callable[[Reply], None] = _nothing
+
+    def __call__(self, first: Reply) -> None:
+        self.teach(first)
+        self.record(first)
+        self.count(first)
+
+
 class Outbox:
     def __init__(
         self,
@@ -38,7 +60,7 @@ class Outbox:
         board: Board,
         clock: Clock,
         pacing: timedelta = timedelta(seconds=10),
-        on_sent: Sequence[Callable[[Reply], None]] = (),
+        after_sent: AfterSent | None = None,
     ) -> None:
         self._store = store
         self._publishers = publishers
@@ -48,7 +70,7 @@ class Outbox:
         self._lock = threading.Lock()
         self._inflight: set[int] = set()
         self._held: dict[str, datetime] = {}  # network -> no posts before (a rate-limit reset)
-        self._on_sent = tuple(on_sent)
+        self._after = after_sent or AfterSent()
         self._last_paced: datetime | None = None
 
     # ---- sending -----------------------------------------------------------------------------
@@ -225,8 +247,7 @@ class Outbox:
                 now=now,
                 closes=latest,
             )
-            for listener in self._on_sent:
-                listener(first)
+            self._after(first)  # teach, record, count: see AfterSent
         self._refresh(reply.case_id)
 
     def _refresh(self, case_id: int) -> None:

@@ -74,6 +74,10 @@ class Steering:
 
     # ---- looking (anyone) --------------------------------------------------------------------
 
+    def learned_examples(self) -> int:
+        """How many labelled examples learned routing is trained on."""
+        return len(self._store.examples())
+
     def rules(self) -> Ruleset:
         return self._book.current()
 

@@ -9,7 +9,7 @@ Why 200 and not 401: a second copy of a request already answered is an attacker'
 duplicate a proxy re-sent; neither may act twice, and neither learns anything from a 200. Slack,
 though, counts non-2xx answers as failures (and switches an app's event subscriptions off after
 enough of them), so 200 is the answer that can never hurt a real delivery; Slack's own event
-retries are handled by event id (``handlers.dedupe``). A signature is held when its request
+retries are handled by event id (``bot.slack.dedupe``). A signature is held when its request
 arrives and dropped again if Bolt refuses the request (401), so a forgery carrying a real
 signature cannot block the real request once refused; only one arriving at the very same moment
 could. The signatures are kept in memory, so a restart forgets them (a replay must still be
