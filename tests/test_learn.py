@@ -23,7 +23,7 @@ from bot.cli.learn import (
     read_pairs,
     write_playbooks,
 )
-from bot.decide import voice
+from bot.decide import lengths
 from bot.decide.playbooks import Template, parse_playbook, worst_case_length
 from bot.live.library import check_playbooks
 from bot.models import Author, Mention
@@ -338,7 +338,7 @@ def test_a_template_too_long_for_x_is_trimmed_or_dropped_and_counted() -> None:
     ]
     found = learn(pairs)
     [template] = found.by_brand[SKYLARK]
-    assert worst_case_length(template, brand=SKYLARK) <= voice.X_LIMIT
+    assert worst_case_length(template, brand=SKYLARK) <= lengths.X_LIMIT
     assert template.text.startswith("Hi {customer}, sorry! We are on it.")
     assert (found.trimmed, found.dropped) == (1, 1)
     assert NIMBUS not in found.by_brand

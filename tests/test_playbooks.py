@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config.settings import BUNDLED_PLAYBOOKS, load_playbooks
-from bot.decide import voice
+from bot.decide import lengths, voice
 from bot.decide.playbooks import Template, fill_slots, parse_playbook, placeholder_values, render
 from bot.live.library import check_playbooks
 from bot.models import Author, Mention
@@ -72,7 +72,7 @@ def test_every_bundled_template_renders_within_x_limit_for_a_long_name(template:
     )
     filled = fill_slots(render(template.text, values), {s: "x" * 20 for s in template.slots})
     public = voice.sign(filled, "^MP")
-    assert voice.weighted_length(public) <= voice.X_LIMIT
+    assert lengths.weighted_length(public) <= lengths.X_LIMIT
     assert "{" not in public
 
 

@@ -10,7 +10,7 @@ import unicodedata
 
 import pytest
 
-from bot.decide import voice
+from bot.decide import lengths, voice
 
 # ---- weighted_length ----------------------------------------------------------------------------
 
@@ -26,7 +26,7 @@ from bot.decide import voice
     ],
 )
 def test_latin_text_weighs_one_per_character(text: str, expected: int) -> None:
-    assert voice.weighted_length(text) == expected
+    assert lengths.weighted_length(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -40,7 +40,7 @@ def test_latin_text_weighs_one_per_character(text: str, expected: int) -> None:
     ],
 )
 def test_korean_and_cjk_weigh_two_per_character(text: str, expected: int) -> None:
-    assert voice.weighted_length(text) == expected
+    assert lengths.weighted_length(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -57,12 +57,12 @@ def test_korean_and_cjk_weigh_two_per_character(text: str, expected: int) -> Non
     ],
 )
 def test_any_url_counts_23_however_long(url: str) -> None:
-    assert voice.weighted_length(url) == voice.URL_WEIGHT
-    assert voice.weighted_length(f"see {url} now") == 4 + voice.URL_WEIGHT + 4
+    assert lengths.weighted_length(url) == lengths.URL_WEIGHT
+    assert lengths.weighted_length(f"see {url} now") == 4 + lengths.URL_WEIGHT + 4
 
 
 def test_two_urls_count_23_each() -> None:
-    assert voice.weighted_length("https://a.example.com/x https://b.example.org/y") == 23 + 1 + 23
+    assert lengths.weighted_length("https://a.example.com/x https://b.example.org/y") == 23 + 1 + 23
 
 
 @pytest.mark.parametrize(
@@ -88,19 +88,19 @@ def test_two_urls_count_23_each() -> None:
     ],
 )
 def test_an_emoji_counts_two_once_whatever_its_sequence(emoji: str) -> None:
-    assert voice.weighted_length(emoji) == 2
-    assert voice.weighted_length(f"a{emoji}b") == 4
+    assert lengths.weighted_length(emoji) == 2
+    assert lengths.weighted_length(f"a{emoji}b") == 4
 
 
 def test_an_ellipsis_character_weighs_two_as_on_x() -> None:
     # U+2026 is outside twitter-text's light ranges, so X counts it 2; "..." counts 3.
-    assert voice.weighted_length("…") == 2
-    assert voice.weighted_length("...") == 3
+    assert lengths.weighted_length("…") == 2
+    assert lengths.weighted_length("...") == 3
 
 
 def test_consecutive_emoji_each_count_two() -> None:
-    assert voice.weighted_length("😀😀😀") == 6
-    assert voice.weighted_length("👨‍👩‍👧👍🏽") == 4
+    assert lengths.weighted_length("😀😀😀") == 6
+    assert lengths.weighted_length("👨‍👩‍👧👍🏽") == 4
 
 
 @pytest.mark.parametrize(
@@ -112,7 +112,7 @@ def test_consecutive_emoji_each_count_two() -> None:
 )
 def test_text_is_nfc_normalised_before_counting(decomposed: str, expected: int) -> None:
     assert decomposed != unicodedata.normalize("NFC", decomposed)
-    assert voice.weighted_length(decomposed) == expected
+    assert lengths.weighted_length(decomposed) == expected
 
 
 @pytest.mark.parametrize(
@@ -132,7 +132,7 @@ def test_text_is_nfc_normalised_before_counting(decomposed: str, expected: int) 
     ],
 )
 def test_text_that_x_does_not_link_counts_character_by_character(text: str) -> None:
-    assert voice.weighted_length(text) == len(text)
+    assert lengths.weighted_length(text) == len(text)
 
 
 @pytest.mark.parametrize(
@@ -140,7 +140,7 @@ def test_text_that_x_does_not_link_counts_character_by_character(text: str) -> N
 )
 def test_a_bare_domain_with_a_country_or_idn_top_level_domain_is_a_link(text: str) -> None:
     # twitter-text 3.1.0 has no short-domain rule: any known top-level domain links (npm: 23)
-    assert voice.weighted_length(text) == voice.URL_WEIGHT
+    assert lengths.weighted_length(text) == lengths.URL_WEIGHT
 
 
 @pytest.mark.parametrize(
@@ -153,7 +153,7 @@ def test_a_bare_domain_with_a_country_or_idn_top_level_domain_is_a_link(text: st
     ],
 )
 def test_an_underscore_makes_no_link_before_the_top_level_domain(text: str, expected: int) -> None:
-    assert voice.weighted_length(text) == expected
+    assert lengths.weighted_length(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -173,27 +173,27 @@ def test_an_underscore_makes_no_link_before_the_top_level_domain(text: str, expe
     ],
 )
 def test_punctuation_around_a_link_is_not_part_of_it(text: str, expected: int) -> None:
-    assert voice.weighted_length(text) == expected
+    assert lengths.weighted_length(text) == expected
 
 
 def test_a_tco_link_ends_at_its_slug() -> None:
-    assert voice.weighted_length("https://t.co/abc123/extra") == 23 + len("/extra")
+    assert lengths.weighted_length("https://t.co/abc123/extra") == 23 + len("/extra")
 
 
 def test_a_bare_domain_with_a_query_but_no_path_links_the_domain_only() -> None:
-    assert voice.weighted_length("foo.co?x=1") == 23 + len("?x=1")
+    assert lengths.weighted_length("foo.co?x=1") == 23 + len("?x=1")
 
 
 def test_a_bare_domain_right_after_a_slash_is_not_a_link() -> None:
     # twitter-text skips the whole candidate, so the link inside its path is not one either
-    assert voice.weighted_length("x/example.com/a.example.org") == len(
+    assert lengths.weighted_length("x/example.com/a.example.org") == len(
         "x/example.com/a.example.org"
     )
 
 
 def test_crlf_counts_two_as_on_x() -> None:
-    assert voice.weighted_length("a\r\nb") == 4
-    assert voice.weighted_length("a\nb") == voice.weighted_length("a\rb") == 3
+    assert lengths.weighted_length("a\r\nb") == 4
+    assert lengths.weighted_length("a\nb") == lengths.weighted_length("a\rb") == 3
 
 
 @pytest.mark.parametrize(
@@ -209,7 +209,7 @@ def test_emoji_newer_than_twitter_texts_data_count_as_twitter_text_counts_them(
     emoji: str, expected: int
 ) -> None:
     # twemoji-parser 11 (Unicode 12) splits them: more than X's site may count, never less
-    assert voice.weighted_length(emoji) == expected
+    assert lengths.weighted_length(emoji) == expected
 
 
 @pytest.mark.parametrize(
@@ -224,7 +224,7 @@ def test_emoji_newer_than_twitter_texts_data_count_as_twitter_text_counts_them(
     ],
 )
 def test_what_twemoji_does_not_join_counts_piece_by_piece(emoji: str, expected: int) -> None:
-    assert voice.weighted_length(emoji) == expected
+    assert lengths.weighted_length(emoji) == expected
 
 
 _ZWJ = "\u200d"
@@ -316,9 +316,9 @@ TWITTER_TEXT_CASES = [
 
 @pytest.mark.parametrize(("text", "expected", "valid"), TWITTER_TEXT_CASES)
 def test_counts_as_twitter_text_does(text: str, expected: int, valid: bool) -> None:
-    assert voice.weighted_length(text) == expected
-    refused = voice.x_refused_characters(text)
-    assert (expected <= voice.X_LIMIT and not refused) == valid
+    assert lengths.weighted_length(text) == expected
+    refused = lengths.x_refused_characters(text)
+    assert (expected <= lengths.X_LIMIT and not refused) == valid
 
 
 def test_a_reply_holding_a_character_x_refuses_is_blocked_with_the_reason() -> None:
@@ -339,7 +339,7 @@ def test_counting_a_full_reply_takes_microseconds() -> None:
         "arrive by then, reply here or DM us the order number and we'll refund the delivery "
         "fee. Details: https://help.example.com/delivery?lang=en 🙏🏽 Sorry again! ^JK"
     )
-    seconds = min(timeit.repeat(lambda: voice.weighted_length(reply), number=200, repeat=3))
+    seconds = min(timeit.repeat(lambda: lengths.weighted_length(reply), number=200, repeat=3))
     assert seconds / 200 < 250e-6
 
 
@@ -533,7 +533,7 @@ def test_a_thread_breaks_mid_sentence_rather_than_add_a_part() -> None:
 def test_a_word_longer_than_a_post_is_cut_and_nothing_else_is() -> None:
     body = "see " + "a" * 400 + " thanks"
     parts = voice.split_thread(body, "^JK")
-    assert all(voice.weighted_length(part) <= voice.X_LIMIT for part in parts)
+    assert all(lengths.weighted_length(part) <= lengths.X_LIMIT for part in parts)
     assert _squeezed("".join(_body_of(p, "^JK") for p in parts)) == _squeezed(body)
 
 
@@ -544,13 +544,13 @@ def test_links_and_emoji_are_never_cut() -> None:
     assert len(parts) == 2
     assert link in parts[0]
     assert sum(part.count(family) for part in parts) == 150  # every family whole
-    assert all(voice.weighted_length(part) <= voice.X_LIMIT for part in parts)
+    assert all(lengths.weighted_length(part) <= lengths.X_LIMIT for part in parts)
 
 
 def test_korean_counts_double_when_splitting() -> None:
     body = "고객님 불편을 드려 죄송합니다. " * 20
     parts = voice.split_thread(body, "^민준")
-    assert all(voice.weighted_length(part) <= voice.X_LIMIT for part in parts)
+    assert all(lengths.weighted_length(part) <= lengths.X_LIMIT for part in parts)
     assert len(parts) == 3  # 31 × 20 - 1 = 619 weighted: more than two posts hold
 
 
@@ -579,7 +579,7 @@ def test_a_reply_needing_more_than_nine_parts_raises_with_an_agent_facing_reason
 
 def test_the_limit_can_be_lowered() -> None:
     parts = voice.split_thread("one two three four five six", "^JK", limit=20)
-    assert all(voice.weighted_length(part) <= 20 for part in parts)
+    assert all(lengths.weighted_length(part) <= 20 for part in parts)
     assert parts[-1].endswith(f" ^JK {len(parts)}/{len(parts)}")
 
 
@@ -626,9 +626,9 @@ def _fewest_parts(body: str, signature: str, limit: int) -> int:
 
     def weight(start: int, stop: int) -> int:
         pairs = zip(gaps[start : stop - 1], words[start + 1 : stop], strict=True)
-        return voice.weighted_length(words[start] + "".join(gap + word for gap, word in pairs))
+        return lengths.weighted_length(words[start] + "".join(gap + word for gap, word in pairs))
 
-    signed = 1 + voice.weighted_length(signature) if signature else 0
+    signed = 1 + lengths.weighted_length(signature) if signature else 0
     count, start = 0, 0
     while weight(start, len(words)) + 4 + signed > limit:
         stop = start + 1
@@ -647,7 +647,7 @@ def _assert_a_faithful_thread(body: str, signature: str, limit: int) -> None:
     if parts is None:  # refused: then it really needs more than 9 posts
         assert _fewest_parts(body, signature, limit) > voice.MAX_PARTS
         return
-    assert all(voice.weighted_length(part) <= limit for part in parts)
+    assert all(lengths.weighted_length(part) <= limit for part in parts)
     if len(parts) == 1:  # as sign() gives it, or with runs of spaces squeezed to make it fit
         assert _squeezed(parts[0]) == _squeezed(voice.sign(body, signature))
         assert not _COUNTER.search(parts[0]) or _COUNTER.search(body)
@@ -676,7 +676,7 @@ def _assert_fewest_parts(body: str, limit: int) -> None:
 
 def test_generated_bodies_split_into_faithful_threads() -> None:
     for index, body in enumerate(_random_bodies(seed=7, count=150)):
-        _assert_a_faithful_thread(body, _SIGNATURES[index % len(_SIGNATURES)], voice.X_LIMIT)
+        _assert_a_faithful_thread(body, _SIGNATURES[index % len(_SIGNATURES)], lengths.X_LIMIT)
 
 
 def test_generated_bodies_split_into_as_few_parts_as_possible() -> None:
@@ -694,7 +694,7 @@ def test_random_characters_split_within_the_limit() -> None:
         limit = rng.randint(60, 280)
         parts = _split_or_none(body, "^JK", limit)
         if parts:
-            assert all(voice.weighted_length(part) <= limit for part in parts), body
+            assert all(lengths.weighted_length(part) <= limit for part in parts), body
 
 
 try:
@@ -713,7 +713,7 @@ else:
     @settings(max_examples=300, deadline=None, database=None)
     @given(body=_bodies(), signature=st.sampled_from(_SIGNATURES))
     def test_any_body_splits_into_a_faithful_thread(body: str, signature: str) -> None:
-        _assert_a_faithful_thread(body, signature, voice.X_LIMIT)
+        _assert_a_faithful_thread(body, signature, lengths.X_LIMIT)
 
     @settings(max_examples=200, deadline=None, database=None)
     @given(body=_bodies(), limit=st.integers(min_value=120, max_value=280))
@@ -912,7 +912,7 @@ def test_the_networks_limit_applies() -> None:
     ],
 )
 def test_grapheme_count(text: str, expected: int) -> None:
-    assert voice.grapheme_count(text) == expected
+    assert lengths.grapheme_count(text) == expected
 
 
 # Mastodon's length, from Mastodon's own server code. StatusLengthValidator#countable_text
@@ -955,7 +955,7 @@ def test_grapheme_count(text: str, expected: int) -> None:
 def test_mastodon_counts_a_link_with_a_scheme_and_a_known_top_level_domain_23(
     text: str, expected: int
 ) -> None:
-    assert voice.mastodon_length(text) == expected
+    assert lengths.mastodon_length(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -972,7 +972,7 @@ def test_mastodon_counts_a_link_with_a_scheme_and_a_known_top_level_domain_23(
     ],
 )
 def test_mastodon_counts_what_it_does_not_link_in_full(text: str) -> None:
-    assert voice.mastodon_length(text) == len(text)
+    assert lengths.mastodon_length(text) == len(text)
 
 
 def test_a_reply_with_an_ip_address_link_is_over_mastodons_limit_as_the_server_says() -> None:
@@ -981,7 +981,7 @@ def test_a_reply_with_an_ip_address_link_is_over_mastodons_limit_as_the_server_s
     body = "Hi Ana, please open " + link + " and check the DNS field. " + "Thanks! " * 50
     medium = voice.mastodon(500).addressed("@ana@social.example")
     text = medium.public(body, "^JK")
-    assert voice.mastodon_length(text) == len(text) - len("@social.example") > 500
+    assert lengths.mastodon_length(text) == len(text) - len("@social.example") > 500
     assert any(
         "over Mastodon's limit of 500" in block
         for block in voice.check_reply(body, signature="^JK", medium=medium).blocks
@@ -1005,13 +1005,13 @@ def test_a_reply_with_an_ip_address_link_is_over_mastodons_limit_as_the_server_s
 def test_mastodon_counts_a_mention_as_its_user_only_when_it_is_one(
     text: str, expected: str
 ) -> None:
-    assert voice.mastodon_length(text) == len(expected)
+    assert lengths.mastodon_length(text) == len(expected)
 
 
 def test_mastodon_counts_the_stripped_text_and_the_content_warning_in_graphemes() -> None:
-    assert voice.mastodon_length("  hi 👍🏽 \n") == 4
-    assert voice.mastodon_length("   ") == 0
-    assert voice.mastodon_length("hi", spoiler_text=" CW ") == 4
+    assert lengths.mastodon_length("  hi 👍🏽 \n") == 4
+    assert lengths.mastodon_length("   ") == 0
+    assert lengths.mastodon_length("hi", spoiler_text=" CW ") == 4
 
 
 def test_bluesky_counts_graphemes_so_emoji_and_korean_weigh_one() -> None:
@@ -1027,7 +1027,7 @@ def test_bluesky_threads_by_graphemes_and_names_itself() -> None:
     body = "Sorry for the wait. " * 20
     check = voice.check_reply(body, signature="^JK", medium=voice.BLUESKY)
     assert len(check.parts) == 2
-    assert all(voice.grapheme_count(part) <= 300 for part in check.parts)
+    assert all(lengths.grapheme_count(part) <= 300 for part in check.parts)
     short = voice.check_reply(body, signature="^JK", medium=voice.BLUESKY, allow_thread=False)
     assert short.blocks[0].startswith("103 characters over Bluesky's limit of 300")
     assert "Each emoji counts as one" in short.blocks[0]

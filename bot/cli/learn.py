@@ -29,7 +29,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from bot.decide import voice
+from bot.decide import lengths
 from bot.decide.playbooks import Template, parse_playbook, worst_case_length
 from bot.decide.triage import detect_language
 from bot.models import Mention
@@ -706,7 +706,7 @@ def _title(text: str) -> str:
 
 def _fit(template: Template, *, brand: str, counts: Counter[str]) -> Template | None:
     """The template, its trailing sentences cut until it fits X's limit; None if it never does."""
-    if worst_case_length(template, brand=brand) <= voice.X_LIMIT:
+    if worst_case_length(template, brand=brand) <= lengths.X_LIMIT:
         return template
     sentences = _SENTENCE_END.split(template.text)
     while len(sentences) > 1:
@@ -714,7 +714,7 @@ def _fit(template: Template, *, brand: str, counts: Counter[str]) -> Template | 
         text = " ".join(sentences)
         link = template.link if "{link}" in text else ""
         shorter = replace(template, text=text, link=link)
-        if worst_case_length(shorter, brand=brand) <= voice.X_LIMIT:
+        if worst_case_length(shorter, brand=brand) <= lengths.X_LIMIT:
             counts["trimmed"] += 1
             return shorter
     return None

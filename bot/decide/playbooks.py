@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.decide import voice
+from bot.decide import lengths, voice
 from bot.models import Mention
 from bot.problems import Problem, did_you_mean, line_index
 from bot.schema import Key, between, each, not_blank, pattern, validate
@@ -150,8 +150,8 @@ def _text_problems(template: Template, *, where: str, brand: str) -> list[Proble
     if "link" in placeholders(template.text) and not template.link:
         fix = 'add link = "https://…" to the template, or drop {link}'
         problems.append(Problem("", f"{where}.text", f"{label} uses {{link}} but has no link", fix))
-    if (length := worst_case_length(template, brand=brand)) > voice.X_LIMIT:
-        msg = f"{label} can reach {length} of X's {voice.X_LIMIT} characters once filled in"
+    if (length := worst_case_length(template, brand=brand)) > lengths.X_LIMIT:
+        msg = f"{label} can reach {length} of X's {lengths.X_LIMIT} characters once filled in"
         problems.append(Problem("", f"{where}.text", msg, "shorten the text"))
     return problems
 
@@ -160,7 +160,7 @@ def worst_case_length(template: Template, *, brand: str = "") -> int:
     """X length with the longest plausible names, slot values and signature filled in."""
     slots = {f"{name}?": "x" * SLOT_WORST_CASE for name in template.slots}
     values = {**_WORST_CASE, **slots, "brand": brand or "x" * 30, "link": template.link}
-    return voice.weighted_length(voice.sign(render(template.text, values), _WORST_SIGNATURE))
+    return lengths.weighted_length(voice.sign(render(template.text, values), _WORST_SIGNATURE))
 
 
 def placeholders(text: str) -> list[str]:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.config.operations import HealthSettings, XCosts
-from bot.decide.voice import has_link
+from bot.decide.lengths import has_link
 from bot.live.directory import Directory
 from bot.models import NETWORK_NAMES, Reply
 from bot.slack.board import Board, BoardError

@@ -1,16 +1,17 @@
-"""The data ``bot/voice.py`` keeps a copy of, derived from the npm packages the lane installs.
+"""The data ``bot/decide/twitter_data.py`` keeps a copy of, derived from the npm packages the lane
+installs.
 
 X's counter needs two tables from twitter-text 3.1.0: its top-level domains (what a link may end
 with) and twemoji-parser 11.0.2's emoji regex (what counts 2 as one emoji). This module turns
-the oracle's ``{"op": "data"}`` answer into the Python block at the end of ``bot/voice.py``; the
-lane asserts that block is still what the packages hold. To regenerate it after a version bump,
+the oracle's ``{"op": "data"}`` answer into the Python block of ``bot/decide/twitter_data.py``;
+the lane asserts that block is still what the packages hold. To regenerate it after a version bump,
 with the lane's packages installed (``scripts/conformance-lane.sh`` once):
 
     cd tests && EARSHOT_CONFORMANCE_NODE_MODULES=../.lane/twitter-text/node_modules \\
         ../.venv/bin/python -m conformance.derive [x]   # the block to paste over the old one
 
 The emoji regex is used as twemoji-parser compiled it: twitter-text matches it against UTF-16
-code units (an astral emoji is two surrogates), and so does ``voice.weighted_length``.
+code units (an astral emoji is two surrogates), and so does ``lengths.weighted_length``.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def raw_chunks(source: str) -> list[str]:
 
 
 def block(data: dict[str, Any]) -> str:
-    """The data block of ``bot/voice.py`` for the oracle's answer ``data``."""
+    """The data block of ``bot/decide/twitter_data.py`` for the oracle's answer ``data``."""
     tt, tp = data["twitterText"], data["twemojiParser"]
     title = f"# ---- data: twitter-text {tt}'s top-level domains, twemoji-parser {tp}'s emoji "
     lines = [
@@ -113,7 +114,7 @@ def emulator_block(data: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    """Print the block for ``bot/voice.py``, or with ``x`` for ``bot/sandbox/x.py``."""
+    """Print the block for ``bot/decide/twitter_data.py`` (with ``x``: ``bot/sandbox/x.py``)."""
     import sys
 
     from conformance.reference import ask, node_modules

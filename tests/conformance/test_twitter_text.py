@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from test_voice import TWITTER_TEXT_CASES
 
-from bot.decide import voice
+from bot.decide import lengths, twitter_data
 from bot.sandbox import x as x_emulator
 from conformance import corpus, derive
 from conformance.reference import ask, parse_tweets
@@ -45,9 +45,9 @@ def test_the_reference_is_twitter_text_3_1_0(data: dict[str, Any]) -> None:
 
 
 def test_the_bots_copy_of_the_data_is_twitter_texts(data: dict[str, Any]) -> None:
-    assert data["gTLDs"] == voice._GTLDS
-    assert data["ccTLDs"] == voice._CCTLDS
-    assert derive.ascii_regex(data["emoji"]) == voice._TWEMOJI_SOURCE
+    assert data["gTLDs"] == twitter_data._GTLDS
+    assert data["ccTLDs"] == twitter_data._CCTLDS
+    assert derive.ascii_regex(data["emoji"]) == twitter_data._TWEMOJI_SOURCE
 
 
 def test_the_x_emulators_copy_of_the_data_is_twitter_texts(data: dict[str, Any]) -> None:
@@ -59,14 +59,14 @@ def test_the_x_emulators_copy_of_the_data_is_twitter_texts(data: dict[str, Any])
 
 
 CLASSES = {
-    "urlPreceding": voice._URL_PRECEDING,
-    "domainChar": voice._DOMAIN_CHAR,
-    "pathChar": voice._PATH_CHAR,
-    "pathEnd": voice._PATH_END_CHAR,
-    "queryChar": voice._QUERY_CHAR,
-    "queryEnd": voice._QUERY_END_CHAR,
-    "asciiDomainChar": voice._ASCII_LABEL_CHAR,
-    "invalid": f"[{voice._INVALID_CHARS}]",
+    "urlPreceding": lengths._URL_PRECEDING,
+    "domainChar": lengths._DOMAIN_CHAR,
+    "pathChar": lengths._PATH_CHAR,
+    "pathEnd": lengths._PATH_END_CHAR,
+    "queryChar": lengths._QUERY_CHAR,
+    "queryEnd": lengths._QUERY_END_CHAR,
+    "asciiDomainChar": lengths._ASCII_LABEL_CHAR,
+    "invalid": f"[{lengths._INVALID_CHARS}]",
 }
 
 
@@ -81,7 +81,7 @@ def test_each_character_class_matches_what_twitter_texts_does(name: str, modules
 
 def test_top_level_domains_match_in_the_cases_javascript_matches(modules: Path) -> None:
     theirs: dict[str, str] = ask([{"op": "tldCase"}], modules)[0]
-    ours = {char: "".join(sorted(voice._tld_cases(char))) for char in theirs}
+    ours = {char: "".join(sorted(lengths._tld_cases(char))) for char in theirs}
     assert ours == {char: "".join(sorted(cases)) for char, cases in theirs.items()}
 
 
@@ -96,8 +96,8 @@ def test_the_fast_suites_expected_values_are_still_twitter_texts(modules: Path) 
 
 
 def _ours(text: str) -> tuple[int, bool]:
-    length = voice.weighted_length(text)
-    return length, 0 < length <= voice.X_LIMIT and not voice.x_refused_characters(text)
+    length = lengths.weighted_length(text)
+    return length, 0 < length <= lengths.X_LIMIT and not lengths.x_refused_characters(text)
 
 
 def _emulators(text: str) -> tuple[int, bool]:
@@ -143,7 +143,7 @@ def test_the_counters_agree_with_twitter_text_on_the_generated_corpus(
     truth = parse_tweets([text for _, text in texts], modules)
     asked = time.perf_counter() - started
     results = [
-        _compare("bot.decide.voice.weighted_length", _ours, texts, truth),
+        _compare("bot.decide.lengths.weighted_length", _ours, texts, truth),
         _compare("bot.sandbox.x (X emulator)", _emulators, texts, truth),
     ]
     generators = Counter(generator for generator, _ in texts)

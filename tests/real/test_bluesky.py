@@ -22,7 +22,7 @@ import httpx
 from atproto_client.client.session import Session
 from support import card_for, cards_for, eventually, reply_through_slack
 
-from bot.decide import voice
+from bot.decide import lengths, voice
 from bot.models import OutboxState
 from bot.sandbox.harness import JANE
 from bot.slack.views.blocks import WRITE_ACTION
@@ -356,7 +356,7 @@ def test_graphemes_are_counted_as_the_pds_counts_them(desk: Desk) -> None:
     counter, before ``regex``'s UAX #29 clusters, disagreed on 54 of these 85 texts.)"""
     wrong: list[str] = []
     for name, sample in _corpus():
-        padded = sample + "a" * (300 - voice.grapheme_count(sample))
+        padded = sample + "a" * (300 - lengths.grapheme_count(sample))
         assert len(padded.encode()) < 3000
         if not (_pds_takes(desk, padded) and not _pds_takes(desk, padded + "a")):
             wrong.append(name)

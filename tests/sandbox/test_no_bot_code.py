@@ -18,7 +18,7 @@ from mastodon import Mastodon, MastodonAPIError
 from test_voice import TWITTER_TEXT_CASES
 
 import bot.sandbox
-from bot.decide import voice
+from bot.decide import lengths
 from bot.sandbox import x as x_emulator
 from bot.sandbox.mastodon import MastodonEmulator, status_length
 from bot.sandbox.x import XEmulator
@@ -142,7 +142,7 @@ def test_the_mastodon_emulator_counts_as_the_bot_does() -> None:
         "https://example.jp/パス/ü",
         "  hi 👍🏽 \n",
     ]
-    assert [status_length(text) for text in texts] == [voice.mastodon_length(t) for t in texts]
+    assert [status_length(text) for text in texts] == [lengths.mastodon_length(t) for t in texts]
 
 
 def test_the_mastodon_emulator_counts_an_ip_address_link_in_full() -> None:
