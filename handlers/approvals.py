@@ -9,7 +9,8 @@ from slack_sdk import WebClient
 
 from bot.desk.access import Refused
 from bot.services import Services
-from bot.slack.views import blocks
+from bot.slack.views import approvals as approval_views
+from bot.slack.views import ids, modals
 from handlers import payload
 from handlers.errors import refusals_told
 
@@ -17,50 +18,52 @@ from handlers.errors import refusals_told
 def register(app: App, services: Services) -> None:
     approvals, desk, told = services.approvals, services.desk, refusals_told(services)
 
-    @app.action(blocks.APPROVE_ACTION)
+    @app.action(ids.APPROVE_ACTION)
     @told
     def approve_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         reply = approvals.approve(_approval(action), payload.user(body))
         desk.send_soon(reply.id)
 
-    @app.action(blocks.APPROVE_EDIT_ACTION)
+    @app.action(ids.APPROVE_EDIT_ACTION)
     @told
     def edit_clicked(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
         ack()
         approval = approvals.pending(_approval(action), payload.user(body))
-        client.views_open(trigger_id=body["trigger_id"], view=blocks.approve_edit_modal(approval))
+        client.views_open(
+            trigger_id=body["trigger_id"], view=approval_views.approve_edit_modal(approval)
+        )
 
-    @app.action(blocks.REJECT_ACTION)
+    @app.action(ids.REJECT_ACTION)
     @told
     def reject_clicked(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
         ack()
         approval = approvals.pending(_approval(action), payload.user(body))
-        client.views_open(trigger_id=body["trigger_id"], view=blocks.reject_modal(approval))
+        client.views_open(trigger_id=body["trigger_id"], view=approval_views.reject_modal(approval))
 
-    @app.view(blocks.APPROVE_EDIT_VIEW)
+    @app.view(ids.APPROVE_EDIT_VIEW)
     def edited(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        text = blocks.input_value(view, blocks.REPLY_BLOCK, blocks.REPLY_INPUT)
+        text = modals.input_value(view, ids.REPLY_BLOCK, ids.REPLY_INPUT)
         try:
             approval_id = _approval(payload.meta(view))
             reply = approvals.approve(approval_id, payload.user(body), body=text)
         except Refused as exc:
-            ack(response_action="errors", errors={blocks.REPLY_BLOCK: str(exc)})
+            ack(response_action="errors", errors={ids.REPLY_BLOCK: str(exc)})
             return
         ack()
         desk.send_soon(reply.id)
 
-    @app.view(blocks.REJECT_VIEW)
+    @app.view(ids.REJECT_VIEW)
     def rejected(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        note = blocks.input_value(view, blocks.NOTE_BLOCK, blocks.NOTE_INPUT)
+        note = modals.input_value(view, ids.NOTE_BLOCK, ids.NOTE_INPUT)
         try:
             approvals.reject(_approval(payload.meta(view)), payload.user(body), note=note)
         except Refused as exc:
-            ack(response_action="errors", errors={blocks.NOTE_BLOCK: str(exc)})
+            ack(response_action="errors", errors={ids.NOTE_BLOCK: str(exc)})
             return
         ack()
 

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 
 from bot.desk.access import Refused
 from bot.services import Services
-from bot.slack.views import blocks
+from bot.slack.views import ids
 from handlers import payload
 from handlers.errors import refusals_told
 
@@ -17,7 +17,7 @@ from handlers.errors import refusals_told
 def register(app: App, services: Services) -> None:
     board = services.board
 
-    @app.action(re.compile(rf"^{blocks.OPEN_CARD_ACTION}_\d+$"))
+    @app.action(re.compile(rf"^{ids.OPEN_CARD_ACTION}_\d+$"))
     @refusals_told(services)
     def open_card_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()

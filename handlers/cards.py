@@ -11,7 +11,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.services import Services
-from bot.slack.views import blocks
+from bot.slack.views import ids, modals
 from handlers import payload
 from handlers.errors import Listener, refusals_told
 from handlers.modals import compose_view
@@ -24,10 +24,10 @@ def register(app: App, services: Services) -> None:
         body: dict[str, Any], client: WebClient, case_id: int, template: str | None
     ) -> None:
         draft = desk.draft(case_id, payload.user(body), template_id=template)
-        view = blocks.compose_modal(compose_view(draft))
+        view = modals.compose_modal(compose_view(draft))
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    @app.action(re.compile(rf"^{blocks.SUGGEST_ACTION}_\d+$"))
+    @app.action(re.compile(rf"^{ids.SUGGEST_ACTION}_\d+$"))
     @told
     def suggestion_clicked(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
@@ -36,7 +36,7 @@ def register(app: App, services: Services) -> None:
         case_id, template = payload.pair(payload.action_value(action), what="suggestion")
         open_compose(body, client, payload.number(case_id), template)
 
-    @app.action(blocks.WRITE_ACTION)
+    @app.action(ids.WRITE_ACTION)
     @told
     def write_clicked(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
@@ -44,7 +44,7 @@ def register(app: App, services: Services) -> None:
         ack()
         open_compose(body, client, payload.number(payload.action_value(action)), None)
 
-    @app.action(blocks.MOVE_ACTION)
+    @app.action(ids.MOVE_ACTION)
     @told
     def move_chosen(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
@@ -52,16 +52,16 @@ def register(app: App, services: Services) -> None:
         desk.move(payload.number(case_id), payload.user(body), channel=channel)
 
     simple = {
-        blocks.CLAIM_ACTION: desk.claim,
-        blocks.DISMISS_ACTION: desk.dismiss,
-        blocks.REOPEN_ACTION: desk.reopen,
-        blocks.RETRY_ACTION: desk.retry,
-        blocks.RELEASE_ACTION: desk.release,
-        blocks.MARK_ANSWERED_ACTION: desk.mark_answered,
+        ids.CLAIM_ACTION: desk.claim,
+        ids.DISMISS_ACTION: desk.dismiss,
+        ids.REOPEN_ACTION: desk.reopen,
+        ids.RETRY_ACTION: desk.retry,
+        ids.RELEASE_ACTION: desk.release,
+        ids.MARK_ANSWERED_ACTION: desk.mark_answered,
     }
     for action_id, act in simple.items():
         app.action(action_id)(told(_one_click(act)))
-    for link in (blocks.REPLY_ON_X_ACTION, blocks.DM_ON_X_ACTION):
+    for link in (ids.REPLY_ON_X_ACTION, ids.DM_ON_X_ACTION):
         app.action(link)(_link_opened)
 
 

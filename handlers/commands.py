@@ -13,7 +13,7 @@ from bot.desk.access import Refused
 from bot.live.library import playbook_problems_text
 from bot.problems import did_you_mean
 from bot.services import Services
-from bot.slack.views import blocks
+from bot.slack.views import kit, queue
 from bot.slack.views import rules as rb
 from handlers import operations
 from handlers.routing import dry_run_view, history_lines
@@ -42,7 +42,7 @@ def _dispatch(ack: Ack, services: Services, command: dict[str, Any], open_view: 
     sub = words[0].lower() if words else "help"
     user = str(command.get("user_id") or "")
     if sub == "help":
-        ack(text=blocks.HELP)
+        ack(text=queue.HELP)
     elif sub == "queue":
         ack(text="Open cases", blocks=_queue(services))
     elif sub == "route":
@@ -56,17 +56,17 @@ def _dispatch(ack: Ack, services: Services, command: dict[str, Any], open_view: 
         ack(text=answer)
     else:
         hint = did_you_mean(sub, SUBCOMMANDS)
-        ack(text=f"I don't know `/mentions {sub}`. {hint}\n\n{blocks.HELP}")
+        ack(text=f"I don't know `/mentions {sub}`. {hint}\n\n{queue.HELP}")
 
 
-def _queue(services: Services) -> list[blocks.Block]:
+def _queue(services: Services) -> list[kit.Block]:
     items = [
-        blocks.QueueItem(
+        queue.QueueItem(
             case, mention, services.directory.name(case.claimed_by) if case.claimed_by else None
         )
         for case, mention in services.desk.queue()
     ]
-    return blocks.queue_blocks(items, now=services.clock.now())
+    return queue.queue_blocks(items, now=services.clock.now())
 
 
 def _route(

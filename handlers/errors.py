@@ -18,7 +18,7 @@ from slack_bolt import App, BoltResponse
 from bot.desk.access import Refused
 from bot.services import Services
 from bot.slack.board import BoardError
-from bot.slack.views import blocks
+from bot.slack.views import modals
 
 log = logging.getLogger("earshot.slack")
 
@@ -76,7 +76,7 @@ def _answer(response: BoltResponse, body: dict[str, Any], text: str) -> bool:
         title = "Not done" if text.startswith("🚫") else "Something went wrong"
         answer: dict[str, Any] = {
             "response_action": "update",
-            "view": blocks.notice_modal(title, text),
+            "view": modals.notice_modal(title, text),
         }
     elif body.get("command"):
         answer = {"response_type": "ephemeral", "text": text}

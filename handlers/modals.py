@@ -15,21 +15,21 @@ from bot.desk.access import Refused
 from bot.desk.desk import Draft
 from bot.models import Approval
 from bot.services import Services
-from bot.slack.views import blocks
+from bot.slack.views import ids, modals
 from handlers import payload
 from handlers.errors import refusals_told
 
 
-def compose_view(draft: Draft, body: str | None = None) -> blocks.ComposeView:
+def compose_view(draft: Draft, body: str | None = None) -> modals.ComposeView:
     text = draft.body if body is None else body
     left = voice.chars_left(text, draft.agent.signature, draft.medium)
-    return blocks.ComposeView(
+    return modals.ComposeView(
         case_id=draft.case.id,
         template=draft.template,
         mention=draft.mention,
         agent=draft.agent,
         body=text,
-        meter=blocks.meter(signature=draft.agent.signature, left=left),
+        meter=modals.meter(signature=draft.agent.signature, left=left),
         network_label=draft.medium.label,
         slots=draft.slots if body is None else (),
         approval=draft.approval,
@@ -41,19 +41,19 @@ def _slot_errors(text: str, view: dict[str, Any]) -> dict[str, str]:
     fields = [
         b["block_id"]
         for b in view.get("blocks", [])
-        if b.get("block_id", "").startswith(blocks.SLOT_BLOCK)
+        if b.get("block_id", "").startswith(ids.SLOT_BLOCK)
     ]
     return {
-        block: f"Fill in {blocks.slot_label(name).lower()}."
+        block: f"Fill in {modals.slot_label(name).lower()}."
         for block in fields
-        if f"{{{(name := block[len(blocks.SLOT_BLOCK) :])}?}}" in text
+        if f"{{{(name := block[len(ids.SLOT_BLOCK) :])}?}}" in text
     }
 
 
 def register(app: App, services: Services) -> None:
     desk, brand, told = services.desk, services.directory.brand, refusals_told(services)
 
-    @app.action(blocks.REPLY_INPUT)
+    @app.action(ids.REPLY_INPUT)
     @told
     def reply_typed(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
@@ -65,30 +65,30 @@ def register(app: App, services: Services) -> None:
         signature = desk.signature(payload.user(body), case_id=case_id)
         medium = desk.medium(case_id)
         left = voice.chars_left(str(action.get("value") or ""), signature, medium)
-        view = blocks.with_meter(shown, blocks.meter(signature=signature, left=left))
+        view = modals.with_meter(shown, modals.meter(signature=signature, left=left))
         try:  # the hash keeps a late keystroke from overwriting a newer view (or the preview)
             client.views_update(view_id=shown["id"], hash=shown.get("hash"), view=view)
         except SlackApiError as exc:
             if exc.response.get("error") != "hash_conflict":
                 raise
 
-    @app.view(blocks.COMPOSE_VIEW)
+    @app.view(ids.COMPOSE_VIEW)
     def compose_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        meta, filled = payload.meta(view), blocks.slot_values(view)
+        meta, filled = payload.meta(view), modals.slot_values(view)
         case_id = payload.number(meta.get("case"))
-        text = fill_slots(blocks.input_value(view, blocks.REPLY_BLOCK, blocks.REPLY_INPUT), filled)
+        text = fill_slots(modals.input_value(view, ids.REPLY_BLOCK, ids.REPLY_INPUT), filled)
         preview = desk.preview(payload.user(body), text, case_id=case_id)
         if preview.by_hand and preview.answering is not None:
-            answer = blocks.answer_on_x_modal(
+            answer = modals.answer_on_x_modal(
                 case_id=case_id, mention=preview.answering, parts=preview.parts
             )
             ack(response_action="update", view=answer)
             return
         if preview.problems or preview.answering is None:
-            errors = _slot_errors(text, view) or {blocks.REPLY_BLOCK: " ".join(preview.problems)}
+            errors = _slot_errors(text, view) or {ids.REPLY_BLOCK: " ".join(preview.problems)}
             ack(response_action="errors", errors=errors)
             return
-        shown = blocks.PreviewView(
+        shown = modals.PreviewView(
             case_id=case_id,
             template=str(meta.get("template") or "") or None,
             body=text,
@@ -104,9 +104,9 @@ def register(app: App, services: Services) -> None:
             warnings=preview.warnings,
             approval=preview.approval,
         )
-        ack(response_action="update", view=blocks.preview_modal(shown))
+        ack(response_action="update", view=modals.preview_modal(shown))
 
-    @app.view(blocks.CONFIRM_VIEW)
+    @app.view(ids.CONFIRM_VIEW)
     def confirm_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         meta = payload.meta(view)
         try:
@@ -119,16 +119,16 @@ def register(app: App, services: Services) -> None:
                 answering=str(meta["answering"]) if meta.get("answering") else None,
             )
         except Refused as exc:
-            ack(response_action="update", view=blocks.notice_modal("Not sent", str(exc)))
+            ack(response_action="update", view=modals.notice_modal("Not sent", str(exc)))
             return
         if isinstance(reply, Approval):
             text = "Your reply is with the leads. It goes public once a lead approves it."
-            ack(response_action="update", view=blocks.notice_modal("Sent for approval", text))
+            ack(response_action="update", view=modals.notice_modal("Sent for approval", text))
             return
         ack()  # the reply is safe in the outbox; the modal closes, the outbox worker sends it
         desk.send_soon(reply.id)
 
-    @app.action(blocks.EDIT_ACTION)
+    @app.action(ids.EDIT_ACTION)
     @told
     def edit_clicked(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """Back from the preview to the editor, keeping the text."""
@@ -139,5 +139,5 @@ def register(app: App, services: Services) -> None:
         draft = desk.draft(
             payload.number(meta.get("case")), payload.user(body), template_id=template
         )
-        view = blocks.compose_modal(compose_view(draft, body=str(meta.get("body") or "")))
+        view = modals.compose_modal(compose_view(draft, body=str(meta.get("body") or "")))
         client.views_update(view_id=shown["id"], hash=shown.get("hash"), view=view)

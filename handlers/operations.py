@@ -13,7 +13,7 @@ from bot.desk.access import Refused
 from bot.desk.desk import parse_duration
 from bot.models import NETWORK_NAMES
 from bot.services import Services
-from bot.slack.views import blocks
+from bot.slack.views import ids, kit
 from bot.slack.views import operations as ops_blocks
 from bot.storage.mentions import SearchQueryError
 from handlers import payload
@@ -35,7 +35,7 @@ SEARCH_SHOWN = 10
 def register(app: App, services: Services) -> None:
     desk = services.desk
 
-    @app.action(blocks.TAKE_OVER_ACTION)
+    @app.action(ids.TAKE_OVER_ACTION)
     @refusals_told(services)
     def take_over_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
@@ -113,7 +113,7 @@ def _snooze(services: Services, user: str, words: list[str]) -> str:
     until = services.clock.now() + parse_duration("".join(words[1:]))
     case = services.desk.snooze(case_id, user, until=until)
     return (
-        f"💤 Case #{case.id} is snoozed until {blocks.slack_time(until)}: out of the queue "
+        f"💤 Case #{case.id} is snoozed until {kit.slack_time(until)}: out of the queue "
         "and without reminders until then. Its SLA target does not move."
     )
 

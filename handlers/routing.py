@@ -17,7 +17,7 @@ from bot.desk.access import Refused
 from bot.desk.steering import DryRun, Move
 from bot.services import Services
 from bot.slack.views import rules as rb
-from bot.slack.views.blocks import notice_modal
+from bot.slack.views.modals import notice_modal
 from handlers import payload
 from handlers.errors import refusals_told
 

@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.desk.access import Refused
 from bot.services import Services
-from bot.slack.views import blocks
+from bot.slack.views import ids, modals, storms
 from handlers import payload
 from handlers.errors import refusals_told
 
@@ -18,7 +18,7 @@ from handlers.errors import refusals_told
 def register(app: App, services: Services) -> None:
     desk, told = services.desk, refusals_told(services)
 
-    @app.action(blocks.STORM_ANSWER_ACTION)
+    @app.action(ids.STORM_ANSWER_ACTION)
     @told
     def storm_answer_clicked(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
@@ -26,9 +26,9 @@ def register(app: App, services: Services) -> None:
         ack()
         storm = payload.number(payload.action_value(action), what="storm")
         plan = desk.plan_storm_answer(storm, payload.user(body))
-        client.views_open(trigger_id=body["trigger_id"], view=blocks.storm_answer_modal(plan))
+        client.views_open(trigger_id=body["trigger_id"], view=storms.storm_answer_modal(plan))
 
-    @app.action(blocks.STORM_TEMPLATE_INPUT)
+    @app.action(ids.STORM_TEMPLATE_INPUT)
     @told
     def storm_template_changed(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
@@ -39,33 +39,31 @@ def register(app: App, services: Services) -> None:
         storm = payload.number(payload.meta(shown).get("storm"), what="storm")
         template = payload.option_value(action)
         plan = desk.plan_storm_answer(storm, payload.user(body), template_id=template)
-        view = blocks.storm_answer_modal(plan)
+        view = storms.storm_answer_modal(plan)
         try:  # a newer pick or the submit may have changed the view already: then it wins
             client.views_update(view_id=shown["id"], hash=shown.get("hash"), view=view)
         except SlackApiError as exc:
             if exc.response.get("error") != "hash_conflict":
                 raise
 
-    @app.view(blocks.STORM_ANSWER_VIEW)
+    @app.view(ids.STORM_ANSWER_VIEW)
     def storm_answer_submitted(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
         """Answer Slack at once (within its 3 seconds), then queue the replies."""
         meta, user = payload.meta(view), payload.user(body)
-        picked = blocks.state_of(view, blocks.STORM_TEMPLATE_BLOCK, blocks.STORM_TEMPLATE_INPUT)
+        picked = modals.state_of(view, ids.STORM_TEMPLATE_BLOCK, ids.STORM_TEMPLATE_INPUT)
         template = payload.option_value(picked)
         if template != meta.get("template"):
-            ack(
-                response_action="errors", errors={blocks.STORM_TEMPLATE_BLOCK: blocks.STALE_PREVIEW}
-            )
+            ack(response_action="errors", errors={ids.STORM_TEMPLATE_BLOCK: storms.STALE_PREVIEW})
             return
         try:
             storm = payload.number(meta.get("storm"), what="storm")
             plan = desk.plan_storm_answer(storm, user, template_id=template)
         except Refused as exc:
-            ack(response_action="update", view=blocks.notice_modal("Not sent", str(exc)))
+            ack(response_action="update", view=modals.notice_modal("Not sent", str(exc)))
             return
-        ack(response_action="update", view=blocks.storm_queued_modal(plan))
+        ack(response_action="update", view=storms.storm_queued_modal(plan))
         answer = desk.answer_storm(plan.storm_id, user, template_id=template)
         if answer.skipped:
-            services.board.tell(user=user, channel=None, text=blocks.storm_skipped_text(answer))
+            services.board.tell(user=user, channel=None, text=storms.storm_skipped_text(answer))

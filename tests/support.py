@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from bot.sandbox.harness import Sandbox
-from bot.slack.views import blocks
+from bot.slack.views import ids
 
 T = TypeVar("T")
 
@@ -95,15 +95,15 @@ def reply_through_slack(
     user: str,
     card: dict[str, Any],
     body: str | None = None,
-    action_id: str = f"{blocks.SUGGEST_ACTION}_1",
+    action_id: str = f"{ids.SUGGEST_ACTION}_1",
 ) -> dict[str, Any]:
     """Pick a suggestion (or write), preview, confirm. Returns the preview view."""
     assert sandbox.driver is not None
     modal = open_modal(sandbox, user=user, card=card, action_id=action_id)
-    values = {blocks.REPLY_BLOCK: {blocks.REPLY_INPUT: body}} if body is not None else None
+    values = {ids.REPLY_BLOCK: {ids.REPLY_INPUT: body}} if body is not None else None
     answer, preview = sandbox.driver.submit(user=user, view_id=modal["id"], values=values)
     assert answer.status == 200, answer
-    assert preview is not None and preview["callback_id"] == blocks.CONFIRM_VIEW, answer.body
+    assert preview is not None and preview["callback_id"] == ids.CONFIRM_VIEW, answer.body
     answer, after = sandbox.driver.submit(user=user, view_id=modal["id"])
     closed = after is None or after["title"]["text"] == "Sent for approval"
     assert answer.status == 200 and closed, answer.body
@@ -112,7 +112,7 @@ def reply_through_slack(
 
 def _meter(sandbox: Sandbox, view_id: str) -> str:
     view = sandbox.slack.view(view_id)
-    block = next(b for b in view["blocks"] if b.get("block_id") == blocks.METER_BLOCK)
+    block = next(b for b in view["blocks"] if b.get("block_id") == ids.METER_BLOCK)
     return str(block["elements"][0]["text"])
 
 
@@ -123,8 +123,8 @@ def type_and_read_meter(sandbox: Sandbox, *, user: str, view_id: str, text: str)
     sandbox.driver.type_in_view(
         user=user,
         view_id=view_id,
-        block_id=blocks.REPLY_BLOCK,
-        action_id=blocks.REPLY_INPUT,
+        block_id=ids.REPLY_BLOCK,
+        action_id=ids.REPLY_INPUT,
         text=text,
     )
     return sandbox.slack.wait_for(

@@ -1,4 +1,4 @@
-"""handlers/blocks.py: pure Block Kit builders. Customer text is escaped everywhere it appears."""
+"""bot/slack/views: pure Block Kit builders. Customer text is escaped everywhere it appears."""
 
 from __future__ import annotations
 
@@ -22,19 +22,16 @@ from bot.models import (
     Reply,
     Sentiment,
 )
-from bot.slack.views import blocks
-from bot.slack.views.blocks import (
-    CardView,
+from bot.slack.views import cards, ids, kit, modals, storms
+from bot.slack.views.cards import CardView, SuggestionButton, case_card
+from bot.slack.views.modals import (
     ComposeView,
     PreviewView,
-    QueueItem,
-    SuggestionButton,
-    case_card,
     compose_modal,
     preview_modal,
-    queue_blocks,
     with_meter,
 )
+from bot.slack.views.queue import QueueItem, queue_blocks
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 JANE = Agent("U0JANEKIM1", "Jane Kim", "^JK")
@@ -193,9 +190,9 @@ def test_a_name_with_a_bidi_override_is_neutralised_on_the_card() -> None:
 def test_storms_bursts_and_moved_cards_show_customer_text_literally() -> None:
     mention = replace(MENTION, text="*x* _y_ `z`", author=Author(id="9", handle="a_b_", name="*V*"))
     built = {
-        "storm": blocks.storm_card(blocks.StormView(3, "#care", ((CASE, mention),), NOW, NOW)),
-        "burst": blocks.burst_message(blocks.BurstView(1, "#care", [(CASE, mention)], NOW)),
-        "moved": blocks.moved_card(by="Jane", channel="#b", permalink=None, text=mention.text),
+        "storm": storms.storm_card(storms.StormView(3, "#care", ((CASE, mention),), NOW, NOW)),
+        "burst": cards.burst_message(cards.BurstView(1, "#care", [(CASE, mention)], NOW)),
+        "moved": cards.moved_card(by="Jane", channel="#b", permalink=None, text=mention.text),
     }
     for where, (_, card) in built.items():
         assert "*x* _y_ `z`" in _literal(card), where
@@ -208,8 +205,8 @@ def test_storms_bursts_and_moved_cards_show_customer_text_literally() -> None:
     [("\u202eevil", "[U+202E]evil"), ("a\u2067b\u2069", "a[U+2067]b[U+2069]"), ("ok", "ok")],
 )
 def test_shown_marks_every_bidi_control_and_nothing_else(raw: str, seen: str) -> None:
-    assert blocks.shown(raw) == seen
-    assert blocks.escape(raw) == seen
+    assert kit.shown(raw) == seen
+    assert kit.escape(raw) == seen
 
 
 @pytest.mark.parametrize(
@@ -217,7 +214,7 @@ def test_shown_marks_every_bidi_control_and_nothing_else(raw: str, seen: str) ->
     [("a & b", "a &amp; b"), ("<!channel>", "&lt;!channel&gt;"), ("&lt;", "&amp;lt;")],
 )
 def test_escape_turns_specials_into_entities(raw: str, escaped: str) -> None:
-    assert blocks.escape(raw) == escaped
+    assert kit.escape(raw) == escaped
 
 
 # ---- the open card --------------------------------------------------------------------------
@@ -240,13 +237,13 @@ def test_open_card_has_numbered_suggestion_buttons_with_case_and_template() -> N
 
 def test_open_card_offers_write_claim_and_dismiss() -> None:
     actions = _actions(case_card(_view())[1])
-    assert actions[-3:] == [blocks.WRITE_ACTION, blocks.CLAIM_ACTION, blocks.DISMISS_ACTION]
+    assert actions[-3:] == [ids.WRITE_ACTION, ids.CLAIM_ACTION, ids.DISMISS_ACTION]
     assert len(actions) == len(set(actions))
 
 
 def test_open_card_without_suggestions_has_no_suggestion_buttons() -> None:
     actions = _actions(case_card(_view(suggestions=()))[1])
-    assert actions == [blocks.WRITE_ACTION, blocks.CLAIM_ACTION, blocks.DISMISS_ACTION]
+    assert actions == [ids.WRITE_ACTION, ids.CLAIM_ACTION, ids.DISMISS_ACTION]
 
 
 def test_card_shows_priority_sentiment_brand_and_author() -> None:
@@ -259,8 +256,8 @@ def test_card_shows_priority_sentiment_brand_and_author() -> None:
 
 def test_claimed_card_has_no_claim_button_and_says_who_is_on_it() -> None:
     _, card = case_card(CARD_STATES["claimed"])
-    assert blocks.CLAIM_ACTION not in _actions(card)
-    assert blocks.WRITE_ACTION in _actions(card)
+    assert ids.CLAIM_ACTION not in _actions(card)
+    assert ids.WRITE_ACTION in _actions(card)
     assert "🔒 Jane Kim is replying" in _mrkdwn(card)
 
 
@@ -286,7 +283,7 @@ def test_replied_card_says_who_replied_links_the_reply_and_has_no_buttons() -> N
 
 def test_dismissed_card_offers_reopen_only() -> None:
     _, card = case_card(CARD_STATES["dismissed"])
-    assert _actions(card) == [blocks.REOPEN_ACTION]
+    assert _actions(card) == [ids.REOPEN_ACTION]
     assert _buttons(card)[0]["value"] == "7"
     assert "🗂 Dismissed by Jane Kim" in _mrkdwn(card)
 
@@ -302,9 +299,9 @@ def test_failed_reply_shows_the_error_and_a_retry_button() -> None:
     assert "⚠️ Reply by Jane Kim was not sent: 403 &lt;Forbidden&gt; &amp; duplicate" in (
         _mrkdwn(card)
     )
-    retry = [b for b in _buttons(card) if b["action_id"] == blocks.RETRY_ACTION]
+    retry = [b for b in _buttons(card) if b["action_id"] == ids.RETRY_ACTION]
     assert [(b["value"], b["style"]) for b in retry] == [("3", "danger")]
-    assert blocks.WRITE_ACTION in _actions(card)
+    assert ids.WRITE_ACTION in _actions(card)
 
 
 def test_limits_hold_for_a_huge_mention_and_long_labels() -> None:
@@ -339,11 +336,11 @@ def _compose(**changes: Any) -> dict[str, Any]:
 
 def test_compose_modal_has_callback_title_and_prefilled_input() -> None:
     modal = _compose()
-    assert modal["callback_id"] == blocks.COMPOSE_VIEW == "earshot_compose"
+    assert modal["callback_id"] == ids.COMPOSE_VIEW == "earshot_compose"
     assert len(modal["title"]["text"]) <= 24
     [input_block] = [b for b in modal["blocks"] if b["type"] == "input"]
-    assert input_block["block_id"] == blocks.REPLY_BLOCK
-    assert input_block["element"]["action_id"] == blocks.REPLY_INPUT
+    assert input_block["block_id"] == ids.REPLY_BLOCK
+    assert input_block["element"]["action_id"] == ids.REPLY_INPUT
     assert input_block["element"]["initial_value"] == "Hi Ann, sorry about your bag."
 
 
@@ -404,7 +401,7 @@ def test_with_meter_replaces_only_the_meter_and_drops_read_only_keys() -> None:
     ],
 )
 def test_meter_says_characters_left_or_over(left: int, text: str) -> None:
-    assert blocks.meter(signature="^JK", left=left) == text
+    assert modals.meter(signature="^JK", left=left) == text
 
 
 def test_preview_modal_shows_the_exact_public_text_and_carries_the_key() -> None:
@@ -422,10 +419,10 @@ def test_preview_modal_shows_the_exact_public_text_and_carries_the_key() -> None
             limit=280,
         )
     )
-    assert modal["callback_id"] == blocks.CONFIRM_VIEW
+    assert modal["callback_id"] == ids.CONFIRM_VIEW
     assert len(modal["title"]["text"]) <= 24
     texts = _mrkdwn(modal)
-    assert "> " + blocks.escape(public) in texts
+    assert "> " + kit.escape(public) in texts
     assert "*publicly*" in texts[0] and "@SkylarkAir" in texts[0] and "@traveller" in texts[0]
     assert "35/280 characters" in texts[2]
     assert json.loads(modal["private_metadata"]) == {
@@ -435,7 +432,7 @@ def test_preview_modal_shows_the_exact_public_text_and_carries_the_key() -> None
         "key": "reply-7-abc",
         "answering": "x:1001",  # the post the preview showed: confirm refuses if it changed
     }
-    assert _actions(modal) == [blocks.EDIT_ACTION]
+    assert _actions(modal) == [ids.EDIT_ACTION]
 
 
 # ---- /mentions queue ------------------------------------------------------------------------
@@ -503,4 +500,4 @@ def test_queue_never_exceeds_50_blocks() -> None:
     ],
 )
 def test_reach_is_short_and_readable(followers: int, text: str) -> None:
-    assert blocks.reach(followers) == text
+    assert kit.reach(followers) == text

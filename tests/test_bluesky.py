@@ -23,7 +23,7 @@ from bot.models import Approval, OutboxState
 from bot.sandbox import BlueskyEmulator, Fault
 from bot.sandbox.bluesky import CREATE_RECORD, CREATE_SESSION
 from bot.sandbox.harness import BLUESKY_HANDLE, JANE, ROSA, Sandbox, open_sandbox
-from bot.slack.views.blocks import WRITE_ACTION
+from bot.slack.views.ids import WRITE_ACTION
 from bot.sources import Outgoing, PublishError
 from bot.sources.bluesky import (
     OVERLAP,

@@ -22,7 +22,7 @@ from support import (
 
 from bot.sandbox import Fault
 from bot.sandbox.harness import JANE, MINJUN, SAM, Sandbox
-from bot.slack.views import blocks
+from bot.slack.views import ids
 
 
 def test_a_mention_becomes_a_card_in_the_routed_channel_with_suggestions(bot: Sandbox) -> None:
@@ -56,7 +56,7 @@ def test_the_card_is_updated_in_place_after_the_reply(bot: Sandbox) -> None:
         lambda: "Replied by Jane Kim ^JK" in card_text(m := fresh(bot, card)) and m, timeout=10
     )
     assert "View public reply" in card_text(updated)
-    assert blocks.WRITE_ACTION not in card_text(updated)  # no more reply buttons
+    assert ids.WRITE_ACTION not in card_text(updated)  # no more reply buttons
     assert len(cards_for(bot, "dana")) == 1  # updated, not reposted
 
 
@@ -64,7 +64,7 @@ def test_an_agent_can_write_their_own_reply(bot: Sandbox) -> None:
     post(bot, "@SkylarkAir quick question about pets in the cabin", handle="pat")
     card = card_for(bot, "pat")
     body = "Hi Pat! Small pets up to 8 kg can fly in the cabin. DM us to add one."
-    reply_through_slack(bot, user=MINJUN, card=card, body=body, action_id=blocks.WRITE_ACTION)
+    reply_through_slack(bot, user=MINJUN, card=card, body=body, action_id=ids.WRITE_ACTION)
     replies = bot.x.wait_for(bot.x.replies, timeout=10)
     assert replies[0]["requested_text"] == f"{body} ^MP"
 
@@ -72,9 +72,9 @@ def test_an_agent_can_write_their_own_reply(bot: Sandbox) -> None:
 def test_the_modal_shows_signature_and_characters_left(bot: Sandbox) -> None:
     post(bot, "@SkylarkAir my flight is delayed again", handle="dana")
     modal = open_modal(
-        bot, user=JANE, card=card_for(bot, "dana"), action_id=f"{blocks.SUGGEST_ACTION}_1"
+        bot, user=JANE, card=card_for(bot, "dana"), action_id=f"{ids.SUGGEST_ACTION}_1"
     )
-    meter = next(b for b in modal["blocks"] if b.get("block_id") == blocks.METER_BLOCK)
+    meter = next(b for b in modal["blocks"] if b.get("block_id") == ids.METER_BLOCK)
     assert "Signed *^JK*" in meter["elements"][0]["text"]
     assert "characters left" in meter["elements"][0]["text"]
     prefilled = modal["blocks"][1]["element"]["initial_value"]
@@ -84,7 +84,7 @@ def test_the_modal_shows_signature_and_characters_left(bot: Sandbox) -> None:
 def test_typing_updates_the_character_meter(bot: Sandbox) -> None:
     assert bot.driver is not None
     post(bot, "@SkylarkAir my flight is delayed again", handle="dana")
-    modal = open_modal(bot, user=JANE, card=card_for(bot, "dana"), action_id=blocks.WRITE_ACTION)
+    modal = open_modal(bot, user=JANE, card=card_for(bot, "dana"), action_id=ids.WRITE_ACTION)
     meter = type_and_read_meter(bot, user=JANE, view_id=modal["id"], text="x" * 300)
     assert "24 characters over" in meter  # 300 + space + ^JK = 304
 
@@ -92,13 +92,13 @@ def test_typing_updates_the_character_meter(bot: Sandbox) -> None:
 def test_a_reply_too_long_even_for_a_thread_is_refused_in_the_modal(bot: Sandbox) -> None:
     assert bot.driver is not None
     post(bot, "@SkylarkAir my flight is delayed again", handle="dana")
-    modal = open_modal(bot, user=JANE, card=card_for(bot, "dana"), action_id=blocks.WRITE_ACTION)
+    modal = open_modal(bot, user=JANE, card=card_for(bot, "dana"), action_id=ids.WRITE_ACTION)
     text = "환불 " * 700  # Korean weighs double: far more than 9 posts
-    values = {blocks.REPLY_BLOCK: {blocks.REPLY_INPUT: text}}
+    values = {ids.REPLY_BLOCK: {ids.REPLY_INPUT: text}}
     answer, view = bot.driver.submit(user=JANE, view_id=modal["id"], values=values)
     assert answer.json()["response_action"] == "errors"
-    assert "thread of 9" in answer.json()["errors"][blocks.REPLY_BLOCK]
-    assert view is not None and view["callback_id"] == blocks.COMPOSE_VIEW
+    assert "thread of 9" in answer.json()["errors"][ids.REPLY_BLOCK]
+    assert view is not None and view["callback_id"] == ids.COMPOSE_VIEW
     assert bot.x.replies() == []
 
 
@@ -107,7 +107,7 @@ def test_a_non_agent_is_refused_and_nothing_is_posted(bot: Sandbox) -> None:
     post(bot, "@SkylarkAir my flight is delayed again", handle="dana")
     card = card_for(bot, "dana")
     views_before = len(bot.slack.views())
-    bot.driver.click(user=SAM, message=card, action_id=f"{blocks.SUGGEST_ACTION}_1")
+    bot.driver.click(user=SAM, message=card, action_id=f"{ids.SUGGEST_ACTION}_1")
     refusal = bot.slack.wait_for(lambda: bot.slack.ephemerals(SAM), timeout=10)[0]
     assert "Only agents configured for Skylark Air" in refusal["text"]
     assert SAM in refusal["text"]  # tells them which id to add
@@ -121,9 +121,9 @@ def test_a_case_claimed_by_one_agent_is_locked_for_another(bot: Sandbox) -> None
     assert bot.driver is not None
     post(bot, "@SkylarkAir my flight is delayed again", handle="dana")
     card = card_for(bot, "dana")
-    bot.driver.click(user=JANE, message=card, action_id=blocks.CLAIM_ACTION)
+    bot.driver.click(user=JANE, message=card, action_id=ids.CLAIM_ACTION)
     bot.slack.wait_for(lambda: "Jane Kim is replying" in card_text(fresh(bot, card)), timeout=10)
-    bot.driver.click(user=MINJUN, message=fresh(bot, card), action_id=blocks.WRITE_ACTION)
+    bot.driver.click(user=MINJUN, message=fresh(bot, card), action_id=ids.WRITE_ACTION)
     refusal = bot.slack.wait_for(lambda: bot.slack.ephemerals(MINJUN), timeout=10)[0]
     assert "Jane Kim is already on case" in refusal["text"]
 
@@ -132,7 +132,7 @@ def test_confirming_the_same_preview_twice_posts_one_reply(bot: Sandbox) -> None
     assert bot.driver is not None
     post(bot, "@SkylarkAir my flight is delayed again", handle="dana")
     card = card_for(bot, "dana")
-    modal = open_modal(bot, user=JANE, card=card, action_id=f"{blocks.SUGGEST_ACTION}_1")
+    modal = open_modal(bot, user=JANE, card=card, action_id=f"{ids.SUGGEST_ACTION}_1")
     bot.driver.submit(user=JANE, view_id=modal["id"])  # -> preview
     confirm = bot.driver.submission(user=JANE, view_id=modal["id"])
     first = bot.driver.interactive(confirm)
@@ -154,7 +154,7 @@ def test_regression_a_click_racing_the_first_post_never_duplicates_the_card(
     assert sandbox.driver is not None
     post(sandbox, "@SkylarkAir my flight is delayed again", handle="dana")
     card = card_for(sandbox, "dana")  # visible in Slack, not yet recorded by the bot
-    sandbox.driver.click(user=JANE, message=card, action_id=blocks.CLAIM_ACTION)
+    sandbox.driver.click(user=JANE, message=card, action_id=ids.CLAIM_ACTION)
     sandbox.slack.wait_for(
         lambda: "Jane Kim is replying" in card_text(fresh(sandbox, card)), timeout=10
     )
@@ -165,12 +165,12 @@ def test_dismiss_and_reopen(bot: Sandbox) -> None:
     assert bot.driver is not None
     post(bot, "@SkylarkAir lovely flight", handle="kim")
     card = card_for(bot, "kim")
-    bot.driver.click(user=JANE, message=card, action_id=blocks.DISMISS_ACTION)
+    bot.driver.click(user=JANE, message=card, action_id=ids.DISMISS_ACTION)
     dismissed = bot.slack.wait_for(
         lambda: "Dismissed by Jane Kim" in card_text(m := fresh(bot, card)) and m, timeout=10
     )
-    bot.driver.click(user=JANE, message=dismissed, action_id=blocks.REOPEN_ACTION)
-    bot.slack.wait_for(lambda: blocks.WRITE_ACTION in card_text(fresh(bot, card)), timeout=10)
+    bot.driver.click(user=JANE, message=dismissed, action_id=ids.REOPEN_ACTION)
+    bot.slack.wait_for(lambda: ids.WRITE_ACTION in card_text(fresh(bot, card)), timeout=10)
 
 
 def test_forged_signature_is_rejected_with_401(bot: Sandbox) -> None:

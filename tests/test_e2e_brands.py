@@ -10,7 +10,7 @@ from typing import Any
 from support import card_for, card_text, open_modal, post, reply_through_slack, type_and_read_meter
 
 from bot.sandbox.harness import JANE, Sandbox, open_sandbox
-from bot.slack.views import blocks
+from bot.slack.views import ids
 
 NIMBUS_ID = "1500000000000000002"
 NIMBUS = f"""
@@ -58,7 +58,7 @@ def test_each_brand_listens_and_answers_through_its_own_account(tmp_path: Path) 
                 user=JANE,
                 card=card,
                 body="Thanks, we are on it.",
-                action_id=blocks.WRITE_ACTION,
+                action_id=ids.WRITE_ACTION,
             )
         sandbox.x.wait_for(lambda: len(sandbox.x.replies()) == 2 or None, timeout=10)
         by_brand = {r["username"]: r for r in sandbox.x.replies()}
@@ -68,6 +68,6 @@ def test_each_brand_listens_and_answers_through_its_own_account(tmp_path: Path) 
 
 def _meter_counts_the_brands_signature(sandbox: Sandbox, card: dict[str, Any]) -> None:
     """While Jane types on a Nimbus case, the meter counts Nimbus's "-Jane", not "^JK"."""
-    modal = open_modal(sandbox, user=JANE, card=card, action_id=blocks.WRITE_ACTION)
+    modal = open_modal(sandbox, user=JANE, card=card, action_id=ids.WRITE_ACTION)
     meter = type_and_read_meter(sandbox, user=JANE, view_id=modal["id"], text="x" * 300)
     assert "-Jane" in meter and "26 characters over" in meter  # 300 + space + -Jane

@@ -25,7 +25,7 @@ from bot.sandbox import Fault
 from bot.sandbox.bluesky import CREATE_RECORD
 from bot.sandbox.harness import BLUESKY_HANDLE, JANE, ROSA, Sandbox, open_sandbox
 from bot.sandbox.mastodon import POST_STATUS
-from bot.slack.views import blocks
+from bot.slack.views import ids
 
 ANA = "ana.bsky.social"
 
@@ -93,12 +93,12 @@ def _bluesky_mentions(sandbox: Sandbox) -> list[Any]:
 def test_bluesky_counts_graphemes_in_the_preview(sandbox: Sandbox) -> None:
     sandbox.bluesky.add_post("kim.bsky.social", f"@{BLUESKY_HANDLE} 환불 언제 되나요?")
     card = card_for(sandbox, "kim.bsky.social")
-    modal = open_modal(sandbox, user=JANE, card=card, action_id=blocks.WRITE_ACTION)
+    modal = open_modal(sandbox, user=JANE, card=card, action_id=ids.WRITE_ACTION)
     assert modal["title"]["text"] == "Reply on Bluesky"
     assert sandbox.driver is not None
     body = "확인해 보겠습니다 " * 40  # 360 characters: too long for one post on Bluesky
     answer, preview = sandbox.driver.submit(
-        user=JANE, view_id=modal["id"], values={blocks.REPLY_BLOCK: {blocks.REPLY_INPUT: body}}
+        user=JANE, view_id=modal["id"], values={ids.REPLY_BLOCK: {ids.REPLY_INPUT: body}}
     )
     assert preview is not None, answer.body
     assert "thread of 2" in card_text(preview)

@@ -17,7 +17,7 @@ from bot.cli.main import main
 from bot.clock import ManualClock
 from bot.models import CaseState
 from bot.sandbox.harness import JANE, MINJUN, ROSA, Sandbox
-from bot.slack.views import blocks
+from bot.slack.views import ids
 
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Lisbon is on UTC in November
 
@@ -45,7 +45,7 @@ def _thread(sandbox: Sandbox, card: dict[str, object]) -> list[str]:
 
 def _write(sandbox: Sandbox, card: dict[str, object]) -> None:
     body = "Hi there, we are looking into this for you now."
-    reply_through_slack(sandbox, user=JANE, card=card, body=body, action_id=blocks.WRITE_ACTION)
+    reply_through_slack(sandbox, user=JANE, card=card, body=body, action_id=ids.WRITE_ACTION)
 
 
 def _leads(sandbox: Sandbox) -> list[str]:

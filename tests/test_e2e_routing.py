@@ -20,7 +20,7 @@ from support import (
 
 from bot.models import CaseState
 from bot.sandbox.harness import JANE, KAI, ROSA, Sandbox
-from bot.slack.views import blocks
+from bot.slack.views import ids
 from bot.slack.views import rules as rb
 
 
@@ -185,7 +185,7 @@ def test_move_to_re_routes_the_case_and_teaches_routing(bot: Sandbox) -> None:
     assert bot.slack.channel_name(card["channel"]) == "care-general"
     case_id = bot.runtime.services.store.open_cases()[0].id
     bot.driver.choose(
-        user=JANE, message=card, action_id=blocks.MOVE_ACTION, value=f"{case_id}|#care-delays"
+        user=JANE, message=card, action_id=ids.MOVE_ACTION, value=f"{case_id}|#care-delays"
     )
     old = eventually(lambda: "Moved to" in card_text(m := fresh(bot, card)) and m)
     assert "Moved to <" in card_text(old) and "by Jane Kim" in card_text(old)
@@ -261,7 +261,7 @@ def test_a_follow_up_after_the_reply_reopens_the_case_and_the_reply_answers_it(
         bot,
         user=JANE,
         card=reopened,
-        action_id=blocks.WRITE_ACTION,
+        action_id=ids.WRITE_ACTION,
         body="So sorry, Dana. We've moved you to the 18:05.",
     )
     second = eventually(lambda: len(r := bot.x.replies()) == 2 and r)
@@ -298,7 +298,7 @@ def test_near_duplicates_form_a_storm_that_can_be_answered_with_one_template(
     storm = eventually(lambda: "4 similar mentions" in card_text(m := fresh(bot, storm)) and m)
     threaded = [m for m in cards_for(bot, "fan3")]
     assert threaded[0].get("thread_ts") == storm["ts"]  # no flood: inside the storm's thread
-    modal = open_modal(bot, user=JANE, card=storm, action_id=blocks.STORM_ANSWER_ACTION)
+    modal = open_modal(bot, user=JANE, card=storm, action_id=ids.STORM_ANSWER_ACTION)
     assert "app-outage" in json.dumps(modal["blocks"]) and "^JK" in json.dumps(modal["blocks"])
     _, done = bot.driver.submit(user=JANE, view_id=modal["id"])
     assert done is not None and "Queuing 4 replies" in _text(done)
@@ -327,7 +327,7 @@ def test_a_rule_can_require_a_leads_approval_and_notify_a_group(bot: Sandbox) ->
     )
     assert "rule “vip”" in card_text(request[0])
     assert bot.x.replies() == []
-    bot.driver.click(user=ROSA, message=request[0], action_id=blocks.APPROVE_ACTION)
+    bot.driver.click(user=ROSA, message=request[0], action_id=ids.APPROVE_ACTION)
     sent = eventually(bot.x.replies)
     assert sent[0]["requested_text"].endswith("^JK")
 
@@ -338,7 +338,7 @@ def test_a_lead_answering_a_case_that_needs_approval_posts_at_once(bot: Sandbox)
     post(bot, "@SkylarkAir my flight is delayed again", handle="marta")
     card = card_for(bot, "marta")
     body = "Marta, we're on it. DM us your booking code, please."
-    reply_through_slack(bot, user=ROSA, card=card, action_id=blocks.WRITE_ACTION, body=body)
+    reply_through_slack(bot, user=ROSA, card=card, action_id=ids.WRITE_ACTION, body=body)
     sent = eventually(bot.x.replies)
     assert sent[0]["requested_text"].endswith("^RD")
 
@@ -421,11 +421,11 @@ def test_a_lead_can_step_in_on_a_claimed_case_and_anyone_can_release_their_own(
     assert bot.driver is not None and bot.runtime is not None
     post(bot, "@SkylarkAir my flight is delayed again", handle="dana")
     card = card_for(bot, "dana")
-    bot.driver.click(user=JANE, message=card, action_id=blocks.CLAIM_ACTION)
+    bot.driver.click(user=JANE, message=card, action_id=ids.CLAIM_ACTION)
     claimed = eventually(lambda: "Jane Kim is replying" in card_text(m := fresh(bot, card)) and m)
-    bot.driver.click(user=JANE, message=claimed, action_id=blocks.RELEASE_ACTION)
+    bot.driver.click(user=JANE, message=claimed, action_id=ids.RELEASE_ACTION)
     eventually(lambda: "is replying" not in card_text(fresh(bot, card)))
-    bot.driver.click(user=JANE, message=fresh(bot, card), action_id=blocks.CLAIM_ACTION)
+    bot.driver.click(user=JANE, message=fresh(bot, card), action_id=ids.CLAIM_ACTION)
     eventually(lambda: "Jane Kim is replying" in card_text(fresh(bot, card)))
     from support import reply_through_slack
 
@@ -433,7 +433,7 @@ def test_a_lead_can_step_in_on_a_claimed_case_and_anyone_can_release_their_own(
         bot,
         user=ROSA,
         card=fresh(bot, card),
-        action_id=blocks.WRITE_ACTION,
+        action_id=ids.WRITE_ACTION,
         body="Dana, Rosa here: we've rebooked you on the 18:05.",
     )
     eventually(lambda: "Replied by Rosa Diaz ^RD" in card_text(fresh(bot, card)))
@@ -447,7 +447,7 @@ def test_the_reply_answers_the_post_the_preview_showed_or_is_refused(bot: Sandbo
     assert bot.driver is not None
     first = post(bot, "@SkylarkAir my flight is delayed again", handle="dana")
     card = card_for(bot, "dana")
-    modal = open_modal(bot, user=JANE, card=card, action_id=f"{blocks.SUGGEST_ACTION}_1")
+    modal = open_modal(bot, user=JANE, card=card, action_id=f"{ids.SUGGEST_ACTION}_1")
     bot.driver.submit(user=JANE, view_id=modal["id"])  # preview shown
     post(bot, "@SkylarkAir also you lost my dog's crate", handle="dana", in_reply_to=first)
     eventually(lambda: "wrote again" in card_text(fresh(bot, card)))
@@ -462,7 +462,7 @@ def test_answering_a_storm_acks_slack_in_time_even_when_slack_is_slow(bot: Sandb
 
     assert bot.driver is not None
     storm = _storm_of_three(bot)
-    modal = open_modal(bot, user=JANE, card=storm, action_id=blocks.STORM_ANSWER_ACTION)
+    modal = open_modal(bot, user=JANE, card=storm, action_id=ids.STORM_ANSWER_ACTION)
     bot.slack.inject(Fault(endpoint="chat.update", status=200, delay=0.8, times=10))
     answer, done = bot.driver.submit(user=JANE, view_id=modal["id"])
     assert answer.status == 200 and done is not None and "Queuing 3 replies" in _text(done)

@@ -17,9 +17,9 @@ from bot.cli.main import main
 from bot.config.settings import BUNDLED_PLAYBOOKS
 from bot.models import ApprovalState, OutboxState
 from bot.sandbox.harness import JANE, MINJUN, ROSA, THEO, Sandbox, open_sandbox
-from bot.slack.views import blocks
+from bot.slack.views import ids
 
-SUGGEST_1 = f"{blocks.SUGGEST_ACTION}_1"
+SUGGEST_1 = f"{ids.SUGGEST_ACTION}_1"
 
 
 def _button(card: dict[str, object], label: str) -> str:
@@ -50,11 +50,11 @@ def test_a_template_slot_is_a_field_the_agent_fills_in(bot: Sandbox) -> None:
         user=JANE,
         view_id=modal["id"],
         values={
-            f"{blocks.SLOT_BLOCK}booking_ref": {f"{blocks.SLOT_INPUT}_booking_ref": "SKY7QX"},
-            f"{blocks.SLOT_BLOCK}refund_date": {f"{blocks.SLOT_INPUT}_refund_date": "3 March"},
+            f"{ids.SLOT_BLOCK}booking_ref": {f"{ids.SLOT_INPUT}_booking_ref": "SKY7QX"},
+            f"{ids.SLOT_BLOCK}refund_date": {f"{ids.SLOT_INPUT}_refund_date": "3 March"},
         },
     )
-    assert preview is not None and preview["callback_id"] == blocks.CONFIRM_VIEW, answer.body
+    assert preview is not None and preview["callback_id"] == ids.CONFIRM_VIEW, answer.body
     assert bot.driver is not None
     bot.driver.submit(user=JANE, view_id=modal["id"])
     [reply] = bot.x.wait_for(bot.x.replies, timeout=10)
@@ -66,11 +66,11 @@ def test_an_unfilled_slot_is_named_on_its_field_and_nothing_is_sent(bot: Sandbox
     post(bot, "@SkylarkAir has my refund been processed for the cancelled flight?", handle="lee")
     card = card_for(bot, "lee")
     modal = open_modal(bot, user=JANE, card=card, action_id=_button(card, "Refund issued"))
-    values = {f"{blocks.SLOT_BLOCK}booking_ref": {f"{blocks.SLOT_INPUT}_booking_ref": "SKY7QX"}}
+    values = {f"{ids.SLOT_BLOCK}booking_ref": {f"{ids.SLOT_INPUT}_booking_ref": "SKY7QX"}}
     answer, after = _submit(bot, user=JANE, view_id=modal["id"], values=values)
     errors = answer.json()["errors"]
-    assert list(errors) == [f"{blocks.SLOT_BLOCK}refund_date"]
-    assert after is not None and after["callback_id"] == blocks.COMPOSE_VIEW
+    assert list(errors) == [f"{ids.SLOT_BLOCK}refund_date"]
+    assert after is not None and after["callback_id"] == ids.COMPOSE_VIEW
     assert bot.x.replies() == []
 
 
@@ -88,7 +88,7 @@ def test_a_reply_over_the_limit_goes_out_as_a_numbered_thread(bot: Sandbox) -> N
     tweet = post(bot, "@SkylarkAir what are the rules for flying with my dog?", handle="pat")
     card = card_for(bot, "pat")
     preview = reply_through_slack(
-        bot, user=MINJUN, card=card, body=LONG, action_id=blocks.WRITE_ACTION
+        bot, user=MINJUN, card=card, body=LONG, action_id=ids.WRITE_ACTION
     )
     assert "thread of 2" in json.dumps(preview["blocks"], ensure_ascii=False)
     replies = bot.x.wait_for(lambda: len(bot.x.replies()) == 2 and bot.x.replies(), timeout=10)
@@ -109,14 +109,14 @@ def test_a_reply_echoing_the_customers_phone_number_is_blocked_with_the_reason(
 ) -> None:
     post(bot, "@SkylarkAir call me back on +44 7700 900123 about my booking", handle="ash")
     card = card_for(bot, "ash")
-    modal = open_modal(bot, user=JANE, card=card, action_id=blocks.WRITE_ACTION)
+    modal = open_modal(bot, user=JANE, card=card, action_id=ids.WRITE_ACTION)
     body = "Hi Ash, we'll call you on 07700 900123 within the hour."
     answer, after = _submit(
-        bot, user=JANE, view_id=modal["id"], values={blocks.REPLY_BLOCK: {blocks.REPLY_INPUT: body}}
+        bot, user=JANE, view_id=modal["id"], values={ids.REPLY_BLOCK: {ids.REPLY_INPUT: body}}
     )
-    error = answer.json()["errors"][blocks.REPLY_BLOCK]
+    error = answer.json()["errors"][ids.REPLY_BLOCK]
     assert "phone number" in error and "DM" in error
-    assert after is not None and after["callback_id"] == blocks.COMPOSE_VIEW
+    assert after is not None and after["callback_id"] == ids.COMPOSE_VIEW
     assert bot.x.replies() == []
     assert bot.runtime is not None
     assert bot.runtime.services.store.count("outbox") == 0
@@ -142,16 +142,16 @@ def test_a_trainees_reply_waits_for_a_lead_and_goes_public_once_approved(bot: Sa
     assert "Theo Lane" in card_text(request) and "^TL" in card_text(request)  # type: ignore[arg-type]
     assert bot.x.replies() == []  # nothing public yet
     waiting = eventually(lambda: "waiting for a lead" in card_text(m := fresh(bot, card)) and m)
-    assert blocks.WRITE_ACTION not in card_text(waiting)
+    assert ids.WRITE_ACTION not in card_text(waiting)
     assert bot.driver is not None
-    bot.driver.click(user=JANE, message=request, action_id=blocks.APPROVE_ACTION)  # not a lead
-    bot.driver.click(user=ROSA, message=request, action_id=blocks.APPROVE_ACTION)
+    bot.driver.click(user=JANE, message=request, action_id=ids.APPROVE_ACTION)  # not a lead
+    bot.driver.click(user=ROSA, message=request, action_id=ids.APPROVE_ACTION)
     [reply] = bot.x.wait_for(bot.x.replies, timeout=10)
     assert reply["text"].endswith("^TL")  # signed by the agent who wrote it
     decided = bot.slack.wait_for(
         lambda: "Approved by Rosa Diaz" in card_text(m := fresh(bot, request)) and m  # type: ignore[arg-type]
     )
-    assert blocks.APPROVE_ACTION not in card_text(decided)
+    assert ids.APPROVE_ACTION not in card_text(decided)
     store = bot.runtime.services.store  # type: ignore[union-attr]
     actions = [row["action"] for row in store.audit_log(None) if "approval" in row["action"]]
     assert actions[:2] == ["approval.requested", "approval.approved"]
@@ -166,9 +166,9 @@ def test_a_lead_can_edit_the_reply_before_approving_it(bot: Sandbox) -> None:
     card = card_for(bot, "dana")
     reply_through_slack(bot, user=THEO, card=card)
     request = _approval_message(bot)
-    modal = open_modal(bot, user=ROSA, card=request, action_id=blocks.APPROVE_EDIT_ACTION)  # type: ignore[arg-type]
+    modal = open_modal(bot, user=ROSA, card=request, action_id=ids.APPROVE_EDIT_ACTION)  # type: ignore[arg-type]
     edited = "Dana, we're so sorry about the delay. DM us your booking reference for options."
-    values = {blocks.REPLY_BLOCK: {blocks.REPLY_INPUT: edited}}
+    values = {ids.REPLY_BLOCK: {ids.REPLY_INPUT: edited}}
     answer, after = _submit(bot, user=ROSA, view_id=modal["id"], values=values)
     assert answer.status == 200 and after is None, answer.body
     [reply] = bot.x.wait_for(bot.x.replies, timeout=10)
@@ -180,8 +180,8 @@ def test_a_lead_can_send_a_reply_back_with_a_note(bot: Sandbox) -> None:
     card = card_for(bot, "dana")
     reply_through_slack(bot, user=THEO, card=card)
     request = _approval_message(bot)
-    modal = open_modal(bot, user=ROSA, card=request, action_id=blocks.REJECT_ACTION)  # type: ignore[arg-type]
-    values = {blocks.NOTE_BLOCK: {blocks.NOTE_INPUT: "Offer the lounge voucher too"}}
+    modal = open_modal(bot, user=ROSA, card=request, action_id=ids.REJECT_ACTION)  # type: ignore[arg-type]
+    values = {ids.NOTE_BLOCK: {ids.NOTE_INPUT: "Offer the lounge voucher too"}}
     answer, after = _submit(bot, user=ROSA, view_id=modal["id"], values=values)
     assert answer.status == 200 and after is None, answer.body
     note = bot.slack.wait_for(
@@ -194,7 +194,7 @@ def test_a_lead_can_send_a_reply_back_with_a_note(bot: Sandbox) -> None:
     store = bot.runtime.services.store  # type: ignore[union-attr]
     approval = store.approval(1)
     assert approval.state is ApprovalState.REJECTED and approval.decided_by == ROSA
-    reopened = eventually(lambda: blocks.WRITE_ACTION in card_text(m := fresh(bot, card)) and m)
+    reopened = eventually(lambda: ids.WRITE_ACTION in card_text(m := fresh(bot, card)) and m)
     assert "waiting for a lead" not in card_text(reopened)
 
 

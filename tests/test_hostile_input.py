@@ -26,7 +26,8 @@ from bot.models import Author, Case, CaseState, Mention, Priority, Sentiment
 from bot.problems import ProblemsError
 from bot.sandbox.harness import BRAND_USER_ID, JANE, SAM, Sandbox
 from bot.sandbox.slack import validate_message_blocks
-from bot.slack.views import blocks
+from bot.slack.views import cards, ids
+from bot.slack.views.kit import Block
 from bot.sources import bluesky, mastodon
 from bot.sources.jsonl import read_mentions
 from bot.sources.x import to_mention
@@ -68,7 +69,7 @@ def tweets(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
     return tweet, user
 
 
-def _card(mention: Any) -> tuple[str, list[blocks.Block]]:
+def _card(mention: Any) -> tuple[str, list[Block]]:
     sentiment, _ = score_sentiment(mention.text)
     case = Case(
         id=1,
@@ -83,7 +84,7 @@ def _card(mention: Any) -> tuple[str, list[blocks.Block]]:
         noise=noise_reason(mention),
         lang=detect_language(mention.text) or "",
     )
-    return blocks.case_card(blocks.CardView(case, mention, "Skylark", now=WHEN))
+    return cards.case_card(cards.CardView(case, mention, "Skylark", now=WHEN))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -362,25 +363,25 @@ def test_any_playbook_text_is_templates_or_named_problems(text: str) -> None:
 # ---- random Slack requests, signed as Slack signs them --------------------------------------
 
 ACTION_IDS = [
-    f"{blocks.SUGGEST_ACTION}_1",
-    blocks.WRITE_ACTION,
-    blocks.CLAIM_ACTION,
-    blocks.MOVE_ACTION,
-    blocks.RETRY_ACTION,
-    blocks.STORM_ANSWER_ACTION,
-    blocks.STORM_TEMPLATE_INPUT,
-    blocks.REPLY_INPUT,
-    blocks.EDIT_ACTION,
-    blocks.APPROVE_ACTION,
+    f"{ids.SUGGEST_ACTION}_1",
+    ids.WRITE_ACTION,
+    ids.CLAIM_ACTION,
+    ids.MOVE_ACTION,
+    ids.RETRY_ACTION,
+    ids.STORM_ANSWER_ACTION,
+    ids.STORM_TEMPLATE_INPUT,
+    ids.REPLY_INPUT,
+    ids.EDIT_ACTION,
+    ids.APPROVE_ACTION,
     "earshot_rule_menu_1",
     "earshot_rule_undo",
 ]
 VIEW_IDS = [
-    blocks.COMPOSE_VIEW,
-    blocks.CONFIRM_VIEW,
-    blocks.STORM_ANSWER_VIEW,
-    blocks.APPROVE_EDIT_VIEW,
-    blocks.REJECT_VIEW,
+    ids.COMPOSE_VIEW,
+    ids.CONFIRM_VIEW,
+    ids.STORM_ANSWER_VIEW,
+    ids.APPROVE_EDIT_VIEW,
+    ids.REJECT_VIEW,
     "earshot_rule_editor",
     "earshot_rule_apply",
 ]

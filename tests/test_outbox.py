@@ -11,7 +11,7 @@ from support import card_for, card_text, eventually, fresh, post
 from bot.models import OutboxState, Reply
 from bot.sandbox import Fault
 from bot.sandbox.harness import JANE, SANDBOX_ENV, Sandbox
-from bot.slack.views import blocks
+from bot.slack.views import ids
 from bot.sources import Outgoing
 from bot.sources.x import XPublisher
 from bot.sources.xclient import make_x_client
@@ -162,7 +162,7 @@ def test_a_refused_reply_shows_on_the_card_and_can_be_retried(bot: Sandbox) -> N
     card = card_for(bot, "dana")
     shown = bot.slack.wait_for(lambda: "was not sent" in card_text(m := fresh(bot, card)) and m)
     assert "credits" in card_text(shown)
-    bot.driver.click(user=JANE, message=shown, action_id=blocks.RETRY_ACTION)
+    bot.driver.click(user=JANE, message=shown, action_id=ids.RETRY_ACTION)
     bot.slack.wait_for(lambda: "Replied by Jane Kim" in card_text(fresh(bot, card)))
     assert len(bot.x.replies()) == 1
 

@@ -15,7 +15,7 @@ from bot.app import operations_jobs
 from bot.sandbox.harness import JANE, Sandbox, open_sandbox
 from bot.scheduler import PARKED_SECONDS
 from bot.slack.board import SlackBoard
-from bot.slack.views import blocks
+from bot.slack.views import ids
 from bot.storage.store import Store
 from tests.support import card_for, cards_for, eventually, post
 
@@ -109,7 +109,7 @@ def test_a_click_on_a_parked_card_keeps_it_marked(bot: Sandbox) -> None:
     card = parked_card(bot, "dana")
     assert bot.driver is not None
 
-    assert bot.driver.click(user=JANE, message=card, action_id=blocks.CLAIM_ACTION).status == 200
+    assert bot.driver.click(user=JANE, message=card, action_id=ids.CLAIM_ACTION).status == 200
 
     def claimed() -> dict[str, Any] | None:
         now = bot.slack.message(card["channel"], card["ts"])

@@ -11,14 +11,14 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.sandbox.driver import FORM, find_element, interactive_body
 from bot.sandbox.harness import JANE, SIGNING_SECRET, Sandbox
-from bot.slack.views import blocks
+from bot.slack.views import ids
 from bot.slack.web import SeenRequests
 from tests.support import card_for, post
 
 
 def _write_reply_click(bot: Sandbox, card: dict[str, Any]) -> str:
     """The form Slack posts when Jane clicks Write reply on the card."""
-    block_id, button = find_element(card["blocks"], blocks.WRITE_ACTION)
+    block_id, button = find_element(card["blocks"], ids.WRITE_ACTION)
     payload = {
         "type": "block_actions",
         "team": {"id": "T0SANDBOX"},

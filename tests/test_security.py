@@ -41,7 +41,7 @@ from bot.models import (
 )
 from bot.sandbox.driver import Answer
 from bot.sandbox.harness import APP_TOKEN, JANE, ROSA, SAM, SANDBOX_ENV, SIGNING_SECRET, Sandbox
-from bot.slack.views import blocks as b
+from bot.slack.views import approvals, cards, ids, modals, queue, storms
 from bot.slack.views import rules as rb
 from bot.storage.operations import PastCase
 from handlers import commands
@@ -262,25 +262,25 @@ def _plain(text: str) -> dict[str, str]:
 
 CASE = 1  # the first mention of each test is case #1
 ACTIONS: dict[str, Entry] = {
-    f"^{b.SUGGEST_ACTION}_\\d+$": Entry(AGENT, f"{b.SUGGEST_ACTION}_1", f"{CASE}|{TEMPLATE}"),
-    b.WRITE_ACTION: Entry(AGENT, value=str(CASE)),
-    b.CLAIM_ACTION: Entry(AGENT, value=str(CASE)),
-    b.DISMISS_ACTION: Entry(AGENT, value=str(CASE)),
-    b.REOPEN_ACTION: Entry(AGENT, value=str(CASE)),
-    b.RETRY_ACTION: Entry(AGENT, value="1"),
-    b.RELEASE_ACTION: Entry(AGENT, value=str(CASE)),
-    b.TAKE_OVER_ACTION: Entry(LEAD, value=str(CASE)),
-    b.MOVE_ACTION: Entry(AGENT, option=f"{CASE}|#care-baggage"),
-    b.STORM_ANSWER_ACTION: Entry(AGENT, value="1"),
-    b.EDIT_ACTION: Entry(AGENT, meta={"case": CASE, "body": "Hello", "template": ""}),
-    b.MARK_ANSWERED_ACTION: Entry(AGENT, value=str(CASE)),
-    b.REPLY_ON_X_ACTION: Entry(ANYONE),  # a link: it opens X; the click only needs an ack
-    b.DM_ON_X_ACTION: Entry(ANYONE),
-    b.REPLY_INPUT: Entry(AGENT, value="Hello", meta={"case": CASE}),
-    b.STORM_TEMPLATE_INPUT: Entry(AGENT, option=TEMPLATE, meta={"storm": 1}),
-    b.APPROVE_ACTION: Entry(LEAD, value="1"),
-    b.APPROVE_EDIT_ACTION: Entry(LEAD, value="1"),
-    b.REJECT_ACTION: Entry(LEAD, value="1"),
+    f"^{ids.SUGGEST_ACTION}_\\d+$": Entry(AGENT, f"{ids.SUGGEST_ACTION}_1", f"{CASE}|{TEMPLATE}"),
+    ids.WRITE_ACTION: Entry(AGENT, value=str(CASE)),
+    ids.CLAIM_ACTION: Entry(AGENT, value=str(CASE)),
+    ids.DISMISS_ACTION: Entry(AGENT, value=str(CASE)),
+    ids.REOPEN_ACTION: Entry(AGENT, value=str(CASE)),
+    ids.RETRY_ACTION: Entry(AGENT, value="1"),
+    ids.RELEASE_ACTION: Entry(AGENT, value=str(CASE)),
+    ids.TAKE_OVER_ACTION: Entry(LEAD, value=str(CASE)),
+    ids.MOVE_ACTION: Entry(AGENT, option=f"{CASE}|#care-baggage"),
+    ids.STORM_ANSWER_ACTION: Entry(AGENT, value="1"),
+    ids.EDIT_ACTION: Entry(AGENT, meta={"case": CASE, "body": "Hello", "template": ""}),
+    ids.MARK_ANSWERED_ACTION: Entry(AGENT, value=str(CASE)),
+    ids.REPLY_ON_X_ACTION: Entry(ANYONE),  # a link: it opens X; the click only needs an ack
+    ids.DM_ON_X_ACTION: Entry(ANYONE),
+    ids.REPLY_INPUT: Entry(AGENT, value="Hello", meta={"case": CASE}),
+    ids.STORM_TEMPLATE_INPUT: Entry(AGENT, option=TEMPLATE, meta={"storm": 1}),
+    ids.APPROVE_ACTION: Entry(LEAD, value="1"),
+    ids.APPROVE_EDIT_ACTION: Entry(LEAD, value="1"),
+    ids.REJECT_ACTION: Entry(LEAD, value="1"),
     f"^{rb.RULE_MENU}_\\d+$": Entry(LEAD, f"{rb.RULE_MENU}_1", option=f"toggle|{RULE}"),
     rb.RULE_ADD: Entry(LEAD),
     rb.RULE_HISTORY: Entry(ANYONE),
@@ -288,24 +288,24 @@ ACTIONS: dict[str, Entry] = {
     rb.RULE_UNDO: Entry(LEAD),
 }
 VIEWS: dict[str, Entry] = {
-    b.COMPOSE_VIEW: Entry(
+    ids.COMPOSE_VIEW: Entry(
         AGENT,
         meta={"case": CASE, "template": ""},
-        state={b.REPLY_BLOCK: {b.REPLY_INPUT: _typed("Sorry about that, we're on it.")}},
+        state={ids.REPLY_BLOCK: {ids.REPLY_INPUT: _typed("Sorry about that, we're on it.")}},
     ),
-    b.CONFIRM_VIEW: Entry(
+    ids.CONFIRM_VIEW: Entry(
         AGENT, meta={"key": "k1", "case": CASE, "body": "Sorry, we're on it.", "template": ""}
     ),
-    b.STORM_ANSWER_VIEW: Entry(
+    ids.STORM_ANSWER_VIEW: Entry(
         AGENT,
         meta={"storm": 1, "template": TEMPLATE},
-        state={b.STORM_TEMPLATE_BLOCK: {b.STORM_TEMPLATE_INPUT: _picked(TEMPLATE)}},
+        state={ids.STORM_TEMPLATE_BLOCK: {ids.STORM_TEMPLATE_INPUT: _picked(TEMPLATE)}},
     ),
-    b.APPROVE_EDIT_VIEW: Entry(
-        LEAD, meta={"approval": 1}, state={b.REPLY_BLOCK: {b.REPLY_INPUT: _typed("Approved.")}}
+    ids.APPROVE_EDIT_VIEW: Entry(
+        LEAD, meta={"approval": 1}, state={ids.REPLY_BLOCK: {ids.REPLY_INPUT: _typed("Approved.")}}
     ),
-    b.REJECT_VIEW: Entry(
-        LEAD, meta={"approval": 1}, state={b.NOTE_BLOCK: {b.NOTE_INPUT: _typed("Too curt.")}}
+    ids.REJECT_VIEW: Entry(
+        LEAD, meta={"approval": 1}, state={ids.NOTE_BLOCK: {ids.NOTE_INPUT: _typed("Too curt.")}}
     ),
     rb.RULE_EDITOR: Entry(
         LEAD,
@@ -577,7 +577,7 @@ def _rendered(text: str, name: str, handle: str, typed: str) -> Iterator[tuple[s
     m, case = _mention(text, name, handle), _case()
     later = _mention(typed, name, handle, number=2)
     past = PastCase(9, WHEN, "replied", "negative", -0.5, (text[:20],), 1, None, text)
-    card = b.CardView(
+    card = cards.CardView(
         case,
         m,
         "Skylark",
@@ -588,26 +588,26 @@ def _rendered(text: str, name: str, handle: str, typed: str) -> Iterator[tuple[s
         now=WHEN,
         sla="1h left",
     )
-    yield "card", b.case_card(card)
-    yield "card fallback", {"type": "mrkdwn", "text": b.case_card(card)[0]}
-    yield "customer context", {"type": "mrkdwn", "text": b.customer_context(card)}
+    yield "card", cards.case_card(card)
+    yield "card fallback", {"type": "mrkdwn", "text": cards.case_card(card)[0]}
+    yield "customer context", {"type": "mrkdwn", "text": cards.customer_context(card)}
     members = ((case, m), (_case(2), later))
-    yield "storm", b.storm_card(b.StormView(3, "#care-baggage", members, WHEN, WHEN))
-    yield "queue", b.queue_blocks([b.QueueItem(case, m, name)], now=WHEN)
+    yield "storm", storms.storm_card(storms.StormView(3, "#care-baggage", members, WHEN, WHEN))
+    yield "queue", queue.queue_blocks([queue.QueueItem(case, m, name)], now=WHEN)
     approval = Approval(
         5, "k", 1, m.id, AGENT_ID, typed, (typed,), None, ApprovalState.PENDING, "trainee", WHEN
     )
-    yield "approval", b.approval_message(b.ApprovalView(approval, m, name))
-    yield "approve edit", b.approve_edit_modal(approval)
-    yield "reject", b.reject_modal(approval)
-    compose = b.ComposeView(1, None, m, AGENT, typed, "Signed ^JK", slots=("booking",))
-    yield "compose", b.compose_modal(compose)
-    preview = b.PreviewView(
+    yield "approval", approvals.approval_message(approvals.ApprovalView(approval, m, name))
+    yield "approve edit", approvals.approve_edit_modal(approval)
+    yield "reject", approvals.reject_modal(approval)
+    compose = modals.ComposeView(1, None, m, AGENT, typed, "Signed ^JK", slots=("booking",))
+    yield "compose", modals.compose_modal(compose)
+    preview = modals.PreviewView(
         1, None, typed, typed, "k", m, "SkylarkAir", 10, 280, parts=(typed, text), warnings=(typed,)
     )
-    yield "preview", b.preview_modal(preview)
+    yield "preview", modals.preview_modal(preview)
     plan = StormPlan(3, 2, 2, "delay-apology", (("delay-apology", name[:30] or "x"),), typed, 10)
-    yield "storm answer", b.storm_answer_modal(plan)
+    yield "storm answer", storms.storm_answer_modal(plan)
 
 
 @settings(max_examples=60, deadline=None)

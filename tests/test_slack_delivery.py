@@ -13,7 +13,7 @@ from bot.sandbox.harness import JANE, Sandbox, open_sandbox
 from bot.sandbox.http import Fault, Gate
 from bot.sandbox.x import CREATE_TWEET
 from bot.slack.board import ChannelPacer
-from bot.slack.views import blocks
+from bot.slack.views import ids
 from tests.support import card_for, cards_for, eventually, post, reply_through_slack
 
 DELAYS = "#care-delays"
@@ -118,7 +118,7 @@ def test_card_on_a_burst_row_brings_that_card_up_at_once(paced: Sandbox) -> None
     latest = paced.slack.message(last["channel"], last["ts"])
     assert latest is not None
     button = next(b["accessory"] for b in latest["blocks"] if "accessory" in b)
-    assert button["action_id"].startswith(blocks.OPEN_CARD_ACTION)
+    assert button["action_id"].startswith(ids.OPEN_CARD_ACTION)
     answer = paced.driver.click(user=JANE, message=latest, action_id=button["action_id"])
     assert answer.status == 200
     case_id = int(button["value"])

@@ -9,7 +9,7 @@ import pytest
 from support import card_for, card_text, eventually, fresh, post
 
 from bot.sandbox.harness import JANE, Sandbox, open_sandbox
-from bot.slack.views import blocks
+from bot.slack.views import ids
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_a_card_button_works_over_the_socket(socket_bot: Sandbox) -> None:
         e
         for b in card["blocks"]
         for e in b.get("elements", [])
-        if e.get("action_id") == blocks.CLAIM_ACTION
+        if e.get("action_id") == ids.CLAIM_ACTION
     )
     socket_bot.slack.socket_mode_send(
         "interactive",

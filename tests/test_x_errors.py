@@ -15,7 +15,7 @@ from bot.clock import ManualClock
 from bot.models import OutboxState
 from bot.sandbox import Fault, XEmulator
 from bot.sandbox.harness import JANE, ROSA, Sandbox, open_sandbox
-from bot.slack.views import blocks
+from bot.slack.views import ids
 from bot.sources import Outgoing, PublishError
 from bot.sources.x import XPublisher, XSource
 from bot.sources.xclient import make_x_client
@@ -210,5 +210,5 @@ def test_the_card_explains_a_restricted_reply_and_offers_retry(bot: Sandbox) -> 
     assert desk.send(reply.id).state is OutboxState.FAILED
     shown = bot.slack.wait_for(lambda: "was not sent" in card_text(m := fresh(bot, card)) and m)
     assert "limit who can reply" in card_text(shown) and "Reply on X" in card_text(shown)
-    assert blocks.RETRY_ACTION in card_text(shown)
+    assert ids.RETRY_ACTION in card_text(shown)
     assert bot.x.replies() == []

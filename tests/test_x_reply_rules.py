@@ -21,7 +21,7 @@ from bot.models import Author, CaseState, Mention, MentionKind, OutboxState, Rep
 from bot.sandbox import Fault
 from bot.sandbox.harness import JANE, Sandbox, open_sandbox
 from bot.sandbox.x import REPLY_RESTRICTED
-from bot.slack.views import blocks
+from bot.slack.views import ids
 
 CREATE_TWEET = "POST /2/tweets"
 
@@ -128,17 +128,16 @@ def test_a_post_found_by_search_offers_reply_on_x_and_mark_answered(sandbox: San
     )
     card = card_for(sandbox, "fin")
     assert "X lets us answer this by API only if they @mention @SkylarkAir" in card_text(card)
-    assert _element(card, blocks.WRITE_ACTION) is None
-    link = _element(card, blocks.REPLY_ON_X_ACTION)
+    assert _element(card, ids.WRITE_ACTION) is None
+    link = _element(card, ids.REPLY_ON_X_ACTION)
     assert link is not None and link["url"] == reply_intent(tweet)
-    dm = _element(card, blocks.DM_ON_X_ACTION)
+    dm = _element(card, ids.DM_ON_X_ACTION)
     assert dm is not None and "recipient_id=" in dm["url"]
     assert (
-        sandbox.driver.click(user=JANE, message=card, action_id=blocks.REPLY_ON_X_ACTION).status
-        == 200
+        sandbox.driver.click(user=JANE, message=card, action_id=ids.REPLY_ON_X_ACTION).status == 200
     )
 
-    sandbox.driver.click(user=JANE, message=card, action_id=blocks.MARK_ANSWERED_ACTION)
+    sandbox.driver.click(user=JANE, message=card, action_id=ids.MARK_ANSWERED_ACTION)
     store = sandbox.runtime.services.store
     case_id = _case(sandbox, card)
     case = eventually(lambda: (c := store.case(case_id)).state is CaseState.REPLIED and c)
@@ -147,7 +146,7 @@ def test_a_post_found_by_search_offers_reply_on_x_and_mark_answered(sandbox: San
     shown = sandbox.slack.wait_for(
         lambda: "Replied by Jane Kim" in card_text(m := fresh(sandbox, card)) and m
     )
-    assert _element(shown, blocks.MARK_ANSWERED_ACTION) is None
+    assert _element(shown, ids.MARK_ANSWERED_ACTION) is None
     audit = store.db.execute("select action from audit where case_id = ?", [case.id]).fetchall()
     assert ("reply.marked",) in audit
     assert sandbox.x.replies() == []  # nothing was posted by API
@@ -159,11 +158,11 @@ def test_a_suggestion_there_opens_its_text_for_x(sandbox: Sandbox) -> None:
         text="skylark: flight delayed 3 hours again", author={"handle": "gil"}
     )
     card = card_for(sandbox, "gil")
-    modal = open_modal(sandbox, user=JANE, card=card, action_id=f"{blocks.SUGGEST_ACTION}_1")
+    modal = open_modal(sandbox, user=JANE, card=card, action_id=f"{ids.SUGGEST_ACTION}_1")
     answer, after = sandbox.driver.submit(user=JANE, view_id=modal["id"])
     assert answer.status == 200 and after is not None, answer.body
     assert after["title"]["text"] == "Answer on X"
-    post = _element(after, blocks.REPLY_ON_X_ACTION)
+    post = _element(after, ids.REPLY_ON_X_ACTION)
     assert post is not None
     query = parse_qs(urlsplit(post["url"]).query)
     assert query["in_reply_to"] == [tweet] and query["text"][0].endswith("^JK")
@@ -173,8 +172,8 @@ def test_a_suggestion_there_opens_its_text_for_x(sandbox: Sandbox) -> None:
 def test_a_mention_is_answered_by_api_as_before(sandbox: Sandbox) -> None:
     sandbox.x.add_post(text="@SkylarkAir my flight is delayed again", author={"handle": "hal"})
     card = card_for(sandbox, "hal")
-    assert _element(card, blocks.WRITE_ACTION) is not None
-    assert _element(card, blocks.REPLY_ON_X_ACTION) is None
+    assert _element(card, ids.WRITE_ACTION) is not None
+    assert _element(card, ids.REPLY_ON_X_ACTION) is None
     reply_through_slack(sandbox, user=JANE, card=card)
     sandbox.x.wait_for(sandbox.x.replies)
 
@@ -185,7 +184,7 @@ def test_enterprise_apps_reply_by_api_to_any_post(tmp_path: Path) -> None:
         box.start_bot()
         box.x.add_post(text="flying skylark, my flight is delayed", author={"handle": "ivy"})
         card = card_for(box, "ivy")
-        assert _element(card, blocks.REPLY_ON_X_ACTION) is None
+        assert _element(card, ids.REPLY_ON_X_ACTION) is None
         reply_through_slack(box, user=JANE, card=card)
         box.x.wait_for(box.x.replies)
 
@@ -243,12 +242,12 @@ def test_a_thread_refused_after_its_first_part_is_left_to_post_by_hand(sandbox: 
     one, two = services.store.thread_parts(first)
     assert one.state is OutboxState.SENT and two.state is OutboxState.FAILED
     shown = eventually(lambda: "Still to post" in card_text(m := fresh(sandbox, card)) and m)
-    post = _element(shown, blocks.REPLY_ON_X_ACTION)
+    post = _element(shown, ids.REPLY_ON_X_ACTION)
     assert post is not None
     query = parse_qs(urlsplit(post["url"]).query)
     assert query == {"in_reply_to": [one.post_id], "text": [two.text]}  # never lost
 
-    sandbox.driver.click(user=JANE, message=shown, action_id=blocks.MARK_ANSWERED_ACTION)
+    sandbox.driver.click(user=JANE, message=shown, action_id=ids.MARK_ANSWERED_ACTION)
     eventually(lambda: services.store.case(first.case_id).state is CaseState.REPLIED)
 
 

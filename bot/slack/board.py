@@ -37,24 +37,20 @@ from bot.models import Case, Mention, OutboxState, Reply
 from bot.slack.lookup import card_metadata, find_card
 from bot.slack.lookup import channel_id as find_channel
 from bot.slack.refusals import REFUSALS, Refusals, leads_text, marker, working_text
-from bot.slack.views.blocks import (
-    ApprovalView,
+from bot.slack.views.approvals import ApprovalView, approval_message
+from bot.slack.views.cards import (
     BurstView,
     CardView,
     Linked,
-    StormView,
     SuggestionButton,
     Unsent,
-    approval_message,
     burst_message,
     case_card,
-    escape,
     moved_card,
-    quote,
-    slack_time,
-    storm_card,
 )
+from bot.slack.views.kit import escape, quote, slack_time
 from bot.slack.views.sla import time_left, what
+from bot.slack.views.storms import StormView, storm_card
 from bot.storage.cases import Storm
 from bot.storage.store import Store
 

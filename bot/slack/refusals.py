@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.clock import Clock
-from bot.slack.views.blocks import escape
+from bot.slack.views.kit import escape
 from bot.storage.store import Store
 
 # What chat.postMessage answers for each (https://api.slack.com/methods/chat.postMessage): Slack

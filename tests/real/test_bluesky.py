@@ -25,7 +25,7 @@ from support import card_for, cards_for, eventually, reply_through_slack
 from bot.decide import lengths, voice
 from bot.models import OutboxState
 from bot.sandbox.harness import JANE
-from bot.slack.views.blocks import WRITE_ACTION
+from bot.slack.views.ids import WRITE_ACTION
 from real.conftest import Desk, expired
 
 CREATE_RECORD = "/xrpc/com.atproto.repo.createRecord"

@@ -34,7 +34,7 @@ from bot.sandbox.harness import (
     demo_mentions,
     open_sandbox,
 )
-from bot.slack.views import blocks
+from bot.slack.views import ids, kit
 
 _NAMES = {
     JANE: "Jane Kim",
@@ -55,7 +55,7 @@ def _watch(sandbox: Sandbox, say: Transcript) -> None:
             followers = (user.get("public_metrics") or {}).get("followers_count", 0)
             say.say(
                 "📥",
-                f"X  @{handle} ({blocks.reach(followers)}): “{short(tweet['text'])}”",
+                f"X  @{handle} ({kit.reach(followers)}): “{short(tweet['text'])}”",
             )
         elif kind == "reply.created":
             say.say("📤", f"X  @SkylarkAir posted publicly: “{short(tweet['text'], 400)}”")
@@ -156,7 +156,7 @@ def _reply(sandbox: Sandbox, say: Transcript, *, user: str, handle: str, edit: s
     """One agent answers one card: pick the top suggestion, maybe edit, preview, confirm."""
     driver, name = sandbox.driver, _NAMES[user]
     assert driver is not None
-    card, action = _card_for(sandbox, handle), f"{blocks.SUGGEST_ACTION}_1"
+    card, action = _card_for(sandbox, handle), f"{ids.SUGGEST_ACTION}_1"
     label = find_element(card["blocks"], action)[1]["text"]["text"]
     say.say("👤", f"{name} clicks the suggestion “{label}” on @{handle}'s card")
     before = {v["id"] for v in sandbox.slack.views()}
@@ -170,8 +170,8 @@ def _reply(sandbox: Sandbox, say: Transcript, *, user: str, handle: str, edit: s
         driver.type_in_view(
             user=user,
             view_id=view["id"],
-            block_id=blocks.REPLY_BLOCK,
-            action_id=blocks.REPLY_INPUT,
+            block_id=ids.REPLY_BLOCK,
+            action_id=ids.REPLY_INPUT,
             text=text,
         )
         say.say("⌨️ ", f"{name} adds a line of their own: “{edit}”")
@@ -195,9 +195,7 @@ def _script(sandbox: Sandbox, say: Transcript, cards: int, clock: RunningClock) 
     say.say(
         "👤", "Sam Guest, who is not a configured agent, clicks Claim on @marcusreidtech's card"
     )
-    driver.click(
-        user=SAM, message=_card_for(sandbox, "marcusreidtech"), action_id=blocks.CLAIM_ACTION
-    )
+    driver.click(user=SAM, message=_card_for(sandbox, "marcusreidtech"), action_id=ids.CLAIM_ACTION)
     _reply(
         sandbox,
         say,
@@ -208,7 +206,7 @@ def _script(sandbox: Sandbox, say: Transcript, cards: int, clock: RunningClock) 
     _reply(sandbox, say, user=MINJUN, handle="minji_k")
     say.say("👤", "Jane Kim claims @marcusreidtech's card")
     driver.click(
-        user=JANE, message=_card_for(sandbox, "marcusreidtech"), action_id=blocks.CLAIM_ACTION
+        user=JANE, message=_card_for(sandbox, "marcusreidtech"), action_id=ids.CLAIM_ACTION
     )
     _wait_for_replied_cards(sandbox, 2)
     answer = driver.command(user=JANE, text="queue", channel="#care-general")
@@ -261,7 +259,7 @@ def _trainee(sandbox: Sandbox, say: Transcript) -> None:
     message = sandbox.slack.wait_for(request, timeout=10)
     say.say("🛡 ", "Slack #care-leads  the reply waits for a lead: Approve · Edit… · Reject…")
     say.say("👤", "Rosa Diaz (a lead) clicks Approve")
-    sandbox.driver.click(user=ROSA, message=message, action_id=blocks.APPROVE_ACTION)
+    sandbox.driver.click(user=ROSA, message=message, action_id=ids.APPROVE_ACTION)
     sandbox.x.wait_for(lambda: len(sandbox.x.replies()) >= 3, timeout=10)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.models import NETWORK_NAMES, Case, Mention
 from bot.operations.health import Spend
-from bot.slack.views.blocks import Block, context, escape, section
+from bot.slack.views.kit import Block, context, escape, section
 from bot.storage.mentions import Found
 from bot.storage.operations import SourceHealth
 

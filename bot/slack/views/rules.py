@@ -19,7 +19,7 @@ from bot.decide.rules import (
     describe,
 )
 from bot.models import RouteDecision
-from bot.slack.views.blocks import Block, button, context, escape, plain, quote, section
+from bot.slack.views.kit import Block, button, context, escape, plain, quote, section
 
 RULE_MENU = "earshot_rule_menu"  # suffixed _<n>: one overflow menu per rule
 RULE_ADD = "earshot_rule_add"
