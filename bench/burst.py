@@ -30,8 +30,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.config.settings import load_config  # noqa: E402
-from bot.sandbox.harness import Sandbox, open_sandbox  # noqa: E402
+from bot.config.settings import load_config
+from bot.sandbox.harness import Sandbox, open_sandbox
 
 ONE_CHANNEL = '[[routing.rules]]\nname = "burst"\nchannel = "#care-burst"\nnetworks = ["x"]\n\n'
 

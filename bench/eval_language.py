@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.decide.triage import CARE_LANGUAGES, detect_language, script_language  # noqa: E402
+from bot.decide.triage import CARE_LANGUAGES, detect_language, script_language
 
 TWCS = ROOT.parent / "shared" / "data" / "twcs_mentions.jsonl"
 LATIN = ("en", "es", "fr", "de", "pt", "it", "nl")

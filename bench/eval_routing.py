@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.decide.learned import DEFAULT_MIN_CONFIDENCE, Example, LearnedRouter  # noqa: E402
+from bot.decide.learned import DEFAULT_MIN_CONFIDENCE, Example, LearnedRouter
 
 DEV = ROOT.parent / "shared" / "data" / "airline_dev_routing.jsonl"
 FOLDS = 5

@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.decide.triage import score_sentiment  # noqa: E402
+from bot.decide.sentiment import score_sentiment
 
 DEV = ROOT.parent / "shared" / "data" / "airline_dev_mentions.jsonl"
 LABELS = ("negative", "neutral", "positive")

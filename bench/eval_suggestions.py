@@ -36,25 +36,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from bot.decide import matching
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rapidfuzz import fuzz, utils  # noqa: E402
+from rapidfuzz import fuzz, utils
 
-from bot.cli.learn import (  # noqa: E402
-    DEFAULT_MIN_CLUSTER,
-    DEFAULT_SIMILARITY,
-    Learned,
-    Pair,
-    learn,
-    links,
-    normalise_reply,
-    read_pairs,
-)
-from bot.decide import suggest  # noqa: E402
-from bot.decide.playbooks import Template, placeholder_values, render  # noqa: E402
-from bot.decide.suggest import Suggester  # noqa: E402
-from bot.decide.triage import detect_language  # noqa: E402
+from bot.cli.learn import read_pairs
+from bot.decide import suggest
+from bot.decide.distill import DEFAULT_MIN_CLUSTER, DEFAULT_SIMILARITY, Learned, Pair, learn
+from bot.decide.playbooks import Template, placeholder_values, render
+from bot.decide.reply_text import links, normalise_reply
+from bot.decide.suggest import Suggester
+from bot.decide.triage import detect_language
 
 DATA = ROOT.parent / "shared" / "data"
 FILES = ("twcs_pairs.jsonl", "tweetsumm_pairs.jsonl")
@@ -124,7 +119,7 @@ def load(path: Path) -> tuple[list[Pair], bool]:
 # ---- hits ---------------------------------------------------------------------------------------
 
 
-def _plain(text: str) -> str:
+def plain_text(text: str) -> str:
     """Normalised text for comparison: no slots, placeholders, handles or links; lowercase."""
     words = [w for w in text.split() if "{" not in w and "@" not in w and not w.startswith("http")]
     return utils.default_process(" ".join(words))
@@ -132,7 +127,7 @@ def _plain(text: str) -> str:
 
 def real_reply(pair: Pair) -> tuple[str, set[str]]:
     text = normalise_reply(pair.reply_text, agent=pair.agent)
-    return _plain(text), set(links(text))
+    return plain_text(text), set(links(text))
 
 
 def judge(template: Template, pair: Pair, real: tuple[str, set[str]]) -> tuple[bool, bool]:
@@ -140,7 +135,7 @@ def judge(template: Template, pair: Pair, real: tuple[str, set[str]]) -> tuple[b
     brand = pair.mention.brand or ""
     values = placeholder_values(pair.mention, brand=brand, agent=pair.agent, link=template.link)
     rendered = normalise_reply(render(template.text, values))
-    same_text = fuzz.ratio(_plain(rendered), real[0]) >= HIT_SIMILARITY
+    same_text = fuzz.ratio(plain_text(rendered), real[0]) >= HIT_SIMILARITY
     return same_text, bool(set(links(rendered)) & real[1])
 
 
@@ -149,7 +144,7 @@ def attribute(templates: Sequence[Template], pair: Pair, real: tuple[str, set[st
     best = ("", 0.0)
     for template in templates:
         rendered = normalise_reply(render(template.text, {"link": template.link}))
-        score = fuzz.ratio(_plain(rendered), real[0])
+        score = fuzz.ratio(plain_text(rendered), real[0])
         if score >= HIT_SIMILARITY and score > best[1]:
             best = (template.id, score)
     return best[0]
@@ -175,7 +170,7 @@ def suggest_for(suggester: Suggester | None, pair: Pair, *, padded: bool = True)
     if _accepts(suggester.suggest, "brand"):
         kwargs["brand"] = pair.mention.brand
     found = suggester.suggest(text, **kwargs)[:TOP]
-    return [r.template for r in found if padded or r.via is not suggest.Via.POPULAR]
+    return [r.template for r in found if padded or r.via is not matching.Via.POPULAR]
 
 
 def online_support() -> str:

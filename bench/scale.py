@@ -38,11 +38,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import bot.app  # noqa: E402, F401 (imports the modules in the order the bot does)
-from bot.models import Author, CaseState, Mention, MentionState  # noqa: E402
-from bot.storage.base import _insert_sql  # noqa: E402
-from bot.storage.mentions import _mention_row  # noqa: E402
-from bot.storage.store import Store  # noqa: E402
+import bot.app  # noqa: F401 (imports the modules in the order the bot does)
+from bot.models import Author, CaseState, Mention, MentionState
+from bot.storage.base import _insert_sql
+from bot.storage.mentions import _mention_row
+from bot.storage.store import Store
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 CHUNK = 50_000  # rows per transaction while building

@@ -26,13 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import words  # noqa: E402
-from rapidfuzz import fuzz, process  # noqa: E402
+import words
+from rapidfuzz import fuzz, process
 
-from bot.decide.playbooks import Template  # noqa: E402
-from bot.decide.suggest import Sent, Suggester, clean  # noqa: E402
-from bot.models import Author, Mention  # noqa: E402
-from bot.sources.jsonl import BadLine, read_mentions  # noqa: E402
+from bot.decide.matching import clean
+from bot.decide.playbooks import Template
+from bot.decide.suggest import Sent, Suggester
+from bot.models import Author, Mention
+from bot.sources.jsonl import BadLine, read_mentions
 
 TWCS = ROOT.parent / "shared" / "data" / "twcs_mentions.jsonl"
 SEED = 20240611

@@ -49,21 +49,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import words  # noqa: E402
-from rapidfuzz import fuzz, process, utils  # noqa: E402
+import words
+from rapidfuzz import fuzz, process, utils
 
-import bot.app  # noqa: E402, F401 (imports the modules in the order the bot does)
-from bot.clock import ManualClock  # noqa: E402
-from bot.decide.assess import triage_with  # noqa: E402
-from bot.decide.routing import Clock as RoutingClock  # noqa: E402
-from bot.decide.rules import RuleSpec, parse_rules  # noqa: E402
-from bot.inbound.pipeline import Brand, Inbound  # noqa: E402
-from bot.live.library import Library  # noqa: E402
-from bot.live.rulebook import RuleBook  # noqa: E402
-from bot.models import Author, Mention  # noqa: E402
-from bot.sources import Fetch  # noqa: E402
-from bot.sources.jsonl import BadLine, read_mentions  # noqa: E402
-from bot.storage.store import Store  # noqa: E402
+import bot.app  # noqa: F401 (imports the modules in the order the bot does)
+from bot.clock import ManualClock
+from bot.decide.assess import triage_with
+from bot.decide.routing import Clock as RoutingClock
+from bot.decide.rules import RuleSpec, parse_rules
+from bot.inbound.pipeline import Brand, Inbound
+from bot.live.library import Library
+from bot.live.rulebook import RuleBook
+from bot.models import Author, Mention
+from bot.sources import Fetch
+from bot.sources.jsonl import BadLine, read_mentions
+from bot.storage.store import Store
 
 DATA = ROOT.parent / "shared" / "data"
 TEXTS = (DATA / "airline_dev_mentions.jsonl", DATA / "twcs_mentions.jsonl")

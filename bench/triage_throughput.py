@@ -18,10 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.cli.offline import Triager  # noqa: E402
-from bot.config.settings import load_config, load_playbooks  # noqa: E402
-from bot.sandbox.harness import demo_mentions  # noqa: E402
-from bot.sources.jsonl import BadLine, read_mentions  # noqa: E402
+from bot.cli.offline import Triager
+from bot.config.settings import load_config, load_playbooks
+from bot.sandbox.harness import demo_mentions
+from bot.sources.jsonl import BadLine, read_mentions
 
 DEV = ROOT.parent / "shared" / "data" / "airline_dev_mentions.jsonl"
 

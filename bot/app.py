@@ -55,8 +55,9 @@ from bot.scheduler import (
     build_scheduler,
 )
 from bot.services import Services
-from bot.slack.board import ChannelPacer, SlackBoard, make_web_client, usergroup_members
+from bot.slack.board import SlackBoard
 from bot.slack.check import check_start
+from bot.slack.client import ChannelPacer, make_web_client, usergroup_members
 from bot.slack.dedupe import OncePerEvent
 from bot.slack.delivery import Deliveries
 from bot.slack.web import HttpServer

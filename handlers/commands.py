@@ -4,6 +4,7 @@ playbooks, and the operations subcommands in ``handlers.operations``."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -17,24 +18,31 @@ from bot.slack.views import kit, queue
 from bot.slack.views import rules as rb
 from handlers import operations
 from handlers.routing import dry_run_view, history_lines
+from handlers.wiring import named
 
 SUBCOMMANDS = ("help", "queue", "route", "tag", "playbooks", *operations.SUBCOMMANDS)
 ROUTE_SUBCOMMANDS = ("test", "history", "undo")
 
 
 def register(app: App, services: Services) -> None:
-    @app.command("/mentions")
-    def mentions(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
-        def open_view(view: dict[str, Any]) -> None:
-            client.views_open(trigger_id=command["trigger_id"], view=view)
+    app.command("/mentions")(named(partial(mentions, services=services)))
 
-        try:
-            _dispatch(ack, services, command, open_view)
-        except Refused as exc:  # the person may not do this: say why, in place of an answer
-            ack(text=f"🚫 {exc}")
+
+def mentions(ack: Ack, command: dict[str, Any], client: WebClient, *, services: Services) -> None:
+    """The one slash command. Its subcommands span the desk, steering and operations, so it is
+    the one listener handed all of the services (still never the store: see the architecture
+    test)."""
+    try:
+        _dispatch(ack, services, command, partial(_open_view, client, command))
+    except Refused as exc:  # the person may not do this: say why, in place of an answer
+        ack(text=f"🚫 {exc}")
 
 
 OpenView = Callable[[dict[str, Any]], None]
+
+
+def _open_view(client: WebClient, command: dict[str, Any], view: dict[str, Any]) -> None:
+    client.views_open(trigger_id=command["trigger_id"], view=view)
 
 
 def _dispatch(ack: Ack, services: Services, command: dict[str, Any], open_view: OpenView) -> None:
@@ -93,7 +101,10 @@ def _route(
             return
         ack(text=rb.test_result(sample, steering.test(sample)))
     elif sub == "history":
-        ack(text="Routing history", blocks=rb.history_blocks(history_lines(services)))
+        ack(
+            text="Routing history",
+            blocks=rb.history_blocks(history_lines(steering, services.directory)),
+        )
     elif sub == "undo":
         run = steering.propose_undo(user)
         ack(text=f"Dry-run opened for: {run.summary}. Apply it there, or cancel.")

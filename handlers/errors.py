@@ -11,30 +11,35 @@ import functools
 import json
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from slack_bolt import App, BoltResponse
 
 from bot.desk.access import Refused
 from bot.services import Services
-from bot.slack.board import BoardError
+from bot.slack.board import SlackBoard
+from bot.slack.port import BoardError
 from bot.slack.views import modals
+from handlers.wiring import Listener, named
 
 log = logging.getLogger("earshot.slack")
 
-Listener = Callable[..., None]
-
 
 def register(app: App, services: Services) -> None:
-    @app.error
-    def on_error(error: Exception, body: dict[str, Any], response: BoltResponse | None) -> None:
-        text = _text(error, body)
-        if response is not None and _answer(response, body, text):
-            return  # Slack shows it where the person is looking; no need to say it twice
-        _tell(services, body, text)
+    app.error(named(partial(on_error, board=services.board)))
 
 
-def refusals_told(services: Services) -> Callable[[Listener], Listener]:
+def on_error(
+    error: Exception, body: dict[str, Any], response: BoltResponse | None, *, board: SlackBoard
+) -> None:
+    text = _text(error, body)
+    if response is not None and _answer(response, body, text):
+        return  # Slack shows it where the person is looking; no need to say it twice
+    _tell(board, body, text)
+
+
+def refusals_told(board: SlackBoard) -> Callable[[Listener], Listener]:
     """For listeners that ack() first: a refusal is told to the person right there.
 
     Bolt forgets a listener's ack() when the listener raises afterwards (Slack may then get a
@@ -43,13 +48,13 @@ def refusals_told(services: Services) -> Callable[[Listener], Listener]:
     """
 
     def wrap(listener: Listener) -> Listener:
-        @functools.wraps(listener)  # bolt reads the wrapped listener's argument names
+        @functools.wraps(named(listener))  # bolt reads the wrapped listener's argument names
         def run(**kwargs: Any) -> None:
             try:
                 listener(**kwargs)
             except Refused as exc:
                 body = kwargs.get("body") or {}
-                _tell(services, body, _text(exc, body))
+                _tell(board, body, _text(exc, body))
 
         return run
 
@@ -94,13 +99,13 @@ def _user(body: dict[str, Any]) -> str | None:
     return str(found or body.get("user_id") or "") or None
 
 
-def _tell(services: Services, body: dict[str, Any], text: str) -> None:
+def _tell(board: SlackBoard, body: dict[str, Any], text: str) -> None:
     user = _user(body)
     channel = body.get("channel")
     where = channel.get("id") if isinstance(channel, dict) else body.get("channel_id")
     if not user:
         return
     try:
-        services.board.tell(user=user, channel=str(where) if where else None, text=text)
+        board.tell(user=user, channel=str(where) if where else None, text=text)
     except BoardError:
         log.warning("could not tell %s about the error either", user)

@@ -5,19 +5,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App
 
 from bot.desk.access import Refused
-from bot.desk.desk import parse_duration
+from bot.desk.desk import Desk, parse_duration
+from bot.live.directory import Directory
 from bot.models import NETWORK_NAMES
+from bot.operations.sla_watch import SlaWatch
+from bot.operations.stats import Stats
 from bot.services import Services
+from bot.slack.board import SlackBoard
 from bot.slack.views import ids, kit
 from bot.slack.views import operations as ops_blocks
 from bot.storage.mentions import SearchQueryError
 from handlers import payload
 from handlers.errors import refusals_told
+from handlers.wiring import named
 
 USAGE = {
     "claim": "`/mentions claim <case id>`",
@@ -33,34 +39,54 @@ SEARCH_SHOWN = 10
 
 
 def register(app: App, services: Services) -> None:
-    desk = services.desk
-
-    @app.action(ids.TAKE_OVER_ACTION)
-    @refusals_told(services)
-    def take_over_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        desk.take_over(payload.number(payload.action_value(action)), payload.user(body))
-
-    @app.event("app_home_opened")
-    def home_opened(event: dict[str, Any]) -> None:
-        if event.get("tab", "home") != "home":
-            return
-        user = str(event["user"])
-        services.board.publish_home(user, home_view(services, user))
+    desk, told = services.desk, refusals_told(services.board)
+    app.action(ids.TAKE_OVER_ACTION)(told(partial(take_over_clicked, desk=desk)))
+    home = partial(
+        home_opened,
+        board=services.board,
+        desk=desk,
+        directory=services.directory,
+        sla=services.sla,
+        stats=services.stats,
+    )
+    app.event("app_home_opened")(named(home))
 
 
-def home_view(services: Services, user: str) -> dict[str, Any]:
-    mine = services.desk.mine(user)
+def take_over_clicked(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], *, desk: Desk
+) -> None:
+    ack()
+    desk.take_over(payload.number(payload.action_value(action)), payload.user(body))
+
+
+def home_opened(
+    event: dict[str, Any],
+    *,
+    board: SlackBoard,
+    desk: Desk,
+    directory: Directory,
+    sla: SlaWatch,
+    stats: Stats,
+) -> None:
+    if event.get("tab", "home") != "home":
+        return
+    user = str(event["user"])
+    board.publish_home(user, home_view(user, desk=desk, directory=directory, sla=sla, stats=stats))
+
+
+def home_view(
+    user: str, *, desk: Desk, directory: Directory, sla: SlaWatch, stats: Stats
+) -> dict[str, Any]:
     view = ops_blocks.HomeView(
-        name=services.directory.name(user),
-        is_agent=user in services.directory.agents,
+        name=directory.name(user),
+        is_agent=user in directory.agents,
         mine=tuple(
-            ops_blocks.MineItem(case, mention, services.sla.left(case)) for case, mention in mine
+            ops_blocks.MineItem(case, mention, sla.left(case)) for case, mention in desk.mine(user)
         ),
-        on_duty=services.desk.on_duty(user),
-        team=services.stats.text("today"),
-        week=services.stats.text("7d"),
-        backlog=len(services.desk.queue()),
+        on_duty=desk.on_duty(user),
+        team=stats.text("today"),
+        week=stats.text("7d"),
+        backlog=len(desk.queue()),
     )
     return ops_blocks.home(view)
 

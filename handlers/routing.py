@@ -7,6 +7,7 @@ interactive parts. Every change goes editor → dry-run → apply; the core deci
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -14,12 +15,14 @@ from slack_sdk import WebClient
 
 from bot.decide.rules import rule_problems
 from bot.desk.access import Refused
-from bot.desk.steering import DryRun, Move
+from bot.desk.steering import DryRun, Move, Steering
+from bot.live.directory import Directory
 from bot.services import Services
 from bot.slack.views import rules as rb
 from bot.slack.views.modals import notice_modal
 from handlers import payload
 from handlers.errors import refusals_told
+from handlers.wiring import named
 
 
 def dry_run_view(run: DryRun) -> dict[str, Any]:
@@ -59,72 +62,76 @@ def _after(move: Move) -> str:
 
 
 def register(app: App, services: Services) -> None:
-    _register_editor(app, services)
-    _register_history(app, services)
+    steering, told = services.steering, refusals_told(services.board)
+    app.action(rb.RULE_ADD)(told(partial(add_clicked, steering=steering)))
+    app.action(re.compile(rf"^{rb.RULE_MENU}_\d+$"))(told(partial(menu_chosen, steering=steering)))
+    app.view(rb.RULE_EDITOR)(named(partial(editor_submitted, steering=steering)))
+    app.view(rb.RULE_APPLY)(named(partial(apply_submitted, steering=steering)))
+    app.action(rb.RULE_HISTORY)(
+        named(partial(history_clicked, steering=steering, directory=services.directory))
+    )
+    app.action(rb.RULE_UNDO)(told(partial(undo_clicked, steering=steering)))
 
 
-def _register_editor(app: App, services: Services) -> None:
-    steering, told = services.steering, refusals_told(services)
+def add_clicked(ack: Ack, body: dict[str, Any], client: WebClient, *, steering: Steering) -> None:
+    ack()
+    steering.require_lead(payload.user(body), attempted="add a rule")
+    view = rb.rule_editor(None, channels=_channels(steering))
+    client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    @app.action(rb.RULE_ADD)
-    @told
-    def add_clicked(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        steering.require_lead(payload.user(body), attempted="add a rule")
-        view = rb.rule_editor(None, channels=_channels(services))
-        client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    @app.action(re.compile(rf"^{rb.RULE_MENU}_\d+$"))
-    @told
-    def menu_chosen(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
-    ) -> None:
-        ack()
-        verb, name = payload.pair(payload.option_value(action), what="rule menu choice")
-        user = payload.user(body)
-        if verb == "edit":
-            view = rb.rule_editor(steering.rule_to_edit(user, name), channels=_channels(services))
-        else:
-            view = dry_run_view(_propose(services, user=user, verb=verb, name=name))
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+def menu_chosen(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, *, steering: Steering
+) -> None:
+    ack()
+    verb, name = payload.pair(payload.option_value(action), what="rule menu choice")
+    user = payload.user(body)
+    if verb == "edit":
+        view = rb.rule_editor(steering.rule_to_edit(user, name), channels=_channels(steering))
+    else:
+        view = dry_run_view(_propose(steering, user=user, verb=verb, name=name))
+    client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    @app.view(rb.RULE_EDITOR)
-    def editor_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = payload.state_values(view)
-        spec, problems = rule_problems(rb.rule_data(values), where="")
-        if spec is None:
-            ack(response_action="errors", errors=_errors(problems, values))
-            return
-        editing = str(payload.meta(view).get("editing") or "")
-        user = payload.user(body)
-        try:
-            run = (
-                steering.propose_edit(user, editing, spec)
-                if editing
-                else steering.propose_add(user, spec, position=rb.position(values))
-            )
-        except Refused as exc:
-            ack(response_action="errors", errors={"name": str(exc)})
-            return
-        ack(response_action="update", view=dry_run_view(run))
 
-    @app.view(rb.RULE_APPLY)
-    def apply_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        try:
-            proposal = payload.number(payload.meta(view).get("proposal"), what="proposal")
-            saved = steering.apply(payload.user(body), proposal)
-        except Refused as exc:
-            ack(response_action="update", view=notice_modal("Not applied", str(exc)))
-            return
-        text = (
-            f"Saved: routing is now version {saved.version} ({saved.summary}). "
-            "Undo with `/mentions route undo`."
+def editor_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], *, steering: Steering
+) -> None:
+    values = payload.state_values(view)
+    spec, problems = rule_problems(rb.rule_data(values), where="")
+    if spec is None:
+        ack(response_action="errors", errors=_errors(problems, values))
+        return
+    editing = str(payload.meta(view).get("editing") or "")
+    user = payload.user(body)
+    try:
+        run = (
+            steering.propose_edit(user, editing, spec)
+            if editing
+            else steering.propose_add(user, spec, position=rb.position(values))
         )
-        ack(response_action="update", view=notice_modal("Routing changed", text))
+    except Refused as exc:
+        ack(response_action="errors", errors={"name": str(exc)})
+        return
+    ack(response_action="update", view=dry_run_view(run))
 
 
-def _propose(services: Services, *, user: str, verb: str, name: str) -> DryRun:
-    steering = services.steering
+def apply_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], *, steering: Steering
+) -> None:
+    try:
+        proposal = payload.number(payload.meta(view).get("proposal"), what="proposal")
+        saved = steering.apply(payload.user(body), proposal)
+    except Refused as exc:
+        ack(response_action="update", view=notice_modal("Not applied", str(exc)))
+        return
+    text = (
+        f"Saved: routing is now version {saved.version} ({saved.summary}). "
+        "Undo with `/mentions route undo`."
+    )
+    ack(response_action="update", view=notice_modal("Routing changed", text))
+
+
+def _propose(steering: Steering, *, user: str, verb: str, name: str) -> DryRun:
     if verb == "toggle":
         return steering.propose_toggle(user, name)
     if verb == "remove":
@@ -132,46 +139,41 @@ def _propose(services: Services, *, user: str, verb: str, name: str) -> DryRun:
     return steering.propose_move(user, name, by=-1 if verb == "up" else 1)
 
 
-def _register_history(app: App, services: Services) -> None:
-    told = refusals_told(services)
-
-    @app.action(rb.RULE_HISTORY)
-    def history_clicked(ack: Ack, respond: Respond) -> None:
-        ack()
-        blocks = rb.history_blocks(history_lines(services))
-        respond(text="Routing history", blocks=blocks, replace_original=False)
-
-    @app.action(rb.RULE_UNDO)
-    @told
-    def undo_clicked(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
-    ) -> None:
-        """Undo the change the lead was looking at (its version is on the button), after a
-        dry-run like any other change."""
-        ack()
-        value = payload.action_value(action)
-        version = payload.number(value, what="version") if value else None
-        run = services.steering.propose_undo(payload.user(body), version=version)
-        client.views_open(trigger_id=body["trigger_id"], view=dry_run_view(run))
+def history_clicked(
+    ack: Ack, respond: Respond, *, steering: Steering, directory: Directory
+) -> None:
+    ack()
+    blocks = rb.history_blocks(history_lines(steering, directory))
+    respond(text="Routing history", blocks=blocks, replace_original=False)
 
 
-def history_lines(services: Services) -> list[rb.HistoryLine]:
+def undo_clicked(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, *, steering: Steering
+) -> None:
+    """Undo the change the lead was looking at (its version is on the button), after a
+    dry-run like any other change."""
+    ack()
+    value = payload.action_value(action)
+    version = payload.number(value, what="version") if value else None
+    run = steering.propose_undo(payload.user(body), version=version)
+    client.views_open(trigger_id=body["trigger_id"], view=dry_run_view(run))
+
+
+def history_lines(steering: Steering, directory: Directory) -> list[rb.HistoryLine]:
     return [
         rb.HistoryLine(
             version=v.ruleset.version,
             at=v.ruleset.at,
-            actor=services.directory.name(v.ruleset.actor)
-            if v.ruleset.actor != "config"
-            else "config file",
+            actor=directory.name(v.ruleset.actor) if v.ruleset.actor != "config" else "config file",
             summary=v.ruleset.summary,
             changes=v.changes,
         )
-        for v in services.steering.history()
+        for v in steering.history()
     ]
 
 
-def _channels(services: Services) -> list[str]:
-    return list(dict.fromkeys(r.channel for r in services.steering.rules().rules))
+def _channels(steering: Steering) -> list[str]:
+    return list(dict.fromkeys(r.channel for r in steering.rules().rules))
 
 
 def _errors(problems: list[Any], values: dict[str, Any]) -> dict[str, str]:

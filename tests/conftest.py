@@ -1,4 +1,7 @@
-"""Shared fixtures. The network guard keeps every test on loopback and fails loudly otherwise."""
+"""Shared fixtures. The network guard keeps every test on loopback and fails loudly otherwise.
+
+Unit tests get a fresh ``store``; end-to-end tests get the ``sandbox`` and the ``bot``. Shared
+builders live in ``factories`` (values such as a mention) and ``support`` (end-to-end steps)."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import ipaddress
 import os
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -67,7 +71,7 @@ def loopback_only() -> Iterator[None]:
 
 # ---- lanes: e2e (the whole bot running against the emulators), slow (real processes) ---------
 
-_E2E_FIXTURES = {"sandbox", "bot", "desk"}
+_E2E_FIXTURES = {"sandbox", "bot"}  # the fixture closure: any fixture built on them counts
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -101,3 +105,17 @@ def bot(sandbox: Sandbox) -> Sandbox:
     """The sandbox with the bot running in HTTP mode."""
     sandbox.start_bot()
     return sandbox
+
+
+# ---- unit tests: a fresh store on a real SQLite file --------------------------------------------
+
+from bot.storage.store import Store  # noqa: E402
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A fresh ``Store`` on a real SQLite file in ``tmp_path`` (every migration applied), closed
+    afterwards. The running bot's own store is ``sandbox.runtime.services.store``."""
+    fresh = Store(tmp_path / "earshot.db")
+    yield fresh
+    fresh.close()

@@ -46,12 +46,12 @@ def card_for(sandbox: Sandbox, handle: str, *, timeout: float = 15) -> dict[str,
 
 
 def _recorded(sandbox: Sandbox, card: dict[str, Any]) -> bool:
+    """The bot has recorded this card on its case, permalink and all."""
     if sandbox.runtime is None:
         return True
-    row = sandbox.runtime.services.store.db.execute(
-        "select permalink from cases where card_ts = ?", [card["ts"]]
-    ).fetchone()
-    return bool(row and row[0])
+    store = sandbox.runtime.services.store
+    case = store.case_by_card(channel_id=card["channel"], ts=card["ts"])
+    return bool(case and case.permalink)
 
 
 def cards_for(sandbox: Sandbox, handle: str) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.main import _parser
-from bot.config.settings import SCHEMA
+from bot.config.fields import SCHEMA
 from bot.schema import Key
 from handlers.commands import SUBCOMMANDS
 

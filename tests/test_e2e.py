@@ -231,10 +231,8 @@ def test_retweets_and_the_brands_own_posts_never_become_cases(bot: Sandbox) -> N
     post(bot, "@SkylarkAir thanks for the help!", handle="zed")
     card_for(bot, "zed")
     store = bot.runtime.services.store
-    skipped = store.db.execute(
-        "select skip_reason from mentions where state = 'skipped'"
-    ).fetchall()
-    assert [row[0] for row in skipped] == ["pure retweet"]
+    assert store.count("mentions", where="state = 'skipped'") == 1
+    assert store.count("mentions", where="skip_reason = 'pure retweet'") == 1
     assert cards_for(bot, "echo") == []
     assert store.count("cases") == 2
 

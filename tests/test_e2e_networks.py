@@ -79,15 +79,9 @@ def test_bluesky_mention_card_thread_reply_follow_up_and_restart(sandbox: Sandbo
     sandbox.stop_bot()
     bsky.add_post(ANA, f"@{BLUESKY_HANDLE} and my stroller is missing too")
     sandbox.start_bot()
-    eventually(lambda: len(_bluesky_mentions(sandbox)) == 3)
+    eventually(lambda: _mentions(sandbox, "bluesky") == 3)
     assert bsky.logins(BLUESKY_HANDLE) == 1  # the stored session was reused, no new login
     eventually(lambda: len(cards_for(sandbox, ANA)) == 2)  # the new post, once
-
-
-def _bluesky_mentions(sandbox: Sandbox) -> list[Any]:
-    assert sandbox.runtime is not None
-    db = sandbox.runtime.services.store.db
-    return db.execute("select id from mentions where network = 'bluesky'").fetchall()
 
 
 def test_bluesky_counts_graphemes_in_the_preview(sandbox: Sandbox) -> None:
@@ -129,14 +123,15 @@ def test_mastodon_mention_card_reply_follow_up_and_restart(sandbox: Sandbox) -> 
     sandbox.stop_bot()
     masto.add_status("ana@other.example", "@skylarkair one more thing: my receipt?")
     sandbox.start_bot()
-    eventually(lambda: len(_mentions(sandbox, "mastodon")) == 3)
-    assert len(_mentions(sandbox, "mastodon")) == 3  # nothing read twice after the restart
+    eventually(lambda: _mentions(sandbox, "mastodon") == 3)
+    assert _mentions(sandbox, "mastodon") == 3  # nothing read twice after the restart
 
 
-def _mentions(sandbox: Sandbox, network: str) -> list[Any]:
+def _mentions(sandbox: Sandbox, network: str) -> int:
+    """How many mentions from ``network`` the bot has stored."""
     assert sandbox.runtime is not None
-    db = sandbox.runtime.services.store.db
-    return db.execute("select id from mentions where network = ?", [network]).fetchall()
+    store = sandbox.runtime.services.store
+    return store.count("mentions", where="network = ?", params=[network])
 
 
 def test_a_mastodon_direct_message_is_answered_privately(sandbox: Sandbox) -> None:

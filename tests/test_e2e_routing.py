@@ -410,9 +410,11 @@ def test_a_queued_reply_is_not_sent_to_a_dismissed_case_or_to_an_older_post(
 
 
 def storm_id(bot: Sandbox) -> int:
+    """The one storm the open cases are in."""
     assert bot.runtime is not None
-    row = bot.runtime.services.store.db.execute("select max(id) from storms").fetchone()
-    return int(row[0])
+    [storm] = {case.storm_id for case in bot.runtime.services.store.open_cases()}
+    assert storm is not None
+    return storm
 
 
 def test_a_lead_can_step_in_on_a_claimed_case_and_anyone_can_release_their_own(

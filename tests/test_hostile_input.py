@@ -20,8 +20,10 @@ from hypothesis import strategies as st
 from support import card_for, card_text, eventually
 
 from bot.config.settings import load_config, parse_config
+from bot.decide.noise import noise_reason
 from bot.decide.playbooks import parse_playbook
-from bot.decide.triage import detect_language, noise_reason, score_sentiment
+from bot.decide.sentiment import score_sentiment
+from bot.decide.triage import detect_language
 from bot.models import Author, Case, CaseState, Mention, Priority, Sentiment
 from bot.problems import ProblemsError
 from bot.sandbox.harness import BRAND_USER_ID, JANE, SAM, Sandbox

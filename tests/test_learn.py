@@ -14,19 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import make_mention
 
-from bot.cli.learn import (
-    Pair,
-    learn,
-    learn_playbooks,
-    normalise_reply,
-    read_pairs,
-    write_playbooks,
-)
+from bot.cli.learn import read_pairs, write_playbooks
 from bot.decide import lengths
+from bot.decide.distill import Pair, learn, learn_playbooks
 from bot.decide.playbooks import Template, parse_playbook, worst_case_length
+from bot.decide.reply_text import normalise_reply
 from bot.live.library import check_playbooks
-from bot.models import Author, Mention
+from bot.models import Author
 
 SKYLARK = "Skylark Air"
 NIMBUS = "Nimbus Mobile"
@@ -39,12 +35,12 @@ def _pair(
 ) -> Pair:
     number = next(_NUMBERS)
     return Pair(
-        mention=Mention(
-            id=f"x:{number}",
-            network="x",
-            text=mention,
-            author=Author(id=str(number), handle=handle),
-            created_at=datetime(2024, 5, 1, 9, number % 60, tzinfo=UTC),
+        mention=make_mention(
+            mention,
+            native_id=number,
+            author_id=str(number),
+            handle=handle,
+            created=datetime(2024, 5, 1, 9, number % 60, tzinfo=UTC),
             brand=brand,
         ),
         reply_text=reply,
@@ -347,7 +343,7 @@ def test_a_template_too_long_for_x_is_trimmed_or_dropped_and_counted() -> None:
 def test_pairs_without_a_brand_are_left_out() -> None:
     pairs = [
         Pair(
-            Mention(id=f"x:{n}", network="x", text="help", author=Author(id="1")),
+            make_mention("help", native_id=n, author=Author(id="1")),
             "@a Hi!",
             None,
             None,

@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from atproto import Client
+from factories import make_mention
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.clock import ManualClock
-from bot.models import Author, Mention, MentionKind
+from bot.models import Author, MentionKind
 from bot.sandbox import BlueskyEmulator
 from bot.sources import bluesky, mastodon
 from bot.sources.poller import Failure, Poller, Read, Trouble
@@ -147,16 +148,6 @@ def test_what_is_not_a_post_is_not_a_mention(item: dict[str, object]) -> None:
 # ---- the poller ---------------------------------------------------------------------------------
 
 
-def _mention(native: str, minute: int) -> Mention:
-    return Mention(
-        id=f"mastodon:{native}",
-        network="mastodon",
-        text="hi",
-        author=Author(id="1"),
-        created_at=NOW + timedelta(minutes=minute),
-    )
-
-
 def _judge(exc: Exception) -> Failure:
     if isinstance(exc, TimeoutError):
         return Failure(Trouble.TRANSIENT, "timed out")
@@ -171,7 +162,14 @@ def _poller(clock: ManualClock, keys: tuple[str, ...] = ("a", "b")) -> Poller:
 
 def test_the_poller_orders_mentions_and_keeps_each_streams_cursor() -> None:
     poller = _poller(ManualClock(NOW))
-    reads = {"a": Read([_mention("2", 2)], cursor="20"), "b": Read([_mention("1", 1)])}
+    author = Author(id="1")
+    later = make_mention(
+        native_id="2", network="mastodon", author=author, created=NOW + timedelta(minutes=2)
+    )
+    earlier = make_mention(
+        native_id="1", network="mastodon", author=author, created=NOW + timedelta(minutes=1)
+    )
+    reads = {"a": Read([later], cursor="20"), "b": Read([earlier])}
     fetch = poller.poll({"a": "10"}, lambda key, since: reads[key])
     assert [m.id for m in fetch.mentions] == ["mastodon:1", "mastodon:2"]
     assert fetch.cursors == {"a": "20"}

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
+from factories import make_mention
 
 from bot.clock import ManualClock
 from bot.desk.outbox import Outbox
 from bot.models import (
     Author,
     Case,
-    Mention,
     OutboxState,
     Posted,
     Priority,
@@ -73,17 +70,8 @@ class LimitedPublisher:
         return None
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "e.db")
-    yield s
-    s.close()
-
-
 def _case(store: Store, n: int) -> Case:
-    mention = Mention(
-        id=f"x:{n}", network="x", text="help", author=Author(id=str(n)), created_at=NOW
-    )
+    mention = make_mention("help", native_id=n, author=Author(id=str(n)), created=NOW)
     store.save_mentions([mention], received_at=NOW, cursors={})
     triage = Triage("en", Sentiment.NEGATIVE, -0.5, Priority.NORMAL)
     return store.open_case(

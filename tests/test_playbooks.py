@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from factories import make_mention
 
 from bot.config.settings import BUNDLED_PLAYBOOKS, load_playbooks
 from bot.decide import lengths, voice
 from bot.decide.playbooks import Template, fill_slots, parse_playbook, placeholder_values, render
 from bot.live.library import check_playbooks
-from bot.models import Author, Mention
 
 BUNDLED_FILES = sorted(BUNDLED_PLAYBOOKS.glob("*.toml"))
 
@@ -22,12 +22,6 @@ lang = "en"
 triggers = ["where is my refund"]
 text = "Hi {customer}, sorry for the wait. Could you DM us your booking code?"
 """
-
-
-def _mention(*, name: str = "", handle: str = "") -> Mention:
-    return Mention(
-        id="x:1", network="x", text="hi", author=Author(id="1", handle=handle, name=name)
-    )
 
 
 def _write(folder: Path, name: str, text: str) -> Path:
@@ -66,7 +60,9 @@ def _bundled_templates() -> list[Template]:
 
 @pytest.mark.parametrize("template", _bundled_templates(), ids=lambda t: t.id)
 def test_every_bundled_template_renders_within_x_limit_for_a_long_name(template: Template) -> None:
-    mention = _mention(name="Wolfeschlegelsteinhausenberger Smith", handle="a_very_long_hand")
+    mention = make_mention(
+        author_id="1", name="Wolfeschlegelsteinhausenberger Smith", handle="a_very_long_hand"
+    )
     values = placeholder_values(
         mention, brand="Skylark Air", agent="Maximiliana", link=template.link
     )
@@ -232,12 +228,16 @@ def test_render_fills_known_placeholders_and_keeps_unknown_ones_visible() -> Non
 def test_customer_is_first_name_then_handle_then_there(
     name: str, handle: str, expected: str
 ) -> None:
-    values = placeholder_values(_mention(name=name, handle=handle), brand="Skylark", agent="Jane")
+    values = placeholder_values(
+        make_mention(author_id="1", name=name, handle=handle), brand="Skylark", agent="Jane"
+    )
     assert values["customer"] == expected
 
 
 def test_placeholder_values_fill_handle_brand_and_agent() -> None:
-    values = placeholder_values(_mention(name="Ann Lee", handle="annlee"), brand="Sky", agent="Jo")
+    values = placeholder_values(
+        make_mention(author_id="1", name="Ann Lee", handle="annlee"), brand="Sky", agent="Jo"
+    )
     assert values == {
         "customer": "Ann",
         "customer_handle": "@annlee",
@@ -247,6 +247,8 @@ def test_placeholder_values_fill_handle_brand_and_agent() -> None:
 
 
 def test_agent_stays_unfilled_when_there_is_no_agent() -> None:
-    values = placeholder_values(_mention(name="Ann"), brand="Skylark", agent=None)
+    values = placeholder_values(
+        make_mention(author_id="1", name="Ann", handle=""), brand="Skylark", agent=None
+    )
     assert "agent" not in values
     assert render("Thanks {customer}, {agent} here", values) == "Thanks Ann, {agent} here"

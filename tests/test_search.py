@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
+from factories import make_mention
 from support import card_for, post
 
-from bot.models import Author, Mention
 from bot.sandbox.harness import JANE, Sandbox
 from bot.storage.mentions import SearchQueryError, fts_query
 from bot.storage.store import Store
@@ -48,24 +47,33 @@ def test_mentions_search_explains_a_query_without_words(bot: Sandbox) -> None:
     assert "No mention matches “lounge”" in _say(bot, "search lounge")
 
 
-def _mention(n: int, text: str, *, brand: str = "Skylark Air") -> Mention:
-    at = T0 + timedelta(minutes=n)
-    return Mention(f"x:{n}", "x", text, Author(str(n), f"user{n}"), at, brand, "en")
-
-
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    store = Store(tmp_path / "search.db")
-    texts = [
-        "My refund never arrived",
-        "환불이 아직 안 들어왔어요",
-        "Café au lait was cold",
-        "Refunded at last, thanks!",
+def store(store: Store) -> Store:
+    """The shared fresh store, with four mentions of Skylark Air (x:0..x:3, a minute apart) and
+    one of Other Air (x:9), each by its own author."""
+    pages = [
+        [
+            (0, "My refund never arrived", "Skylark Air"),
+            (1, "환불이 아직 안 들어왔어요", "Skylark Air"),
+            (2, "Café au lait was cold", "Skylark Air"),
+            (3, "Refunded at last, thanks!", "Skylark Air"),
+        ],
+        [(9, "refund please", "Other Air")],
     ]
-    store.save_mentions([_mention(n, t) for n, t in enumerate(texts)], received_at=T0, cursors={})
-    store.save_mentions(
-        [_mention(9, "refund please", brand="Other Air")], received_at=T0, cursors={}
-    )
+    for page in pages:
+        mentions = [
+            make_mention(
+                text,
+                native_id=n,
+                author_id=str(n),
+                handle=f"user{n}",
+                created=T0 + timedelta(minutes=n),
+                brand=brand,
+                lang="en",
+            )
+            for n, text, brand in page
+        ]
+        store.save_mentions(mentions, received_at=T0, cursors={})
     return store
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from factories import make_mention
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from slack_sdk.signature import SignatureVerifier
@@ -34,7 +35,6 @@ from bot.models import (
     Author,
     Case,
     CaseState,
-    Mention,
     Priority,
     Sentiment,
     StormPlan,
@@ -72,10 +72,10 @@ def _headers(body: bytes, *, stamp: int, secret: str = SIGNING_SECRET) -> dict[s
     }
 
 
-def _claimed(sandbox: Sandbox) -> list[Any]:
+def _claimed(sandbox: Sandbox) -> list[int]:
+    """The open cases someone has claimed (a claim holds only an open case)."""
     assert sandbox.runtime is not None
-    db = sandbox.runtime.services.store.db
-    return db.execute("select id from cases where claimed_by is not null").fetchall()
+    return [c.id for c in sandbox.runtime.services.store.open_cases() if c.claimed_by]
 
 
 def _forgeries(body: bytes) -> dict[str, dict[str, str]]:
@@ -103,7 +103,7 @@ def test_forged_stale_and_replayed_requests_get_401_and_change_nothing(bot: Sand
         assert answer.status == 401, name
     assert _claimed(bot) == []
     assert bot.driver.post_raw(body, headers=_headers(body, stamp=int(time.time()))).status == 200
-    assert [row[0] for row in _claimed(bot)] == [case_id]  # the very same body, signed: it works
+    assert _claimed(bot) == [case_id]  # the very same body, signed: it works
 
 
 # ---- the database is readable by its owner only -----------------------------------------------
@@ -539,12 +539,6 @@ OURS = re.compile(
 )
 
 
-def _mention(text: str, name: str, handle: str, number: int = 1) -> Mention:
-    author = Author(id="42", handle=handle, name=name, followers=1200)
-    url = f"https://x.com/i/status/{number}"
-    return Mention(f"x:{number}", "x", text, author, created_at=WHEN, url=url, lang="en")
-
-
 def _case(number: int = 1, **changes: Any) -> Case:
     case = Case(
         id=number,
@@ -574,8 +568,17 @@ def _mrkdwn(node: Any) -> Iterator[str]:
 
 def _rendered(text: str, name: str, handle: str, typed: str) -> Iterator[tuple[str, Any]]:
     """Every builder that shows customer (or agent-typed) text, fed the hostile strings."""
-    m, case = _mention(text, name, handle), _case()
-    later = _mention(typed, name, handle, number=2)
+    customer = Author(id="42", handle=handle, name=name, followers=1200)
+    m = make_mention(text, author=customer, created=WHEN, url="https://x.com/i/status/1", lang="en")
+    later = make_mention(
+        typed,
+        native_id=2,
+        author=customer,
+        created=WHEN,
+        url="https://x.com/i/status/2",
+        lang="en",
+    )
+    case = _case()
     past = PastCase(9, WHEN, "replied", "negative", -0.5, (text[:20],), 1, None, text)
     card = cards.CardView(
         case,

@@ -12,7 +12,7 @@ import pytest
 from bot.sandbox.harness import JANE, Sandbox, open_sandbox
 from bot.sandbox.http import Fault, Gate
 from bot.sandbox.x import CREATE_TWEET
-from bot.slack.board import ChannelPacer
+from bot.slack.client import ChannelPacer
 from bot.slack.views import ids
 from tests.support import card_for, cards_for, eventually, post, reply_through_slack
 
@@ -92,7 +92,7 @@ def test_a_burst_to_one_channel_is_listed_at_once_and_every_card_follows_once(
     assert paced.runtime is not None
     store = paced.runtime.services.store
     eventually(lambda: store.count("cases") == BURST)
-    cases = {row[0] for row in store.db.execute("select id from cases").fetchall()}
+    cases = {case.id for case in store.open_cases()}  # every case, none handled yet
     first = paced.slack.wait_for(lambda: (b := _bursts(paced)) and b[0])
     own = {
         m["metadata"]["event_payload"]["case_id"]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import make_mention
 
 from bot.clock import ManualClock
 from bot.config.settings import Leads
@@ -18,7 +19,7 @@ from bot.decide.triage import triage
 from bot.desk.access import Access, Refused
 from bot.desk.steering import DryRun, Steering
 from bot.live.rulebook import RuleBook
-from bot.models import Agent, Author, Mention, RouteDecision
+from bot.models import Agent, Mention, RouteDecision
 from bot.storage.store import Store
 
 LEAD = "U0LEAD"
@@ -74,13 +75,14 @@ class World:
 
     def remember(self, mention_id: str, text: str, *, when: datetime | None = None) -> Mention:
         """A stored mention that became a case (what dry-runs re-route)."""
-        handle = "cust" + mention_id.split(":")[1]
-        mention = Mention(
-            id=mention_id,
-            network="x",
-            text=text,
-            author=Author(id="a" + mention_id, handle=handle),
-            created_at=when or self.clock.now(),
+        network, native_id = mention_id.split(":", 1)
+        mention = make_mention(
+            text,
+            native_id=native_id,
+            network=network,
+            author_id="a" + mention_id,
+            handle="cust" + native_id,
+            created=when or self.clock.now(),
             lang="en",
         )
         self.store.save_mentions([mention], received_at=self.clock.now(), cursors={})

@@ -5,12 +5,12 @@ from __future__ import annotations
 import sqlite3
 import stat
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from factories import make_mention
 
 from bot.models import (
     Author,
@@ -31,20 +31,17 @@ TRIAGE = Triage("en", Sentiment.NEGATIVE, -0.6, Priority.HIGH, ("asks for “ref
 DECISION = RouteDecision("#care-booking", "booking", "rule 2 “booking”: keyword “refund”")
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "e.db")
-    yield s
-    s.close()
+TRAVELLER = Author(id="9", handle="traveller", name="Ann Lee", followers=120, verified=True)
 
 
 def _mention(n: int, text: str = "where is my refund?") -> Mention:
-    return Mention(
-        id=f"x:{n}",
-        network="x",
-        text=text,
-        author=Author(id="9", handle="traveller", name="Ann Lee", followers=120, verified=True),
-        created_at=NOW - timedelta(minutes=n),
+    """Mention number ``n`` (its id, time, link and raw payload follow from it), every field
+    set, so a round trip through the store shows what is lost."""
+    return make_mention(
+        text,
+        native_id=n,
+        author=TRAVELLER,
+        created=NOW - timedelta(minutes=n),
         lang="en",
         kind=MentionKind.MENTION,
         url=f"https://x.com/traveller/status/{n}",
@@ -440,28 +437,20 @@ def _commit_from_another_connection_before(
 # Regression (fixed): a write transaction that began with a deferred BEGIN and read first failed
 # at once with "database is locked" (SQLITE_BUSY_SNAPSHOT) when another connection committed in
 # between. Writes now begin with BEGIN IMMEDIATE.
-def test_save_mentions_survives_another_writer_committing_mid_transaction(
-    tmp_path: Path,
-) -> None:
-    store = Store(tmp_path / "e.db")
-    other = _commit_from_another_connection_before(
-        store, tmp_path / "e.db", 'INSERT INTO "mentions"'
-    )
+def test_save_mentions_survives_another_writer_committing_mid_transaction(store: Store) -> None:
+    other = _commit_from_another_connection_before(store, store.path, 'INSERT INTO "mentions"')
     try:
         assert store.save_mentions([_mention(1)], received_at=NOW, cursors={}) == ["x:1"]
     finally:
-        store.close()
         other.close()
 
 
-def test_add_reply_survives_another_writer_committing_mid_transaction(tmp_path: Path) -> None:
-    store = Store(tmp_path / "e.db")
+def test_add_reply_survives_another_writer_committing_mid_transaction(store: Store) -> None:
     case = _case(store)
-    other = _commit_from_another_connection_before(store, tmp_path / "e.db", 'INSERT INTO "outbox"')
+    other = _commit_from_another_connection_before(store, store.path, 'INSERT INTO "outbox"')
     try:
         assert _reply(store, case) > 0
     finally:
-        store.close()
         other.close()
 
 

@@ -6,17 +6,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import count
-from pathlib import Path
 from typing import cast
 
 import pytest
+from factories import make_mention
 
 from bot.clock import ManualClock
 from bot.config.settings import AlertSettings, StormSettings
 from bot.inbound.alerts import Alerts, Spike
 from bot.inbound.storms import Storms
-from bot.models import Author, Case, CaseState, Mention, Priority, RouteDecision, Sentiment, Triage
-from bot.slack.board import Board, BoardError
+from bot.models import Case, CaseState, Priority, RouteDecision, Sentiment, Triage
+from bot.slack.port import Board, BoardError
 from bot.storage.store import Store
 
 CRASH = (
@@ -48,12 +48,12 @@ class Desk:
         at: datetime | None = None,
     ) -> Case:
         now = at or self.clock.now()
-        mention = Mention(
-            id=f"x:{next(self.ids)}",
-            network="x",
-            text=f"@SkylarkAir {text}",
-            author=Author(id="a1", handle="traveller"),
-            created_at=now,
+        mention = make_mention(
+            f"@SkylarkAir {text}",
+            native_id=next(self.ids),
+            author_id="a1",
+            handle="traveller",
+            created=now,
             lang="en",
         )
         self.store.save_mentions([mention], received_at=now, cursors={})
@@ -64,10 +64,8 @@ class Desk:
 
 
 @pytest.fixture
-def desk(tmp_path: Path) -> Iterator[Desk]:
-    store = Store(tmp_path / "e.db")
-    yield Desk(store, ManualClock())
-    store.close()
+def desk(store: Store) -> Desk:
+    return Desk(store, ManualClock())
 
 
 # ---- storms ------------------------------------------------------------------------------------

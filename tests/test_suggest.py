@@ -10,8 +10,9 @@ from dataclasses import replace
 import pytest
 
 from bot.decide import suggest
+from bot.decide.matching import Via, clean
 from bot.decide.playbooks import Template
-from bot.decide.suggest import Sent, Suggester, Via, clean
+from bot.decide.suggest import Sent, Suggester
 
 
 def _template(id_: str, *triggers: str, lang: str = "en") -> Template:

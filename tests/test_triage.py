@@ -6,33 +6,21 @@ Every text here is invented for these tests.
 from __future__ import annotations
 
 import pytest
+from factories import make_mention
 
+from bot.decide.noise import noise_reason
+from bot.decide.sentiment import score_sentiment
 from bot.decide.triage import (
     HIGH_REACH,
     HUGE_REACH,
     detect_language,
     followers_text,
-    noise_reason,
     prioritise,
-    score_sentiment,
     script_language,
     triage,
     triage_with_noise,
 )
-from bot.models import Author, Mention, Priority, Sentiment
-
-
-def _mention(
-    text: str,
-    *,
-    followers: int = 0,
-    verified: bool = False,
-    lang: str | None = None,
-    handle: str = "traveller",
-) -> Mention:
-    author = Author(id="42", handle=handle, followers=followers, verified=verified)
-    return Mention(id="x:1", network="x", text=text, author=author, lang=lang)
-
+from bot.models import Priority, Sentiment
 
 # ---- language -------------------------------------------------------------------------------
 
@@ -64,12 +52,12 @@ def test_nothing_to_go_on_is_undetermined(text: str) -> None:
 
 
 def test_the_network_language_wins_when_given() -> None:
-    assert triage(_mention("Where is my refund?", lang="ja")).lang == "ja"
+    assert triage(make_mention("Where is my refund?", lang="ja")).lang == "ja"
 
 
 @pytest.mark.parametrize("network_lang", ["und", None, ""])
 def test_undetermined_or_missing_network_language_is_ignored(network_lang: str | None) -> None:
-    assert triage(_mention("환불 언제 돼요?", lang=network_lang)).lang == "ko"
+    assert triage(make_mention("환불 언제 돼요?", lang=network_lang)).lang == "ko"
 
 
 # ---- sentiment ------------------------------------------------------------------------------
@@ -126,7 +114,7 @@ def test_handles_and_links_do_not_carry_sentiment() -> None:
 
 
 def test_a_plain_question_is_normal_priority_with_no_reasons() -> None:
-    result = triage(_mention("What time does boarding open?"))
+    result = triage(make_mention("What time does boarding open?"))
     assert (result.priority, result.reasons) == (Priority.NORMAL, ())
 
 
@@ -140,25 +128,25 @@ def test_a_plain_question_is_normal_priority_with_no_reasons() -> None:
     ],
 )
 def test_urgent_terms_make_it_urgent_and_say_which(text: str, term: str) -> None:
-    result = triage(_mention(text))
+    result = triage(make_mention(text))
     assert result.priority is Priority.URGENT
     assert f"urgent term “{term}”" in result.reasons
 
 
 # Regression (fixed): urgent terms match inside words: 'issue ' contains 'sue '
 def test_an_issue_is_not_a_lawsuit() -> None:
-    result = triage(_mention("There is an issue with my seat selection"))
+    result = triage(make_mention("There is an issue with my seat selection"))
     assert result.priority is Priority.NORMAL
     assert result.reasons == ()
 
 
 # Regression (fixed): 'sue ' needs a trailing space, so 'sue' at the end of a post is missed
 def test_sue_at_the_end_of_a_post_is_urgent() -> None:
-    assert triage(_mention("Fix this or I will sue")).priority is Priority.URGENT
+    assert triage(make_mention("Fix this or I will sue")).priority is Priority.URGENT
 
 
 def test_asking_for_a_refund_is_a_reason() -> None:
-    result = triage(_mention("I want a refund"))
+    result = triage(make_mention("I want a refund"))
     assert "asks for “refund”" in result.reasons
     assert result.priority is Priority.HIGH
 
@@ -176,31 +164,31 @@ def test_asking_for_a_refund_is_a_reason() -> None:
 def test_reach_raises_priority_and_says_why(
     followers: int, verified: bool, priority: Priority, reason: str | None
 ) -> None:
-    result = triage(_mention("What time is boarding?", followers=followers, verified=verified))
+    result = triage(make_mention("What time is boarding?", followers=followers, verified=verified))
     assert result.priority is priority
     assert result.reasons == ((reason,) if reason else ())
 
 
 def test_positive_mentions_are_low_priority() -> None:
-    result = triage(_mention("thank you so much, great crew"))
+    result = triage(make_mention("thank you so much, great crew"))
     assert result.sentiment is Sentiment.POSITIVE
     assert result.priority is Priority.LOW
 
 
 def test_positive_lowers_priority_even_with_reach() -> None:
-    neutral = triage(_mention("Boarding now", followers=HIGH_REACH)).priority
-    positive = triage(_mention("Great crew, thanks!", followers=HIGH_REACH)).priority
+    neutral = triage(make_mention("Boarding now", followers=HIGH_REACH)).priority
+    positive = triage(make_mention("Great crew, thanks!", followers=HIGH_REACH)).priority
     assert (neutral, positive) == (Priority.HIGH, Priority.NORMAL)
 
 
 def test_vip_handles_raise_priority() -> None:
-    result = triage(_mention("What time is boarding?"), vip_handles=frozenset({"traveller"}))
+    result = triage(make_mention("What time is boarding?"), vip_handles=frozenset({"traveller"}))
     assert result.priority is Priority.URGENT
     assert "VIP" in result.reasons
 
 
 def test_triage_returns_language_sentiment_score_and_priority() -> None:
-    result = triage(_mention("최악이에요 환불 언제 돼요"))
+    result = triage(make_mention("최악이에요 환불 언제 돼요"))
     assert result.lang == "ko"
     assert result.sentiment is Sentiment.NEGATIVE
     assert result.sentiment_score < 0
@@ -425,12 +413,12 @@ def test_korean_sarcasm_contrast_and_negation(text: str, sentiment: Sentiment) -
     ],
 )
 def test_noise_says_why(text: str, reason: str) -> None:
-    assert noise_reason(_mention(text)) == reason
+    assert noise_reason(make_mention(text)) == reason
 
 
 def test_the_same_post_again_is_bot_like() -> None:
     earlier = ["Visit our page for the best travel tips https://t.co/1"]
-    mention = _mention("Visit our page for the best travel tips https://t.co/2", followers=300)
+    mention = make_mention("Visit our page for the best travel tips https://t.co/2", followers=300)
     assert noise_reason(mention, recent_texts=earlier) == "bot-like: repeats the same text"
     assert noise_reason(mention) is None
 
@@ -450,15 +438,15 @@ def test_the_same_post_again_is_bot_like() -> None:
     ],
 )
 def test_ordinary_customers_are_not_noise(text: str) -> None:
-    assert noise_reason(_mention(text)) is None
+    assert noise_reason(make_mention(text)) is None
 
 
 def test_a_link_from_an_account_with_followers_is_not_bot_like() -> None:
-    assert noise_reason(_mention("check this https://t.co/abc", followers=120)) is None
+    assert noise_reason(make_mention("check this https://t.co/abc", followers=120)) is None
 
 
 def test_triage_with_noise_returns_both() -> None:
-    result, noise = triage_with_noise(_mention("HUGE giveaway!! https://t.co/abc"))
+    result, noise = triage_with_noise(make_mention("HUGE giveaway!! https://t.co/abc"))
     assert result.priority is Priority.NORMAL
     assert noise == "promotional: “giveaway”"
 
@@ -468,18 +456,20 @@ def test_triage_with_noise_returns_both() -> None:
 
 @pytest.mark.parametrize("vips", [{"Traveller"}, {"@traveller"}, ["TRAVELLER", "someone"]])
 def test_vip_handles_match_with_or_without_at_in_any_case(vips: set[str] | list[str]) -> None:
-    result = triage(_mention("What time is boarding?"), vip_handles=frozenset(vips))
+    result = triage(make_mention("What time is boarding?"), vip_handles=frozenset(vips))
     assert "VIP" in result.reasons
 
 
 def test_a_handle_that_is_not_listed_is_not_vip() -> None:
-    result = triage(_mention("What time is boarding?", handle="someone_else"), vip_handles={"vip"})
+    result = triage(
+        make_mention("What time is boarding?", handle="someone_else"), vip_handles={"vip"}
+    )
     assert "VIP" not in result.reasons
     assert result.priority is Priority.NORMAL
 
 
 def test_reach_thresholds_are_parameters() -> None:
-    mention = _mention("What time is boarding?", followers=2_000)
+    mention = make_mention("What time is boarding?", followers=2_000)
     assert triage(mention).reasons == ()
     lowered = triage(mention, high_reach=1_000, huge_reach=5_000)
     assert (lowered.priority, lowered.reasons) == (Priority.HIGH, ("2k followers",))
@@ -496,7 +486,7 @@ def test_follower_counts_read_like_people_write_them(followers: int, text: str) 
 
 
 def test_reasons_read_like_a_sentence_fragment_each() -> None:
-    mention = _mention(
+    mention = make_mention(
         "Total outage, worst service ever, nobody answers!!", followers=1_800_000, handle="bigname"
     )
     priority, reasons = prioritise(
@@ -510,7 +500,7 @@ def test_reasons_read_like_a_sentence_fragment_each() -> None:
     "text", ["Please issue a new boarding pass", "My tissue pack was left on the plane"]
 )
 def test_urgent_terms_match_whole_words_only(text: str) -> None:
-    assert not any(r.startswith("urgent term") for r in triage(_mention(text)).reasons)
+    assert not any(r.startswith("urgent term") for r in triage(make_mention(text)).reasons)
 
 
 # ---- invisible characters (issue 15) ---------------------------------------------------------
@@ -518,8 +508,8 @@ def test_urgent_terms_match_whole_words_only(text: str) -> None:
 
 def test_lexicons_read_through_zero_width_characters() -> None:
     """Regression: invisible characters inside words hid them from the triage lexicons."""
-    plain = triage(_mention("I want a refund, my lawyer will sue"))
-    hidden = triage(_mention("I want a re\u200bfund, my law\u00adyer will s\u2060ue"))
+    plain = triage(make_mention("I want a refund, my lawyer will sue"))
+    hidden = triage(make_mention("I want a re\u200bfund, my law\u00adyer will s\u2060ue"))
     assert (hidden.priority, hidden.reasons) == (plain.priority, plain.reasons)
     assert "asks for “refund”" in hidden.reasons
     assert score_sentiment("terr\u200bible ser\ufeffvice") == score_sentiment("terrible service")
@@ -533,5 +523,6 @@ def test_korean_crying_jamo_stay_negative_after_normalising() -> None:
 
 def test_noise_reads_promotions_through_hidden_characters() -> None:
     assert (
-        noise_reason(_mention("Fo\u200bllow us for a gi\u200bveaway")) == "promotional: “giveaway”"
+        noise_reason(make_mention("Fo\u200bllow us for a gi\u200bveaway"))
+        == "promotional: “giveaway”"
     )

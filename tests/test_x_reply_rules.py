@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from factories import make_mention
 from support import card_for, card_text, eventually, fresh, open_modal, reply_through_slack
 
 from bot.config.settings import load_config
@@ -64,40 +65,44 @@ def _element(card: dict[str, Any], action_id: str) -> dict[str, Any] | None:
 # ---- who invited the brand -----------------------------------------------------------------------
 
 
-def _mention(text: str, *, entities: dict[str, Any] | None = None, **kw: Any) -> Mention:
-    tweet = {"id": "1", "text": text, **({"entities": entities} if entities else {})}
-    return Mention(
-        id="x:1",
-        network="x",
-        text=text,
-        author=Author(id="9", handle="ana"),
-        raw={"tweet": tweet},
-        **kw,
-    )
+ANA = Author(id="9", handle="ana")
 
 
 @pytest.mark.parametrize(
     ("post", "allowed"),
     [
-        (_mention("@SkylarkAir my bag?"), True),
-        (_mention("@skylarkair my bag?"), True),  # handles are case-insensitive
-        (_mention("@SkylarkAirFan my bag?"), False),
-        (_mention("skylark air lost my bag"), False),  # found by a keyword search
-        (_mention("mail me@SkylarkAir.com"), False),
+        # the text decides where X's parse of the tweet names no one (entities={})
+        (make_mention("@SkylarkAir my bag?", author=ANA, entities={}), True),
+        # handles are case-insensitive
+        (make_mention("@skylarkair my bag?", author=ANA, entities={}), True),
+        (make_mention("@SkylarkAirFan my bag?", author=ANA, entities={}), False),
+        # found by a keyword search
+        (make_mention("skylark air lost my bag", author=ANA, entities={}), False),
+        (make_mention("mail me@SkylarkAir.com", author=ANA, entities={}), False),
         # X's own parse wins: a reply in the brand's thread carries the @mention as an entity
-        (_mention("thanks!", entities={"mentions": [{"username": "SkylarkAir"}]}), True),
-        (_mention("@SkylarkAir", entities={"mentions": [{"username": "other"}]}), False),
+        (
+            make_mention(
+                "thanks!", author=ANA, entities={"mentions": [{"username": "SkylarkAir"}]}
+            ),
+            True,
+        ),
+        (
+            make_mention("@SkylarkAir", author=ANA, entities={"mentions": [{"username": "other"}]}),
+            False,
+        ),
         (  # a quote of one of the brand's posts
-            _mention(
+            make_mention(
                 "this! https://t.co/x",
+                author=ANA,
                 entities={"urls": [{"expanded_url": "https://twitter.com/SkylarkAir/status/7"}]},
                 kind=MentionKind.QUOTE,
             ),
             True,
         ),
         (
-            _mention(
+            make_mention(
                 "this! https://t.co/x",
+                author=ANA,
                 entities={"urls": [{"expanded_url": "https://x.com/someone/status/7"}]},
                 kind=MentionKind.QUOTE,
             ),
@@ -147,8 +152,7 @@ def test_a_post_found_by_search_offers_reply_on_x_and_mark_answered(sandbox: San
         lambda: "Replied by Jane Kim" in card_text(m := fresh(sandbox, card)) and m
     )
     assert _element(shown, ids.MARK_ANSWERED_ACTION) is None
-    audit = store.db.execute("select action from audit where case_id = ?", [case.id]).fetchall()
-    assert ("reply.marked",) in audit
+    assert "reply.marked" in [row["action"] for row in store.audit_log(case.id)]
     assert sandbox.x.replies() == []  # nothing was posted by API
 
 

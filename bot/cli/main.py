@@ -31,8 +31,8 @@ from bot.decide.rules import Ruleset
 from bot.live.library import check_playbooks
 from bot.problems import Problem, ProblemsError
 from bot.sandbox.demo.tour import run_demo
-from bot.slack.board import make_web_client
 from bot.slack.check import SlackRefused, SlackUnreachable, check_online
+from bot.slack.client import make_web_client
 from bot.storage.store import Store
 
 EXIT_FAILED = 1

@@ -17,11 +17,11 @@ from typing import Any, TextIO
 from bot.config.settings import Config, TriageSettings
 from bot.decide.assess import Assessment, TriageFn, assess, routing_clock, skip_reason, triage_with
 from bot.decide.learned import DEFAULT_MIN_CONFIDENCE, Example, LearnedRouter
+from bot.decide.noise import noise_reason
 from bot.decide.playbooks import Template, placeholder_values, render
 from bot.decide.routing import Router
 from bot.decide.rules import RuleSpec, to_toml
 from bot.decide.suggest import Suggester
-from bot.decide.triage import noise_reason
 from bot.models import Mention
 from bot.sources.jsonl import BadLine, Labelled, read_labelled, read_mentions
 from bot.storage.store import Store

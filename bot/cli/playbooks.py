@@ -8,8 +8,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.cli.learn import learn_playbooks, read_pairs, write_playbooks
+from bot.cli.learn import read_pairs, write_playbooks
 from bot.config.settings import BUNDLED_PLAYBOOKS, load_config
+from bot.decide.distill import learn_playbooks
 from bot.live.library import check_playbooks
 from bot.problems import Problem, ProblemsError
 

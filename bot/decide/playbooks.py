@@ -23,10 +23,12 @@ written in the text.
 
 from __future__ import annotations
 
+import json
 import re
 import string
 import tomllib
-from collections.abc import Iterable, Mapping
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -247,3 +249,54 @@ def missing_translations(
             fix = f'add a [[template]] with id = "{template_id}" and lang = "{missing[0]}"'
             problems.append(Problem(first.source, "template.lang", msg, fix))
     return problems
+
+
+def file_slug(brand: str) -> str:
+    return "-".join(re.findall(r"[a-z0-9]+", _fold(brand))) or "brand"
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+
+def playbook_toml(templates: Iterable[Template], *, header: str = "") -> str:
+    """Playbook file text for ``templates`` (what ``parse_playbook`` reads back)."""
+    lines = [f"# {line}".rstrip() for line in header.splitlines()]
+    for template in templates:
+        lines += ["", "[[template]]"]
+        lines += [f"{key} = {value}" for key, value in _fields(template)]
+    text = "\n".join(lines).lstrip("\n") + "\n"
+    tomllib.loads(text)  # a bug here must never write a file that does not load
+    return text
+
+
+def _fields(template: Template) -> list[tuple[str, str]]:
+    values: list[tuple[str, int | str | Sequence[str]]] = [
+        ("id", template.id),
+        ("title", template.title),
+        ("lang", template.lang),
+        ("brands", template.brands),
+        ("teams", template.teams),
+        ("triggers", template.triggers),
+        ("examples", template.examples),
+        ("text", template.text),
+        ("link", template.link),
+        ("tags", template.tags),
+        ("uses", template.uses),
+    ]
+    return [(key, _toml(value)) for key, value in values if value]
+
+
+def _toml(value: int | str | Sequence[str]) -> str:
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return _toml_string(value)
+    if len(value) <= 1:
+        return "[" + ", ".join(_toml_string(v) for v in value) + "]"
+    return "[\n" + "".join(f"  {_toml_string(v)},\n" for v in value) + "]"
+
+
+def _toml_string(value: str) -> str:
+    """A TOML basic string (JSON's escapes are TOML's, except DEL, which TOML wants escaped)."""
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")

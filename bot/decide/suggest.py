@@ -37,19 +37,40 @@ from __future__ import annotations
 
 import heapq
 import math
-import re
 import threading
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from itertools import chain
 
-from rapidfuzz import fuzz, process, utils
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from bot.decide.matching import (
+    CHANCE,
+    CJK,
+    GONE,
+    PLACEHOLDER,
+    Doc,
+    Popularity,
+    Prior,
+    Query,
+    Scored,
+    TermIndex,
+    Via,
+    letter_grams,
+    make_doc,
+    plain_text,
+    shorten,
+    similarity,
+    stem_word,
+    template_fits,
+    term_set,
+    tier_of,
+    tiers,
+    word_list,
+)
 from bot.decide.playbooks import Template
-from bot.decide.text import matchable
 
 CANDIDATES = 40  # documents re-scored with rapidfuzz per mention
 PER_TEMPLATE = 8  # of which at most this many for one template id
@@ -58,37 +79,12 @@ USAGE_BONUS = 3.0  # at most this many points for the template agents send most 
 TYPO_MIN_LENGTH = 5  # shorter unknown words are left alone: too many real words are one typo apart
 ATTRIBUTE_CUTOFF = 80.0  # rapidfuzz ratio for a typed reply to count as a template's text
 HISTORY_PER_TEMPLATE = 200  # past mentions kept per template id; the oldest go first
-_CHANCE = 0.4  # share of the letters of two unrelated words that rapidfuzz finds in common
 _SLACK = 12.0  # how far below a document's score its estimate may fall (p99 is about 14)
-_STRANGER = 100 * _CHANCE + _SLACK  # the best a document sharing no term may score
+_STRANGER = 100 * CHANCE + _SLACK  # the best a document sharing no term may score
 _REFRESH = 8  # re-scored documents between updates of the score to beat
 _WIDEN = 4  # re-score at most this many times ``candidates`` documents
 _CACHE_LIMIT = 50_000  # typo corrections remembered
 _ELIGIBLE_LIMIT = 1024  # (language, brand, team) eligibility tables remembered
-
-_NOISE = re.compile(r"@\w+|https?://\S+|#")
-_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
-_CJK = re.compile(
-    "[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
-)
-_SUFFIXES = ("ing", "es", "ed", "s")
-_STOPWORDS = frozenset(
-    (
-        "a an the and or but if to of in on at for from by with is are was were be been am i me "
-        "my we our you your it its this that these those so do does did have has had can could "
-        "will would just get got im i'm there their they them he she his her as up out about "
-        "what when where why how who which all any some than then too very"
-    ).split()
-)
-
-
-class Via(StrEnum):
-    """The kind of document a suggestion matched."""
-
-    TRIGGER = "trigger"
-    EXAMPLE = "example"
-    HISTORY = "history"
-    POPULAR = "popular"  # matched nothing: among the brand's most used templates (padding)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,251 +121,14 @@ class Ranked:
         elif self.via is Via.HISTORY:
             reason = f"agents sent it for a similar post ({self.score:.0f})"
         else:
-            reason = f"close to “{_shorten(self.trigger)}” ({self.score:.0f})"
+            reason = f"close to “{shorten(self.trigger)}” ({self.score:.0f})"
         return f"{reason}, made for {self.made_for}" if self.made_for else reason
-
-
-def clean(text: str) -> str:
-    """Text as the matcher sees it: content words, lowercase, no handles, links or punctuation,
-    nothing invisible inside a word (``matchable``)."""
-    words = utils.default_process(_NOISE.sub(" ", matchable(text))).split()
-    return " ".join(w for w in words if w not in _STOPWORDS)
 
 
 # ---- text -> words, terms and forms ------------------------------------------------------------
 
 
-def _shorten(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _words(text: str) -> list[str]:
-    """Content words of ``text``, without one-letter leftovers such as the "s" of "it's"."""
-    return [w for w in clean(text).split() if len(w) > 1 or _CJK.match(w)]
-
-
-def _stem(word: str) -> str:
-    """A light English stem, so that "delays", "delayed" and "delay" meet in the index."""
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            if suffix == "s" and word.endswith("ss"):
-                break
-            word = word[: -len(suffix)]
-            break
-    return word[:-1] if len(word) > 3 and word.endswith("e") else word
-
-
-def _bigrams(word: str) -> list[str]:
-    """Character pairs of a CJK word: Korean posts often run words together without spaces."""
-    return [word[i : i + 2] for i in range(len(word) - 1)] or [word]
-
-
-def _terms(words: Iterable[str]) -> frozenset[str]:
-    """Index terms: stems of words, bigrams of CJK words."""
-    terms: set[str] = set()
-    for word in words:
-        if _CJK.search(word):
-            terms.update(_bigrams(word))
-        else:
-            terms.add(_stem(word))
-    return frozenset(terms)
-
-
-def _grams(words: Sequence[str]) -> str:
-    """The bigram form of CJK text for rapidfuzz ("" without CJK): a trigger whose bigrams all
-    occur in the mention then scores as contained, whether the words are spaced or not."""
-    if not any(_CJK.search(w) for w in words):
-        return ""
-    return " ".join(g for w in words for g in (_bigrams(w) if _CJK.search(w) else [w]))
-
-
-def _plain(text: str) -> str:
-    """Reply or template text for near-duplicate checks: no placeholders, handles, links or
-    punctuation; every word kept."""
-    stripped = _NOISE.sub(" ", _PLACEHOLDER.sub(" ", matchable(text)))
-    return " ".join(utils.default_process(stripped).split())
-
-
 # ---- scoring -----------------------------------------------------------------------------------
-
-
-def _post_similarity(query: str, post: str) -> float:
-    """Two whole posts: contained words count only as far as the posts are alike overall."""
-    return (fuzz.token_set_ratio(query, post) + fuzz.token_sort_ratio(query, post)) / 2
-
-
-def _estimate(shared: int, size: int, post: bool, query_size: int) -> float:
-    """The rapidfuzz score (0..1) a document would get, from term counts alone, as if all words
-    were the same length and a fixed share of the letters of unshared words matched by chance.
-
-    ``token_set_ratio`` is the best of the shared words against the shared words plus the rest
-    of either side, and of both sides whole; ``token_sort_ratio`` compares both sides whole.
-    """
-    chance = _CHANCE * min(size, query_size) - _CHANCE * shared
-    whole = (2 * shared + 2 * chance) / (size + query_size)
-    token_set = max(2 * shared / (shared + min(size, query_size)), whole)
-    return (token_set + whole) / 2 if post else token_set
-
-
-@dataclass(frozen=True, slots=True)
-class _Doc:
-    group: int  # index of the template id
-    slot: int  # eligibility slot: the template's index, or len(templates) + group for history
-    via: Via
-    text: str  # as written, for the why
-    form: str  # content words, for rapidfuzz
-    grams: str  # CJK bigram form, "" without CJK
-    terms: frozenset[str]
-
-    @property
-    def bucket(self) -> int:
-        """Documents of one size and kind share an estimate for a given count of shared terms."""
-        return 2 * len(self.terms) + (self.via is not Via.TRIGGER)
-
-
-@dataclass(frozen=True, slots=True)
-class _Scored:
-    doc_id: int
-    score: float
-
-
-@dataclass(frozen=True, slots=True)
-class _Popularity:
-    """Past replies per template id (group) for one brand: template uses plus sends."""
-
-    counts: dict[int, int]
-    most: int  # the largest count (0 when none)
-    ranked: list[int]  # groups, most used first, ties to the lower template id
-
-
-@dataclass(frozen=True, slots=True)
-class _Prior:
-    """Popularity for one brand and channel: the brand's, plus the channel's sends once more
-    for the usage bonus, log-scaled so that the most used template here gets ``USAGE_BONUS``."""
-
-    brand: _Popularity
-    team: dict[int, int]  # sends in the case's channel
-    scale: float
-
-    def lift(self, group: int) -> float:
-        """The usage bonus of a template id."""
-        if not self.scale:
-            return 0.0
-        used = self.brand.counts.get(group, 0) + self.team.get(group, 0)
-        return self.scale * math.log1p(used) if used else 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class _Query:
-    form: str
-    grams: str
-    terms: frozenset[str]
-
-
-def _similarity(query: _Query, doc: _Doc) -> float:
-    """0..100: a trigger contained in the mention scores 100; whole posts must be alike."""
-    scorer = fuzz.token_set_ratio if doc.via is Via.TRIGGER else _post_similarity
-    score = float(scorer(query.form, doc.form))
-    if query.grams and doc.grams:
-        score = max(score, float(scorer(query.grams, doc.grams)))
-    return score
-
-
-def _doc(text: str, words: list[str], *, group: int, slot: int, via: Via) -> _Doc:
-    return _Doc(group, slot, via, text, " ".join(words), _grams(words), _terms(words))
-
-
-def _fits(template: Template, *, lang: str, brand: str, any_lang: bool = False) -> bool:
-    """In the mention's language (or language-neutral), and for its brand (or every brand)."""
-    language = any_lang or not template.lang or template.lang == lang
-    return language and (not brand or template.for_brand(brand))
-
-
-_GONE = _Doc(-1, 0, Via.HISTORY, "", "", "", frozenset())  # an evicted past mention
-
-
-class _Index:
-    """term -> bucket -> ids of the documents holding the term. Documents can be added and
-    removed at any time; ``count`` gives, per bucket, each document's number of shared terms."""
-
-    __slots__ = ("postings",)
-
-    def __init__(self) -> None:
-        self.postings: dict[str, dict[int, list[int]]] = {}
-
-    def add(self, doc_id: int, terms: Iterable[str], bucket: int) -> None:
-        for term in terms:
-            self.postings.setdefault(term, {}).setdefault(bucket, []).append(doc_id)
-
-    def remove(self, doc_id: int, terms: Iterable[str], bucket: int) -> None:
-        for term in terms:
-            self.postings[term][bucket].remove(doc_id)
-
-    def count(self, terms: Iterable[str]) -> dict[int, _Found]:
-        """Per bucket, the documents holding any of ``terms``."""
-        found: dict[int, _Found] = {}
-        for term in sorted(terms):  # not set order, which changes between runs
-            for bucket, docs in self.postings.get(term, {}).items():
-                if docs:
-                    found.setdefault(bucket, _Found()).by_term.append((term, docs))
-        for each in found.values():
-            if len(each.by_term) > 1:
-                each.counts = Counter(chain.from_iterable(docs for _, docs in each.by_term))
-        return found
-
-
-@dataclass(slots=True)
-class _Found:
-    """The documents of one bucket holding query terms: per term, and how many terms each
-    holds (counted in C; None when only one term occurs, so each holds one)."""
-
-    by_term: list[tuple[str, list[int]]] = field(default_factory=list)
-    counts: Counter[int] | None = None
-
-    @property
-    def most(self) -> int:
-        return max(self.counts.values()) if self.counts is not None else 1
-
-    def holding(self, shared: int) -> list[int]:
-        """Documents holding exactly ``shared`` query terms (shared > 1)."""
-        return [d for d, k in self.counts.items() if k == shared] if self.counts else []
-
-    def holding_one(self) -> Iterator[tuple[str, list[int]]]:
-        """(term, documents holding that query term and no other)."""
-        for term, docs in self.by_term:
-            counts = self.counts
-            yield term, docs if counts is None else [d for d in docs if counts[d] == 1]
-
-
-def _tiers(found: dict[int, _Found], query_size: int) -> list[tuple[float, list[tuple[int, int]]]]:
-    """(estimate, [(bucket, shared terms), ...]) from the best estimate down, for the counts
-    of shared terms that occur."""
-    cells: dict[float, list[tuple[int, int]]] = {}
-    for bucket, each in found.items():
-        size, post = divmod(bucket, 2)
-        for shared in range(1, each.most + 1):
-            estimate = _estimate(shared, size, bool(post), query_size)
-            cells.setdefault(estimate, []).append((bucket, shared))
-    return sorted(cells.items(), reverse=True)
-
-
-def _tier(cells: list[tuple[int, int]], found: dict[int, _Found], order: list[int]) -> list[int]:
-    """The documents of one tier (an equal estimate) in the order to take them: those sharing
-    several terms, then those sharing one term, longer terms first (rapidfuzz compares
-    characters, so a shared "refund" counts for more than a shared "bag"); ties by template id.
-    """
-    several: list[int] = []
-    by_length: dict[int, list[int]] = {}
-    for bucket, shared in cells:
-        if shared > 1:
-            several += found[bucket].holding(shared)
-            continue
-        for term, docs in found[bucket].holding_one():
-            by_length.setdefault(len(term), []).extend(docs)
-    ordered = sorted(several, key=order.__getitem__)
-    for length in sorted(by_length, reverse=True):
-        ordered += sorted(by_length[length], key=order.__getitem__)
-    return ordered
 
 
 class Suggester:
@@ -394,15 +153,15 @@ class Suggester:
             self._variants[group].append(index)
         ranks = {template_id: rank for rank, template_id in enumerate(sorted(self._groups))}
         self._id_order = [ranks[template_id] for template_id in self._groups]  # per group
-        self._index, self._docs = _Index(), list[_Doc]()
+        self._index, self._docs = TermIndex(), list[Doc]()
         self._order: list[int] = []  # per document: its template id's rank, for ties
         self._slot: list[int] = []  # per document: its eligibility slot
         self._history: dict[int, deque[int]] = {}  # group -> past mention documents, oldest first
         self._seen: set[tuple[int, str]] = set()  # (group, form) of the past mentions kept
         self._uses: dict[tuple[str, str], dict[int, int]] = {}  # (brand, team) -> group -> sends
         self._everywhere, self._static = self._template_uses()
-        self._popularity: dict[str, _Popularity] = {}  # brand -> its popularity, until ``learn``
-        self._priors: dict[tuple[str, str], _Prior] = {}  # (brand, team) -> prior, until ``learn``
+        self._popularity: dict[str, Popularity] = {}  # brand -> its popularity, until ``learn``
+        self._priors: dict[tuple[str, str], Prior] = {}  # (brand, team) -> prior, until ``learn``
         self._flags: dict[tuple[str, str, str], bytearray] = {}
         self._languages: dict[str, bytearray] = {}
         self._scoped = [i for i, t in enumerate(self._templates) if t.brands]
@@ -412,8 +171,10 @@ class Suggester:
                 self._teamed.setdefault(team, []).append(index)
         self._typos: dict[str, str | None] = {}
         self._stems, self._spellings = self._index_templates()
-        self._plain = [_plain(t.text) for t in self._templates]
-        self._text_terms = [_terms(_words(_PLACEHOLDER.sub(" ", t.text))) for t in self._templates]
+        self._plain = [plain_text(t.text) for t in self._templates]
+        self._text_terms = [
+            term_set(word_list(PLACEHOLDER.sub(" ", t.text))) for t in self._templates
+        ]
         self._text_postings: dict[str, list[int]] = {}
         for index, terms in enumerate(self._text_terms):
             for term in terms:
@@ -465,13 +226,13 @@ class Suggester:
             group = self._group_of[index]
             for via, texts in ((Via.TRIGGER, template.triggers), (Via.EXAMPLE, template.examples)):
                 for text in texts:
-                    if words := _words(text):
-                        spellings.update(w for w in words if w.isalpha() and not _CJK.search(w))
-                        self._add(_doc(text, words, group=group, slot=index, via=via))
-        stems = frozenset(_stem(w) for w in spellings)
+                    if words := word_list(text):
+                        spellings.update(w for w in words if w.isalpha() and not CJK.search(w))
+                        self._add(make_doc(text, words, group=group, slot=index, via=via))
+        stems = frozenset(stem_word(w) for w in spellings)
         return stems, tuple(sorted(w for w in spellings if len(w) >= TYPO_MIN_LENGTH - 1))
 
-    def _add(self, doc: _Doc) -> int:
+    def _add(self, doc: Doc) -> int:
         doc_id = len(self._docs)
         self._docs.append(doc)
         self._order.append(self._id_order[doc.group])
@@ -487,7 +248,7 @@ class Suggester:
         group = self._groups.get(sent.template_id)
         if group is None:
             return  # a template no longer in the playbooks
-        words = _words(sent.text)
+        words = word_list(sent.text)
         with self._lock:
             self._count_use(sent, group)
             self._forget_prior(sent.brand.casefold())
@@ -495,7 +256,7 @@ class Suggester:
             if not words or (group, form) in self._seen:
                 return
             slot = len(self._templates) + group
-            doc_id = self._add(_doc(sent.text, words, group=group, slot=slot, via=Via.HISTORY))
+            doc_id = self._add(make_doc(sent.text, words, group=group, slot=slot, via=Via.HISTORY))
             self._seen.add((group, form))
             kept = self._history.setdefault(group, deque())
             kept.append(doc_id)
@@ -506,7 +267,7 @@ class Suggester:
         doc = self._docs[doc_id]
         self._index.remove(doc_id, doc.terms, doc.bucket)
         self._seen.discard((doc.group, doc.form))
-        self._docs[doc_id] = _GONE
+        self._docs[doc_id] = GONE
 
     def _count_use(self, sent: Sent, group: int) -> None:
         brand = sent.brand.casefold()
@@ -519,7 +280,7 @@ class Suggester:
         self._popularity.pop(brand, None)
         self._priors = {key: prior for key, prior in self._priors.items() if key[0] != brand}
 
-    def _prior(self, brand: str, team: str) -> _Prior:
+    def _prior(self, brand: str, team: str) -> Prior:
         """Popularity for the brand and channel; cached until a send for the brand."""
         key = (brand.casefold(), team)
         if (prior := self._priors.get(key)) is None:
@@ -527,13 +288,13 @@ class Suggester:
             here = self._uses.get(key, {}) if team else {}
             most = max((popular.counts.get(g, 0) + n for g, n in here.items()), default=0)
             most = max(most, popular.most)
-            prior = _Prior(popular, here, USAGE_BONUS / math.log1p(most) if most else 0.0)
+            prior = Prior(popular, here, USAGE_BONUS / math.log1p(most) if most else 0.0)
             if len(self._priors) >= _ELIGIBLE_LIMIT:
                 self._priors.clear()
             self._priors[key] = prior
         return prior
 
-    def _brand_popularity(self, brand: str) -> _Popularity:
+    def _brand_popularity(self, brand: str) -> Popularity:
         """Uses of the templates for every brand (unless ``brand`` is ""), of the brand's own
         templates, and sends for the brand."""
         if (found := self._popularity.get(brand)) is None:
@@ -543,7 +304,7 @@ class Suggester:
                     counts[group] = counts.get(group, 0) + n
             order = self._id_order
             ranked = [g for _, _, g in sorted((-n, order[g], g) for g, n in counts.items())]
-            found = _Popularity(counts, max(counts.values(), default=0), ranked)
+            found = Popularity(counts, max(counts.values(), default=0), ranked)
             if len(self._popularity) >= _ELIGIBLE_LIMIT:
                 self._popularity.clear()
             self._popularity[brand] = found
@@ -563,7 +324,7 @@ class Suggester:
         limit = self.top if top is None else top
         if limit <= 0:
             return []
-        words = _words(text)
+        words = word_list(text)
         with self._lock:
             flags = self._eligible(lang, brand, team)
             prior = self._prior(brand, team)
@@ -588,7 +349,7 @@ class Suggester:
             return ranked
 
     def _matches(
-        self, words: list[str], *, lang: str, team: str, flags: bytearray, prior: _Prior, limit: int
+        self, words: list[str], *, lang: str, team: str, flags: bytearray, prior: Prior, limit: int
     ) -> list[tuple[float, int, int]]:
         """(score with bonuses, template index, document) of the best matches at or above the
         cutoff, best first, ties to the lower template id."""
@@ -608,7 +369,7 @@ class Suggester:
 
     def _popular(
         self,
-        prior: _Prior,
+        prior: Prior,
         flags: bytearray,
         *,
         taken: set[int],
@@ -635,18 +396,20 @@ class Suggester:
                 picks.append(Ranked(template, 0.0, "", Via.POPULAR, made_for, uses, name))
         return picks
 
-    def _query(self, words: list[str]) -> _Query:
+    def _query(self, words: list[str]) -> Query:
         """The mention as rapidfuzz compares it (its words as written: a wrong correction must
         not make a match), and its terms, typo corrections included, to find candidates by."""
         fixed = (self._correct(w) for w in words)
-        return _Query(" ".join(words), _grams(words), _terms(words) | _terms(w for w in fixed if w))
+        return Query(
+            " ".join(words), letter_grams(words), term_set(words) | term_set(w for w in fixed if w)
+        )
 
     def _correct(self, word: str) -> str | None:
         """The playbooks' word one typo away (two for long words) from a word of five letters
         or more that they never use; cached. None when there is none, or no need."""
-        if len(word) < TYPO_MIN_LENGTH or not word.isalpha() or _CJK.search(word):
+        if len(word) < TYPO_MIN_LENGTH or not word.isalpha() or CJK.search(word):
             return None
-        if _stem(word) in self._stems:
+        if stem_word(word) in self._stems:
             return None
         if word not in self._typos:
             typos = 1 if len(word) < 8 else 2
@@ -677,7 +440,7 @@ class Suggester:
         flags = self._language_flags(lang)[:]
         ids = len(self._templates)
         for index in self._scoped:
-            if _fits(self._templates[index], lang=lang, brand=brand):
+            if template_fits(self._templates[index], lang=lang, brand=brand):
                 flags[index] = 1
                 flags[ids + self._group_of[index]] |= 1
         return flags
@@ -694,31 +457,31 @@ class Suggester:
         return flags
 
     def _shortlist(
-        self, query: _Query, flags: bytearray, *, limit: int, prior: _Prior, bonus: float
-    ) -> dict[int, _Scored]:
+        self, query: Query, flags: bytearray, *, limit: int, prior: Prior, bonus: float
+    ) -> dict[int, Scored]:
         """Re-score documents, best estimate first, ties to the lower template id, and keep each
         template id's best. Once ``candidates`` are re-scored, a document is skipped when its
         estimate (plus the estimate's error and the bonuses its template can get, at most
         ``bonus``) cannot beat the ``limit``-th best score so far (or the cutoff); never more
         than ``_WIDEN`` times ``candidates`` are re-scored."""
         found = self._index.count(query.terms)
-        best: dict[int, _Scored] = {}
+        best: dict[int, Scored] = {}
         per_group: dict[int, int] = {}
         rescored, bar = 0, -1.0  # nothing is skipped until ``candidates`` are re-scored
-        for estimate, cells in _tiers(found, len(query.terms)):
+        for estimate, cells in tiers(found, len(query.terms)):
             plain = min(100.0, 100 * estimate + _SLACK)  # the best this tier may score
             if plain + bonus <= bar:
                 break
-            for doc_id in _tier(cells, found, self._order):
+            for doc_id in tier_of(cells, found, self._order):
                 doc, flag = self._docs[doc_id], flags[self._slot[doc_id]]
                 if not flag or per_group.get(doc.group, 0) >= PER_TEMPLATE:
                     continue
                 if plain <= bar and plain + self._bonus(doc.group, flag, prior) <= bar:
                     continue  # only a bonus could lift it, and its bonus is too small
                 per_group[doc.group] = per_group.get(doc.group, 0) + 1
-                score = _similarity(query, doc)
+                score = similarity(query, doc)
                 if doc.group not in best or score > best[doc.group].score:
-                    best[doc.group] = _Scored(doc_id, score)
+                    best[doc.group] = Scored(doc_id, score)
                 rescored += 1
                 if rescored >= self.candidates and rescored % _REFRESH == 0:
                     bar = self._bar(best, limit)
@@ -731,31 +494,31 @@ class Suggester:
         return best
 
     def _strangers(
-        self, query: _Query, flags: bytearray, best: dict[int, _Scored], *, budget: int
+        self, query: Query, flags: bytearray, best: dict[int, Scored], *, budget: int
     ) -> None:
         """With a low cutoff and too few matches, documents sharing no term with the mention
         (rapidfuzz may still find letters in common), in index order, up to ``budget``."""
         for doc_id, doc in enumerate(self._docs):
             if budget <= 0:
                 return
-            if doc is _GONE or doc.group in best or not flags[self._slot[doc_id]]:
+            if doc is GONE or doc.group in best or not flags[self._slot[doc_id]]:
                 continue
-            best[doc.group] = _Scored(doc_id, _similarity(query, doc))
+            best[doc.group] = Scored(doc_id, similarity(query, doc))
             budget -= 1
 
     @staticmethod
-    def _bonus(group: int, flag: int, prior: _Prior) -> float:
+    def _bonus(group: int, flag: int, prior: Prior) -> float:
         """The most a template id's bonuses can add (the usage bonus, and the team bonus when
         one of its translations is made for the case's channel)."""
         return prior.lift(group) + (TEAM_BONUS if flag == 2 else 0.0)
 
-    def _bar(self, best: dict[int, _Scored], limit: int) -> float:
+    def _bar(self, best: dict[int, Scored], limit: int) -> float:
         """The score to beat: the ``limit``-th best so far, or the cutoff while there are fewer."""
         scores = heapq.nlargest(limit, (s.score for s in best.values()))
         return max(self.min_score, scores[-1]) if len(scores) == limit else self.min_score
 
     def _total(
-        self, found: _Scored, *, lang: str, flags: bytearray, prior: _Prior
+        self, found: Scored, *, lang: str, flags: bytearray, prior: Prior
     ) -> tuple[float, int, int]:
         """(score with bonuses, template index, document) for a template id's best document."""
         doc = self._docs[found.doc_id]
@@ -784,16 +547,16 @@ class Suggester:
         and references the agent filled in barely count. ``lang=""`` accepts any language.
         Ties go to the lower template id.
         """
-        terms = _terms(_words(reply_text))
+        terms = term_set(word_list(reply_text))
         if not terms:
             return None
         counts = Counter(chain.from_iterable(self._text_postings.get(t, ()) for t in terms))
         eligible = (
             (2 * shared / (len(self._text_terms[i]) + len(terms)), i)
             for i, shared in counts.items()
-            if _fits(self._templates[i], lang=lang, brand=brand, any_lang=not lang)
+            if template_fits(self._templates[i], lang=lang, brand=brand, any_lang=not lang)
         )
-        plain = _plain(reply_text)
+        plain = plain_text(reply_text)
         scored = [
             (fuzz.ratio(plain, self._plain[index], score_cutoff=ATTRIBUTE_CUTOFF), index)
             for _, index in heapq.nlargest(self.candidates, eligible)

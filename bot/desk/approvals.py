@@ -17,7 +17,7 @@ from bot.decide import voice
 from bot.desk.access import Refused
 from bot.live.directory import Directory
 from bot.models import Approval, ApprovalState, Case, CaseState, Mention, Reply
-from bot.slack.board import Board
+from bot.slack.port import Board
 from bot.storage.outbox_rows import ReplyInFlightError
 from bot.storage.store import Store
 

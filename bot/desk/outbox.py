@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.decide.voice import Medium
 from bot.models import NETWORK_NAMES, CaseState, Mention, OutboxState, Reply
-from bot.slack.board import Board, BoardError
+from bot.slack.port import Board, BoardError
 from bot.sources import Outgoing, Publisher, PublishError
 from bot.storage.store import Store
 

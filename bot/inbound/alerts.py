@@ -13,7 +13,7 @@ from datetime import timedelta
 from bot.clock import Clock
 from bot.config.settings import AlertSettings
 from bot.models import Case
-from bot.slack.board import Board, BoardError
+from bot.slack.port import Board, BoardError
 from bot.storage.store import Store
 
 log = logging.getLogger(__name__)

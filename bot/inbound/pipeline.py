@@ -17,11 +17,11 @@ from typing import Protocol
 
 from bot.clock import Clock
 from bot.decide.assess import Assessment, TriageFn, assess, skip_reason
-from bot.decide.triage import noise_reason
+from bot.decide.noise import noise_reason
 from bot.live.library import Library
 from bot.live.rulebook import RuleBook
 from bot.models import Case, Mention
-from bot.slack.board import Board, BoardError
+from bot.slack.port import Board, BoardError
 from bot.sources import Fetch, Source
 from bot.storage.mentions import Quarantined
 from bot.storage.store import Store

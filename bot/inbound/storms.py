@@ -14,7 +14,7 @@ from rapidfuzz import fuzz, process
 
 from bot.clock import Clock
 from bot.config.settings import StormSettings
-from bot.decide.suggest import clean
+from bot.decide.matching import clean
 from bot.models import Case
 from bot.storage.store import Store
 

@@ -15,7 +15,7 @@ from bot.clock import Clock
 from bot.config.operations import Assignment
 from bot.live.directory import Directory
 from bot.models import Case
-from bot.slack.board import Board, BoardError
+from bot.slack.port import Board, BoardError
 from bot.storage.operations import Duty
 from bot.storage.store import Store
 

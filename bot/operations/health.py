@@ -20,7 +20,7 @@ from bot.config.operations import HealthSettings, XCosts
 from bot.decide.lengths import has_link
 from bot.live.directory import Directory
 from bot.models import NETWORK_NAMES, Reply
-from bot.slack.board import Board, BoardError
+from bot.slack.port import Board, BoardError
 from bot.sources import Fetch, Source
 from bot.storage.mentions import Quarantined
 from bot.storage.operations import SourceHealth

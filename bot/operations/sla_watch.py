@@ -16,7 +16,7 @@ from bot.clock import Clock
 from bot.decide import sla
 from bot.live.directory import Directory
 from bot.models import Case, CaseState
-from bot.slack.board import Board, BoardError
+from bot.slack.port import Board, BoardError
 from bot.slack.views.kit import slack_time
 from bot.slack.views.sla import time_left, timer_of
 from bot.storage.store import Store

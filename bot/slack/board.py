@@ -12,30 +12,21 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
-from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
-from slack_sdk.http_retry.handler import RetryHandler
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
 
 from bot.clock import Clock
 from bot.live.directory import Directory
 from bot.models import Case, Mention, OutboxState, Reply
+from bot.slack.client import ChannelPacer
 from bot.slack.lookup import card_metadata, find_card
 from bot.slack.lookup import channel_id as find_channel
+from bot.slack.port import BoardError, ChannelRefused
 from bot.slack.refusals import REFUSALS, Refusals, leads_text, marker, working_text
 from bot.slack.views.approvals import ApprovalView, approval_message
 from bot.slack.views.cards import (
@@ -56,134 +47,7 @@ from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
 
-# chat.postMessage allows about one message per second per channel (short bursts tolerated); a
-# little slack keeps two posts that leave a second apart from arriving closer than that.
-POST_INTERVAL = 1.1
 MAX_BLOCKS = 50  # in one message
-
-
-class BoardError(Exception):
-    """Slack did not take a card; the case keeps no card and a job posts it later."""
-
-
-class ChannelRefused(BoardError):
-    """Slack refuses the channel itself (missing, private without Earshot, archived): trying
-    again soon is pointless; the leads have been told the fix."""
-
-    def __init__(self, message: str, *, channel: str, code: str) -> None:
-        super().__init__(message)
-        self.channel, self.code = channel, code
-
-
-class Board(Protocol):
-    def post_card(self, case_id: int, *, thread: str | None = None) -> None: ...
-
-    def refresh_card(self, case_id: int) -> None: ...
-
-    def refresh_storm(self, storm_id: int) -> None: ...
-
-    def follow_up(self, case_id: int, mention: Mention, *, raised: Sequence[str] = ()) -> None: ...
-
-    def notify(self, case_id: int) -> None: ...
-
-    def announce(self, channel: str, text: str) -> None: ...
-
-    def tell(self, *, user: str, channel: str | None, text: str) -> None: ...
-
-    def case_note(self, case_id: int, *, text: str) -> None: ...
-
-    def show_approval(self, approval_id: int) -> None: ...
-
-
-class ServerErrors(ServerErrorRetryHandler):
-    """Retry Slack's 5xx answers (slack-sdk's own handler knows only 500 and 503), except for
-    chat.postMessage: Slack may have posted before failing, so a blind retry could post twice.
-    A card is retried by the card sweep instead, which first looks for it in Slack."""
-
-    def _can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        failed = response is not None and response.status_code in {500, 502, 503, 504}
-        return failed and _repeatable(request)
-
-
-class ConnectionErrors(ConnectionErrorRetryHandler):
-    """Retry dropped connections (slack-sdk's default), except for chat.postMessage (above)."""
-
-    def _can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        dropped = super()._can_retry(state=state, request=request, response=response, error=error)
-        return dropped and _repeatable(request)
-
-
-def _repeatable(request: HttpRequest) -> bool:
-    """Safe to send again blindly: everything but posting a new message."""
-    return not request.url.rstrip("/").endswith("chat.postMessage")
-
-
-def make_web_client(*, token: str, base_url: str) -> WebClient:
-    """A WebClient that waits out HTTP 429 (Retry-After: Slack did nothing) and retries 5xx and
-    dropped connections with backoff where a repeat cannot post twice."""
-    backoff = BackoffRetryIntervalCalculator(backoff_factor=0.5)
-    handlers: list[RetryHandler] = [
-        ConnectionErrors(),
-        RateLimitErrorRetryHandler(max_retry_count=3),
-        ServerErrors(max_retry_count=2, interval_calculator=backoff),
-    ]
-    return WebClient(token=token, base_url=base_url, timeout=15, retry_handlers=handlers)
-
-
-class ChannelPacer:
-    """Spaces chat.postMessage calls per channel (thread replies included): each caller books
-    the channel's next free slot and sleeps until it. Thread-safe; the clock is injectable."""
-
-    def __init__(
-        self,
-        interval: float = POST_INTERVAL,
-        *,
-        now: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.interval = interval
-        self._now, self._sleep = now, sleep
-        self._next: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def wait(self, channel: str) -> float:
-        """Book the channel's next slot and sleep until it; the seconds slept."""
-        with self._lock:
-            now = self._now()
-            slot = max(now, self._next.get(channel, now))
-            self._next[channel] = slot + self.interval
-        delay = slot - now
-        if delay > 0:
-            self._sleep(delay)
-        return delay
-
-
-def usergroup_members(client: WebClient) -> Callable[[str], frozenset[str] | None]:
-    """Members of a Slack user group (scope usergroups:read); None when Slack cannot say now."""
-
-    def members(group: str) -> frozenset[str] | None:
-        try:
-            answer = client.usergroups_users_list(usergroup=group)
-        except (SlackApiError, OSError) as exc:
-            log.warning("cannot list user group %s: %s", group, exc)
-            return None
-        return frozenset(str(u) for u in answer.get("users") or [])
-
-    return members
 
 
 class SlackBoard:

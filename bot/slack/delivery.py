@@ -25,7 +25,7 @@ from typing import Protocol
 
 from bot.clock import Clock
 from bot.models import Case, Priority
-from bot.slack.board import BoardError, ChannelRefused
+from bot.slack.port import BoardError, ChannelRefused
 from bot.slack.views.cards import BURST_ROWS, BurstView
 from bot.storage.store import Store
 
