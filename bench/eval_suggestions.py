@@ -36,15 +36,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bot.decide import matching
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rapidfuzz import fuzz, utils
 
 from bot.cli.learn import read_pairs
-from bot.decide import suggest
+from bot.decide import matching, suggest
 from bot.decide.distill import DEFAULT_MIN_CLUSTER, DEFAULT_SIMILARITY, Learned, Pair, learn
 from bot.decide.playbooks import Template, placeholder_values, render
 from bot.decide.reply_text import links, normalise_reply

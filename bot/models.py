@@ -164,6 +164,7 @@ class Case:
     first_response_at: datetime | None = None
     snoozed_until: datetime | None = None
     assigned_by: str | None = None  # "auto" (round-robin), or who claimed it for whom
+    priority_reasons: tuple[str, ...] = ()  # why it has its priority, for the card
 
 
 @dataclass(frozen=True, slots=True)

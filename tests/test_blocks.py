@@ -501,3 +501,26 @@ def test_queue_never_exceeds_50_blocks() -> None:
 )
 def test_reach_is_short_and_readable(followers: int, text: str) -> None:
     assert kit.reach(followers) == text
+
+
+def test_the_card_says_why_the_priority_and_shows_each_suggestion_as_it_would_go_out() -> None:
+    reasons = ("very negative", "urgent term “stranded”")
+    suggestions = (
+        SuggestionButton(
+            "claim",
+            "Start a claim",
+            88.0,
+            "Sorry, Dana! Start a claim here: https://help.skylark.example/claim",
+            "close to “bag damaged” (88)",
+        ),
+        SuggestionButton(
+            "dm-us", "DM us", 0.0, "Please DM us: <https://x|*bold*>", "often sent (9 times)"
+        ),
+    )
+    view = _view(case=replace(CASE, priority_reasons=reasons), suggestions=suggestions)
+    _, blocks = cards.case_card(view)
+    text = json.dumps(blocks, ensure_ascii=False)
+    assert "⚑ High because very negative; urgent term “stranded”" in text
+    assert "1. Sorry, Dana! Start a claim here: https://help.skylark.example/claim" in text
+    assert "_often sent (9 times)_" in text and "(0)" not in text  # popular: no score shown
+    assert "&lt;https://x|*bold*&gt;" in text  # rendered text is escaped in mrkdwn

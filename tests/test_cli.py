@@ -166,6 +166,48 @@ def test_triage_prints_one_json_object_per_mention(
     assert "triaged 2 mention(s), skipped 2 bad line(s)" in err
 
 
+def test_triage_renders_every_suggestion_and_says_why_the_priority(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What `earshot triage` prints is what an agent would get: the help link filled in, a
+    popular template labelled as such (no score), and the reasons for the priority."""
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "skylark.toml").write_text(
+        '[[template]]\nid = "damaged"\ntriggers = ["my bag was damaged"]\n'
+        'text = "Sorry, {customer}! Start a claim here: {link}"\n'
+        'link = "https://help.skylark.example/claim"\nuses = 4\n'
+        '[[template]]\nid = "dm-us"\ntriggers = ["please help me"]\n'
+        'text = "Please DM us: {link}"\nlink = "https://help.skylark.example/dm"\nuses = 9\n'
+    )
+    source = tmp_path / "m.jsonl"
+    mention = {"id": "5", "text": "URGENT my bag was damaged", "author": {"name": "Dana Ruiz"}}
+    source.write_text(json.dumps(mention) + "\n")
+    assert main(["triage", "--jsonl", str(source), "--playbooks", str(book)]) == 0
+    [first, second] = json.loads(capsys.readouterr().out)["suggestions"]
+    assert first["text"] == "Sorry, Dana! Start a claim here: https://help.skylark.example/claim"
+    assert first["via"] == "trigger" and first["score"] >= 60
+    assert second == {
+        "template": "dm-us",
+        "score": None,
+        "via": "popular",
+        "why": "often sent (9 times)",
+        "text": "Please DM us: https://help.skylark.example/dm",
+    }
+
+
+def test_triage_says_why_a_mention_has_its_priority(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "m.jsonl"
+    text = "@SkylarkAir URGENT you charged me twice, I want a refund now. Worst airline ever!!"
+    source.write_text(json.dumps({"id": "9", "text": text}) + "\n")
+    assert main(["triage", "--jsonl", str(source)]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["priority"] in ("high", "urgent")
+    assert record["priority_reasons"] == ["very negative", "asks for “refund”"]
+
+
 def test_triage_without_config_uses_the_fallback_and_bundled_playbooks(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

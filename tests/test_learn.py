@@ -282,13 +282,39 @@ def test_a_name_that_varies_after_a_comma_becomes_the_customer_placeholder() -> 
     assert template.text == "Glad you enjoyed it, {customer}! See you soon."
 
 
-def test_min_cluster_is_respected() -> None:
+def test_min_cluster_is_respected_by_replies_without_a_link() -> None:
     pairs = _skylark()
+    linked = _only(_templates(pairs)[SKYLARK], "{link}")
     assert len(_templates(pairs, min_cluster=2)[SKYLARK]) == 3
     assert [t.text for t in _templates(pairs, min_cluster=3)[SKYLARK]] == [
-        _only(_templates(pairs)[SKYLARK], "delay").text
+        _only(_templates(pairs)[SKYLARK], "delay").text,
+        linked.text,
     ]
-    assert _templates(pairs, min_cluster=4) == {}
+    # a help link the brand sent is kept however few replies carried it
+    assert [t.text for t in _templates(pairs, min_cluster=4)[SKYLARK]] == [linked.text]
+
+
+def test_replies_sending_the_same_link_make_one_template_whatever_their_wording() -> None:
+    link = "https://help.skylark.example/bags"
+    pairs = [
+        _pair(SKYLARK, "@SkylarkAir my bag never arrived", f"@a So sorry! File a report: {link}"),
+        _pair(SKYLARK, "@SkylarkAir where is my suitcase", f"@b Please start a trace here {link}"),
+        _pair(SKYLARK, "@SkylarkAir lost luggage at LIS", f"@c Let's find it together: {link} ^JK"),
+    ]
+    [template] = _templates(pairs)[SKYLARK]
+    assert template.link == link and "{link}" in template.text and template.uses == 3
+    assert len(template.examples) == 3  # every answered post is remembered
+
+
+def test_a_link_sent_once_is_kept_and_one_sent_per_customer_becomes_a_slot() -> None:
+    pairs = [
+        _pair(SKYLARK, "@SkylarkAir pets in cabin?", "@a Our pet rules: https://sky.example/pets"),
+        _pair(SKYLARK, "@SkylarkAir my refund?", "@b Track your refund here: https://t.co/aaa1"),
+        _pair(SKYLARK, "@SkylarkAir refund status", "@c Track your refund here: https://t.co/bbb2"),
+    ]
+    templates = _templates(pairs)[SKYLARK]
+    assert _only(templates, "pet").link == "https://sky.example/pets"
+    assert "{url?}" in _only(templates, "refund").text  # a different link for each customer
 
 
 def test_a_stricter_similarity_splits_clusters() -> None:

@@ -293,6 +293,21 @@ def test_padding_follows_the_matches_and_never_repeats_one() -> None:
     assert [r.via for r in ranked[1:]] == [Via.POPULAR, Via.POPULAR]
 
 
+def test_among_popular_templates_the_one_whose_past_posts_are_like_this_one_comes_first() -> None:
+    """Case-based memory: no example scores the cutoff, but the posts a template answered still
+    vote for it against a template sent a little more often."""
+    bags = replace(
+        _used("bag-trace", 5), examples=("my suitcase never arrived at the carousel in Lisbon",)
+    )
+    app = replace(_used("app-help", 8), examples=("the app crashes when I open my booking",))
+    suggester = Suggester.build((bags, app), min_score=101.0)  # nothing counts as a match
+    ranked = suggester.suggest("where is my suitcase", lang="en", brand="Skylark Air")
+    assert _ids(ranked) == ["bag-trace", "app-help"]
+    assert {r.via for r in ranked} == {Via.POPULAR}
+    unrelated = suggester.suggest("hello there", lang="en", brand="Skylark Air")
+    assert _ids(unrelated) == ["app-help", "bag-trace"]  # nothing alike: the most used first
+
+
 def test_padding_fills_only_up_to_top() -> None:
     suggester = Suggester.build(POPULAR, top=1)
     assert _ids(suggester.suggest("unrelated", lang="en", brand="Skylark Air")) == ["dm-us"]

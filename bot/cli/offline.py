@@ -15,8 +15,17 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from bot.config.settings import Config, TriageSettings
-from bot.decide.assess import Assessment, TriageFn, assess, routing_clock, skip_reason, triage_with
+from bot.decide.assess import (
+    Assessment,
+    TriageFn,
+    assess,
+    priority_reasons,
+    routing_clock,
+    skip_reason,
+    triage_with,
+)
 from bot.decide.learned import DEFAULT_MIN_CONFIDENCE, Example, LearnedRouter
+from bot.decide.matching import Via
 from bot.decide.noise import noise_reason
 from bot.decide.playbooks import Template, placeholder_values, render
 from bot.decide.routing import Router
@@ -70,8 +79,13 @@ class Triager:
         return skip_reason(mention, brand_handle=self.brand_handle or "\0", brand_user_id=None)
 
     def _texts(self, mention: Mention, result: Assessment) -> list[str]:
-        values = placeholder_values(mention, brand=mention.brand or self.brand, agent=None)
-        return [render(s.template.text, values) for s in result.suggestions[: self.top]]
+        """Each suggestion as an agent would get it: placeholders and the help link filled in,
+        slots and ``{agent}`` left for a person."""
+        brand = mention.brand or self.brand
+        return [
+            render(t.text, placeholder_values(mention, brand=brand, agent=None, link=t.link))
+            for t in (s.template for s in result.suggestions[: self.top])
+        ]
 
     def run(self, lines: Iterable[str], *, out: TextIO, err: TextIO) -> tuple[int, int]:
         """Write one JSON object per good line to ``out``; report bad lines on ``err``."""
@@ -120,10 +134,17 @@ def _record(
         "sentiment": t.sentiment.value,
         "sentiment_score": t.sentiment_score,
         "priority": (d.priority or t.priority).value,
+        "priority_reasons": priority_reasons(t, d),
         "lang": t.lang,
         "noise": noise_reason(mention),
         "suggestions": [
-            {"template": s.template.id, "score": round(s.score, 1), "text": text}
+            {
+                "template": s.template.id,
+                "score": None if s.via is Via.POPULAR else round(s.score, 1),
+                "via": s.via.value,
+                "why": s.why,
+                "text": text,
+            }
             for s, text in zip(result.suggestions, texts, strict=False)
         ],
         "skip": skip,

@@ -71,3 +71,12 @@ def triage_with(
 ) -> TriageFn:
     """Triage with the configured VIP list and reach thresholds."""
     return partial(triage, vip_handles=vip_handles, high_reach=high_reach, huge_reach=huge_reach)
+
+
+def priority_reasons(triage: Triage, decision: RouteDecision | None) -> list[str]:
+    """Why the case has its priority: triage's reasons, and a rule's bump when one set it."""
+    reasons = list(triage.reasons)
+    bumped = decision.priority if decision else None
+    if decision is not None and bumped is not None and bumped is not triage.priority:
+        reasons.append(f"rule “{decision.rule}” set it to {bumped.value}")
+    return reasons

@@ -52,7 +52,7 @@ from bot.problems import Problem
 DEFAULT_MIN_CLUSTER = 2
 DEFAULT_SIMILARITY = 80.0  # rapidfuzz ratio (0-100) between a reply and its cluster's leader
 SCORER = fuzz.ratio  # how alike two normalised replies are (0-100); token order matters
-MAX_EXAMPLES = 8
+MAX_EXAMPLES = 50  # case-based memory: the posts a template answered, nearest first
 MAX_TRIGGERS = 5
 MAX_EXAMPLE_CHARS = 280
 MAX_SLOTTED = 0.34  # at most this share of a template's words may be fill-in slots
@@ -144,10 +144,13 @@ def learn(
         group = by_brand[brand]
         replies = _replies(group)
         known = Counter(u for r in replies for u in set(r.urls))  # links the brand reuses
-        clusters = _clusters(replies, similarity=similarity, tick=tick)
-        big = [c for c in clusters if len(c.members) >= min_cluster]
-        counts["clusters"] += len(big)
-        made = [(_template(c, group, brand=brand, known=known, counts=counts), c) for c in big]
+        kept_groups = _groups(replies, known, similarity=similarity, min_cluster=min_cluster)
+        tick.add(len(replies))
+        counts["clusters"] += len(kept_groups)
+        made = [
+            (_template(c, group, brand=brand, known=known, counts=counts, keep=keep), c)
+            for c, keep in kept_groups
+        ]
         kept = _unique_ids([(t, c) for t, c in made if t])
         if kept:
             result.by_brand[brand] = [t for t, _ in kept]
@@ -186,7 +189,44 @@ def _replies(group: Sequence[Pair]) -> list[_Reply]:
     return replies
 
 
-def _clusters(replies: Sequence[_Reply], *, similarity: float, tick: _Ticker) -> list[_Cluster]:
+def _groups(
+    replies: Sequence[_Reply], known: Counter[str], *, similarity: float, min_cluster: int
+) -> list[tuple[_Cluster, frozenset[str]]]:
+    """The brand's replies grouped by what is reusable in them, with the links each group keeps.
+
+    In care history the reusable part is often the help link, not the wording: replies that
+    send the same article are phrased many ways, and replies with different articles look
+    alike. So a link the brand sent more than once makes one group, whatever the wording. A
+    link sent once is kept too (a brand with little history still has its links), unless the
+    same wording went out with a different link each time: that link is per customer, and the
+    group's template gets a ``{url?}`` slot. Replies without a link are grouped by wording, and
+    need ``min_cluster`` members.
+    """
+    by_link: dict[str, list[_Reply]] = {}
+    once: list[_Reply] = []
+    plain: list[_Reply] = []
+    for reply in replies:
+        if not reply.urls:
+            plain.append(reply)
+        elif known[reply.urls[0]] >= 2:
+            by_link.setdefault(reply.urls[0], []).append(reply)
+        else:
+            once.append(reply)
+    found: list[tuple[_Cluster, frozenset[str]]] = [
+        (_Cluster(members), frozenset()) for members in by_link.values()
+    ]
+    for cluster in _clusters(once, similarity=similarity):
+        single = len(cluster.members) == 1
+        found.append((cluster, frozenset(cluster.members[0].urls[:1]) if single else frozenset()))
+    found += [
+        (c, frozenset())
+        for c in _clusters(plain, similarity=similarity)
+        if len(c.members) >= min_cluster
+    ]
+    return found
+
+
+def _clusters(replies: Sequence[_Reply], *, similarity: float) -> list[_Cluster]:
     """Greedy leader clustering: most repeated replies lead; each reply joins its best leader.
 
     Replies are taken in chunks: a chunk is scored against the leaders so far in one ``cdist``
@@ -213,7 +253,6 @@ def _clusters(replies: Sequence[_Reply], *, similarity: float, tick: _Ticker) ->
                 leaders.append(key)
                 clusters.append(_Cluster())
             clusters[len(clusters) - 1 if best is None else best[0]].members.extend(by_key[key])
-            tick.add(len(by_key[key]))
     for cluster in clusters:
         cluster.members.sort(key=lambda r: r.index)
     return clusters
@@ -255,12 +294,13 @@ def _template(
     brand: str,
     known: Counter[str],
     counts: Counter[str],
+    keep: frozenset[str] = frozenset(),
 ) -> Template | None:
-    members = cluster.members
+    members = sorted(cluster.members, key=lambda r: r.index)
     sample = members[:MEDOID_SAMPLE]
     closeness = _closeness(sample)
     medoid = sample[max(range(len(sample)), key=lambda i: (closeness[i], -i))]
-    text, link = _slotted(medoid, sample, known=known)
+    text, link = _slotted(medoid, sample, known=known + Counter(dict.fromkeys(keep, 2)))
     if text is None:
         counts["dropped"] += 1
         return None

@@ -216,6 +216,23 @@ class TermIndex:
         for term in terms:
             self.postings[term][bucket].remove(doc_id)
 
+    def weight(self, term: str, *, documents: int) -> float:
+        """The term's inverse document frequency among ``documents`` live documents: a word
+        every post uses tells nothing, one only a few posts use tells a lot."""
+        held = sum(len(docs) for docs in self.postings.get(term, {}).values())
+        return math.log1p(documents / (1 + held))
+
+    def overlap(self, terms: Iterable[str], *, documents: int) -> dict[int, float]:
+        """Per document holding any of ``terms``: the summed squared weights of those it holds
+        (the numerator of a TF-IDF cosine over term sets)."""
+        found: dict[int, float] = {}
+        for term in terms:
+            weight = self.weight(term, documents=documents) ** 2
+            for docs in self.postings.get(term, {}).values():
+                for doc_id in docs:
+                    found[doc_id] = found.get(doc_id, 0.0) + weight
+        return found
+
     def count(self, terms: Iterable[str]) -> dict[int, _Found]:
         """Per bucket, the documents holding any of ``terms``."""
         found: dict[int, _Found] = {}

@@ -79,6 +79,8 @@ USAGE_BONUS = 3.0  # at most this many points for the template agents send most 
 TYPO_MIN_LENGTH = 5  # shorter unknown words are left alone: too many real words are one typo apart
 ATTRIBUTE_CUTOFF = 80.0  # rapidfuzz ratio for a typed reply to count as a template's text
 HISTORY_PER_TEMPLATE = 200  # past mentions kept per template id; the oldest go first
+PRIOR_SMOOTHING = 0.5  # added to each popular template's count before its log is taken
+EVIDENCE_WEIGHT = 2.0  # how far a post's likeness (TF-IDF cosine, 0..1) moves a popular template
 _SLACK = 12.0  # how far below a document's score its estimate may fall (p99 is about 14)
 _STRANGER = 100 * CHANCE + _SLACK  # the best a document sharing no term may score
 _REFRESH = 8  # re-scored documents between updates of the score to beat
@@ -153,7 +155,7 @@ class Suggester:
             self._variants[group].append(index)
         ranks = {template_id: rank for rank, template_id in enumerate(sorted(self._groups))}
         self._id_order = [ranks[template_id] for template_id in self._groups]  # per group
-        self._index, self._docs = TermIndex(), list[Doc]()
+        self._index, self._docs, self._live = TermIndex(), list[Doc](), 0
         self._order: list[int] = []  # per document: its template id's rank, for ties
         self._slot: list[int] = []  # per document: its eligibility slot
         self._history: dict[int, deque[int]] = {}  # group -> past mention documents, oldest first
@@ -238,6 +240,7 @@ class Suggester:
         self._order.append(self._id_order[doc.group])
         self._slot.append(doc.slot)
         self._index.add(doc_id, doc.terms, doc.bucket)
+        self._live += 1
         return doc_id
 
     # ---- learning ------------------------------------------------------------------------------
@@ -266,6 +269,7 @@ class Suggester:
     def _forget(self, doc_id: int) -> None:
         doc = self._docs[doc_id]
         self._index.remove(doc_id, doc.terms, doc.bucket)
+        self._live -= 1
         self._seen.discard((doc.group, doc.form))
         self._docs[doc_id] = GONE
 
@@ -345,6 +349,7 @@ class Suggester:
                     lang=lang,
                     brand=brand,
                     team=team,
+                    terms=term_set(words),
                 )
             return ranked
 
@@ -377,17 +382,18 @@ class Suggester:
         lang: str,
         brand: str,
         team: str,
+        terms: frozenset[str],
     ) -> list[Ranked]:
         """Up to ``limit`` eligible templates not ``taken``, by popularity: those made for
-        ``team`` first, then the rest, most used for the brand first."""
+        ``team`` first, then the rest; within each, the most used for the brand first, moved by
+        how like this post the posts they answered (and their own text) are."""
         ids = len(self._templates)
+        likeness = self._likeness(terms, flags) if terms else {}
         picks: list[Ranked] = []
         for wanted in (2, 1) if team in self._teamed else (1,):
-            for group in prior.brand.ranked:
-                if len(picks) == limit:
-                    return picks
-                if flags[ids + group] != wanted or group in taken:
-                    continue
+            groups = [g for g in prior.brand.ranked if flags[ids + g] == wanted and g not in taken]
+            groups.sort(key=lambda g: -self._pull(prior.brand.counts[g], likeness.get(g, 0.0)))
+            for group in groups[: limit - len(picks)]:
                 index = self._variant(group, lang, flags)
                 template = self._templates[index]
                 name = next((b for b in template.brands if b.casefold() == brand.casefold()), brand)
@@ -395,6 +401,35 @@ class Suggester:
                 uses = prior.brand.counts[group]
                 picks.append(Ranked(template, 0.0, "", Via.POPULAR, made_for, uses, name))
         return picks
+
+    @staticmethod
+    def _pull(uses: int, likeness: float) -> float:
+        """A popular template's rank: the log of its uses, plus the post's likeness to it."""
+        return math.log(uses + PRIOR_SMOOTHING) + EVIDENCE_WEIGHT * likeness
+
+    def _likeness(self, terms: frozenset[str], flags: bytearray) -> dict[int, float]:
+        """Per template id: the TF-IDF cosine (over term sets) of the post with the nearest of
+        its documents (triggers, examples, past posts) or its own text. Case-based memory: the
+        posts agents answered with a template vote for it."""
+        documents = max(self._live, 1)
+        weights = {t: self._index.weight(t, documents=documents) for t in terms}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        found: dict[int, float] = {}
+        for doc_id, shared in self._index.overlap(terms, documents=documents).items():
+            doc = self._docs[doc_id]
+            if flags[self._slot[doc_id]]:
+                size = math.sqrt(
+                    sum(self._index.weight(t, documents=documents) ** 2 for t in doc.terms)
+                )
+                cosine = shared / (norm * size) if size else 0.0
+                found[doc.group] = max(found.get(doc.group, 0.0), cosine)
+        for index, own in enumerate(self._text_terms):
+            if flags[index] and (common := own & terms):
+                shared = sum(weights[t] ** 2 for t in common)
+                size = math.sqrt(sum(self._index.weight(t, documents=documents) ** 2 for t in own))
+                group = self._group_of[index]
+                found[group] = max(found.get(group, 0.0), shared / (norm * size))
+        return found
 
     def _query(self, words: list[str]) -> Query:
         """The mention as rapidfuzz compares it (its words as written: a wrong correction must

@@ -289,7 +289,7 @@ class Inbound:
         if decision.via == "fallback" and own:
             decision = replace(decision, channel=own, why=f"{mention.brand}'s fallback channel")
         suggestions = [
-            {"template": s.template.id, "score": round(s.score, 1), "why": s.why}
+            {"template": s.template.id, "score": round(s.score, 1), "why": s.why, "via": s.via}
             for s in result.suggestions
         ]
         return self._store.open_case(

@@ -21,6 +21,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.clock import Clock
+from bot.decide.playbooks import Template, placeholder_values, render
 from bot.live.directory import Directory
 from bot.models import Case, Mention, OutboxState, Reply
 from bot.slack.client import ChannelPacer
@@ -88,18 +89,25 @@ class SlackBoard:
     def card_view(self, case_id: int) -> CardView:
         store, directory = self._store, self._directory
         case = store.case(case_id)
+        mention = store.mention(case.mention_id)
+        brand = directory.brand_of(case.brand).name
         templates = (
-            (directory.library.get(s["template"], case.lang), s["score"])
+            (directory.library.get(s["template"], case.lang), s)
             for s in store.case_suggestions(case_id)
         )
-        buttons = tuple(SuggestionButton(t.id, t.label, score) for t, score in templates if t)
-        mention = store.mention(case.mention_id)
+        buttons = tuple(
+            SuggestionButton(
+                t.id, t.label, s["score"], _filled(t, mention, brand), s.get("why", "")
+            )
+            for t, s in templates
+            if t
+        )
         latest = store.latest_from_customer(case_id) if case.follow_ups else None
         reply = store.latest_reply(case_id)
         return CardView(
             case=case,
             mention=mention,
-            brand=directory.brand_of(case.brand).name,
+            brand=brand,
             suggestions=buttons,
             agents=directory.agents,
             reply=reply,
@@ -556,6 +564,13 @@ class SlackBoard:
             self._client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks, **extra)
         except (SlackApiError, OSError) as exc:
             raise BoardError(f"Slack did not update {what}: {_why(exc)}") from exc
+
+
+def _filled(template: Template, mention: Mention, brand: str) -> str:
+    """The template as an agent would get it for this post: placeholders and its help link
+    filled in; slots and ``{agent}`` stay for a person."""
+    values = placeholder_values(mention, brand=brand, agent=None, link=template.link)
+    return render(template.text, values)
 
 
 def _metadata(kind: str, number: int, cases: Sequence[int]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from bot.decide.assess import priority_reasons
 from bot.models import (
     Case,
     CaseState,
@@ -45,6 +46,7 @@ class Cases(Mentions):
             "why": decision.why,
             "state": CaseState.OPEN.value,
             "priority": (decision.priority or triage.priority).value,
+            "priority_reasons": json.dumps(priority_reasons(triage, decision)),
             "sentiment": triage.sentiment.value,
             "sentiment_score": triage.sentiment_score,
             "lang": triage.lang,
@@ -359,6 +361,7 @@ def _case_from_row(row: dict[str, Any]) -> Case:
         first_response_at=_parse(row.get("first_response_at")),
         snoozed_until=_parse(row.get("snoozed_until")),
         assigned_by=row.get("assigned_by"),
+        priority_reasons=tuple(json.loads(row.get("priority_reasons") or "[]")),
     )
 
 
@@ -377,6 +380,8 @@ def _raise_case(
     priority = (decision.priority if decision else None) or (triage.priority if triage else None)
     if priority is not None and _LEVELS.index(priority) > _LEVELS.index(case.priority):
         update["priority"] = priority.value
+        if triage is not None:
+            update["priority_reasons"] = json.dumps(priority_reasons(triage, decision))
         raised.append(f"priority {priority.value}")
     if decision is None or decision.rule is None:
         return raised, update

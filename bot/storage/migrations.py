@@ -374,3 +374,10 @@ def _quarantine(db: Database) -> None:
         not_null={"network", "error", "payload", "received_at"},
         defaults={"times": 1},
     )
+
+
+@migrations(name="0010_priority_reasons")
+def _priority_reasons(db: Database) -> None:
+    """Why a case has its priority ("very negative", "urgent term …", a rule's bump), as a JSON
+    list, so the card can say it. Earlier cases have none recorded."""
+    _table(db, "cases").add_column("priority_reasons", str)

@@ -95,7 +95,8 @@ def _narrate_card(sandbox: Sandbox, say: Transcript, message: dict[str, Any]) ->
     case = store.case(int(case_id))
     mention = store.mention(case.mention_id)
     picks = ", ".join(
-        f"{s['template']} ({s['score']:.0f})" for s in store.case_suggestions(case.id)
+        f"{s['template']} ({'popular' if s.get('via') == 'popular' else round(s['score'])})"
+        for s in store.case_suggestions(case.id)
     )
     where = " (in the storm's thread)" if message.get("thread_ts") else ""
     network = "" if mention.network == "x" else f" on {NETWORK_NAMES[mention.network]}"

@@ -63,6 +63,8 @@ class SuggestionButton:
     template: str
     label: str
     score: float
+    text: str = ""  # the reply as the agent gets it: placeholders and the help link filled in
+    why: str = ""  # what matched, or "often sent …" for a popular template (no score then)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +123,8 @@ def case_card(view: CardView) -> tuple[str, list[Block]]:
     who = f"@{m.author.handle}" if m.author.handle else (m.author.name or "someone")
     text = f"{NETWORK_NAMES.get(m.network, m.network)} mention from {who[:100]}: {m.text[:150]}"
     blocks = [_headline(view), _author_and_text(m), *_follow_up(view), _where(view)]
+    if view.case.priority_reasons:
+        blocks.append(context(_priority_why(view.case)))
     if badges := _badges(view):
         blocks.append(context(" · ".join(badges)))
     if customer := customer_context(view):
@@ -194,6 +198,20 @@ def _badges(view: CardView) -> list[str]:
     if view.storm is not None:
         badges.append("🌩 part of " + view.storm.link(f"storm #{view.storm.id}"))
     return badges
+
+
+def _suggested(number: int, suggestion: SuggestionButton) -> str:
+    """One suggestion as it would go out (shortened), and why it is here."""
+    text = suggestion.text if len(suggestion.text) <= 140 else suggestion.text[:139] + "…"
+    why = f" — _{escape(suggestion.why)}_" if suggestion.why else ""
+    return f"{number}. {escape(text)}{why}"
+
+
+def _priority_why(case: Case) -> str:
+    """Why the case has its priority, in triage's words ("very negative", "urgent term …")."""
+    return f"⚑ {case.priority.value.capitalize()} because " + escape(
+        "; ".join(case.priority_reasons)
+    )
 
 
 def _headline(view: CardView) -> Block:
@@ -288,6 +306,8 @@ def _open_actions(view: CardView) -> list[Block]:
             for i, s in enumerate(view.suggestions, start=1)
         ]
         blocks += [section("*Suggested replies*"), {"type": "actions", "elements": buttons}]
+        if lines := [_suggested(i, s) for i, s in enumerate(view.suggestions, start=1) if s.text]:
+            blocks.append(context("\n".join(lines)[:2900]))
     controls = [button("✍️ Write reply", WRITE_ACTION, str(case.id), style="primary")]
     if view.blocked:
         blocks.append(context(f"🚫 {view.blocked}"))
