@@ -388,7 +388,7 @@ class Suggester:
         ``team`` first, then the rest; within each, the most used for the brand first, moved by
         how like this post the posts they answered (and their own text) are."""
         ids = len(self._templates)
-        likeness = self._likeness(terms, flags) if terms else {}
+        likeness = self._likeness(terms, flags, prior.brand.counts) if terms else {}
         picks: list[Ranked] = []
         for wanted in (2, 1) if team in self._teamed else (1,):
             groups = [g for g in prior.brand.ranked if flags[ids + g] == wanted and g not in taken]
@@ -407,29 +407,36 @@ class Suggester:
         """A popular template's rank: the log of its uses, plus the post's likeness to it."""
         return math.log(uses + PRIOR_SMOOTHING) + EVIDENCE_WEIGHT * likeness
 
-    def _likeness(self, terms: frozenset[str], flags: bytearray) -> dict[int, float]:
-        """Per template id: the TF-IDF cosine (over term sets) of the post with the nearest of
-        its documents (triggers, examples, past posts) or its own text. Case-based memory: the
-        posts agents answered with a template vote for it."""
+    def _likeness(
+        self, terms: frozenset[str], flags: bytearray, popular: dict[int, int]
+    ) -> dict[int, float]:
+        """Per popular template id: the TF-IDF cosine (over term sets) of the post with the
+        nearest of its documents (triggers, examples, past posts) or its own text. Case-based
+        memory: the posts agents answered with a template vote for it."""
         documents = max(self._live, 1)
-        weights = {t: self._index.weight(t, documents=documents) for t in terms}
-        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-        found: dict[int, float] = {}
+        known: dict[str, float] = {}
+
+        def weight(term: str) -> float:
+            if (found := known.get(term)) is None:
+                found = known[term] = self._index.weight(term, documents=documents) ** 2
+            return found
+
+        norm = math.sqrt(sum(weight(t) for t in terms)) or 1.0
+        best: dict[int, float] = {}
         for doc_id, shared in self._index.overlap(terms, documents=documents).items():
             doc = self._docs[doc_id]
-            if flags[self._slot[doc_id]]:
-                size = math.sqrt(
-                    sum(self._index.weight(t, documents=documents) ** 2 for t in doc.terms)
-                )
-                cosine = shared / (norm * size) if size else 0.0
-                found[doc.group] = max(found.get(doc.group, 0.0), cosine)
-        for index, own in enumerate(self._text_terms):
-            if flags[index] and (common := own & terms):
-                shared = sum(weights[t] ** 2 for t in common)
-                size = math.sqrt(sum(self._index.weight(t, documents=documents) ** 2 for t in own))
-                group = self._group_of[index]
-                found[group] = max(found.get(group, 0.0), shared / (norm * size))
-        return found
+            if doc.group in popular and flags[self._slot[doc_id]]:
+                size = math.sqrt(sum(weight(t) for t in doc.terms)) or 1.0
+                best[doc.group] = max(best.get(doc.group, 0.0), shared / (norm * size))
+        holding = {i for t in terms for i in self._text_postings.get(t, ())}
+        for index in holding:
+            group = self._group_of[index]
+            if group in popular and flags[index]:
+                own = self._text_terms[index]
+                shared = sum(weight(t) for t in own & terms)
+                size = math.sqrt(sum(weight(t) for t in own)) or 1.0
+                best[group] = max(best.get(group, 0.0), shared / (norm * size))
+        return best
 
     def _query(self, words: list[str]) -> Query:
         """The mention as rapidfuzz compares it (its words as written: a wrong correction must
