@@ -1,5 +1,6 @@
 """Buttons on case cards: suggestions, Write reply, Claim, Dismiss, Reopen, Retry, Mark
-answered, and the links that answer on X from the brand's own session."""
+answered, Move to… and the fallback card's best guess, and the links that answer on X from the
+brand's own session."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def register(app: App, services: Services) -> None:
     for action_id, listener in (
         (ids.WRITE_ACTION, write_clicked),
         (ids.MOVE_ACTION, move_chosen),
+        (ids.MOVE_TO_GUESS_ACTION, guess_clicked),
         (ids.CLAIM_ACTION, claim_clicked),
         (ids.DISMISS_ACTION, dismiss_clicked),
         (ids.REOPEN_ACTION, reopen_clicked),
@@ -67,6 +69,14 @@ def move_chosen(ack: Ack, body: dict[str, Any], action: Action, *, desk: Desk) -
     ack()
     case_id, channel = payload.pair(payload.option_value(action), what="team to move to")
     desk.move(payload.number(case_id), payload.user(body), channel=channel)
+
+
+def guess_clicked(ack: Ack, body: dict[str, Any], action: Action, *, desk: Desk) -> None:
+    """The fallback card's best guess: move the case to the team learned routing guessed."""
+    ack()
+    case, channel = payload.pair(payload.action_value(action), what="team to move to")
+    case_id = payload.number(case)  # refused before the desk is asked
+    desk.move(case_id, payload.user(body), channel=channel)
 
 
 # Buttons whose value is an id and whose whole job is one desk action by the clicker.

@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from bot.decide import learned
 from bot.decide.learned import DEFAULT_MIN_CONFIDENCE, Example, LearnedRouter, Prediction
 
 DESK = {
@@ -186,3 +187,55 @@ def test_regression_one_example_in_one_channel_trains_an_empty_router() -> None:
     router = LearnedRouter.train([Example("the crew uniform smelled of smoke", "#service")])
     assert not router.trained
     assert router.predict("crew uniform smoke") is None
+
+
+# ---- the best guess, for the fallback card ------------------------------------------------------
+
+
+def test_below_the_threshold_the_best_guess_is_still_told() -> None:
+    text = "my luggage was delayed"  # half baggage, half delays
+    strict = LearnedRouter.train(_examples(), min_confidence=0.99)
+    guess = strict.best_guess(text)
+    assert strict.predict(text) is None
+    assert guess is not None and guess.confidence < 0.99
+    assert (guess.channel, guess.confidence) == strict.scores(text)[0]
+    assert guess.why.startswith(f"learned from 18 examples: {guess.confidence:.2f} like")
+
+
+def test_when_sure_the_prediction_is_the_best_guess(router: LearnedRouter) -> None:
+    for text in ["my suitcase is lost", "refund please", "delayed at the gate"]:
+        assert router.predict(text) == router.best_guess(text)
+
+
+@pytest.mark.parametrize("text", ["", "@AcmeAir", "ありがとう"])
+def test_nothing_known_means_no_best_guess_either(router: LearnedRouter, text: str) -> None:
+    assert router.best_guess(text) is None
+    assert LearnedRouter.train([]).best_guess("my suitcase is lost") is None
+
+
+# ---- small teams and near words -----------------------------------------------------------------
+
+
+def test_a_quiet_team_still_gets_its_own_mentions() -> None:
+    """Lopsided teaching (a busy team, a quiet one): the quiet team's clear case still goes there,
+    not to the busy team because it is busy."""
+    busy = [Example(f"{text} {n}", "#delays") for n in range(8) for text in DESK["#delays"]]
+    quiet = [Example(text, "#baggage") for text in DESK["#baggage"][:3]]
+    lopsided = LearnedRouter.train([*busy, *quiet], min_confidence=0.0)
+    found = lopsided.predict("the carousel lost my suitcase")
+    assert found is not None and found.channel == "#baggage"
+
+
+def test_two_words_near_each_other_count_in_either_order() -> None:
+    """ "lost … bag" is one clue however it is phrased; function words do not count as distance."""
+    one = learned._word_features(learned._tokens("they lost my bag"))
+    other = learned._word_features(learned._tokens("the bag got lost"))
+    assert "bag~lost" in one and "bag~lost" in other
+    far = learned._word_features(learned._tokens("lost the plot, then a seat, a meal, a bag"))
+    assert "bag~lost" not in far  # more than NEAR content words apart
+
+
+def test_class_weights_even_out_the_teams() -> None:
+    weights = learned._class_weights([0, 0, 0, 1], 2)
+    assert weights[1] > 1.0 > weights[0]
+    assert learned._class_weights([0, 1, 0, 1], 2) == [1.0, 1.0]

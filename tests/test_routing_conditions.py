@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.decide.routing import Clock, Facts, Router, bump
+from bot.decide.routing import BestGuess, Clock, Facts, Router, bump
 from bot.decide.rules import RuleSpec, parse_window
 from bot.models import Priority, RouteDecision, Sentiment
 
@@ -391,12 +391,16 @@ class Guess:
 
 @dataclass
 class FakeLearner:
-    guess: Guess | None
+    guess: Guess | None  # what it is sure enough about
     asked: list[str]
+    unsure: Guess | None = None  # its best guess when not sure enough
 
     def predict(self, text: str) -> Guess | None:
         self.asked.append(text)
         return self.guess
+
+    def best_guess(self, text: str) -> Guess | None:
+        return self.guess or self.unsure
 
 
 REFUNDS = RuleSpec("refunds", "#care-refunds", keywords=("refund",))
@@ -436,6 +440,46 @@ def test_an_unsure_learner_leaves_the_fallback() -> None:
     router = Router.from_specs([REFUNDS], fallback="#care-general", learned=learner)
     decision = router.route(facts("the meal never came"))
     assert (decision.channel, decision.via) == ("#care-general", "fallback")
+    assert decision.why == "no rule matched (1 checked); fallback channel"
+    assert BestGuess.told_in(decision.why) is None
+
+
+def test_an_unsure_learner_tells_its_best_guess_in_the_why() -> None:
+    learner = FakeLearner(None, [], unsure=Guess("#care-meals", 0.3149, "unsure"))
+    router = Router.from_specs([REFUNDS], fallback="#care-general", learned=learner)
+    decision = router.route(facts("the meal never came"))
+    assert (decision.channel, decision.via) == ("#care-general", "fallback")
+    assert decision.why == (
+        "no rule matched (1 checked); learned routing unsure, best guess #care-meals (0.31); "
+        "fallback channel"
+    )
+    assert BestGuess.told_in(decision.why) == BestGuess("#care-meals", 0.31)
+
+
+def test_a_best_guess_of_the_fallback_itself_is_not_told() -> None:
+    learner = FakeLearner(None, [], unsure=Guess("#care-general", 0.4, "unsure"))
+    router = Router.from_specs([REFUNDS], fallback="#care-general", learned=learner)
+    assert router.route(facts("the meal never came")).why == (
+        "no rule matched (1 checked); fallback channel"
+    )
+
+
+@pytest.mark.parametrize(
+    "why",
+    [
+        "no rule matched (3 checked); fallback channel",
+        "rule 2 “refunds”: keyword “refund”",
+        "learned routing unsure, best guess  (0.40)",
+        "learned routing unsure, best guess #x (2.50)",
+    ],
+)
+def test_a_why_without_a_well_formed_best_guess_tells_none(why: str) -> None:
+    assert BestGuess.told_in(why) is None
+
+
+def test_a_best_guess_reads_back_what_it_wrote() -> None:
+    guess = BestGuess("#care-baggage", 1.0)
+    assert BestGuess.told_in(f"x; {guess.why}; fallback channel") == guess
 
 
 def test_with_learned_keeps_the_rules_and_adds_the_learner() -> None:

@@ -271,6 +271,7 @@ ACTIONS: dict[str, Entry] = {
     ids.RELEASE_ACTION: Entry(AGENT, value=str(CASE)),
     ids.TAKE_OVER_ACTION: Entry(LEAD, value=str(CASE)),
     ids.MOVE_ACTION: Entry(AGENT, option=f"{CASE}|#care-baggage"),
+    ids.MOVE_TO_GUESS_ACTION: Entry(AGENT, value=f"{CASE}|#care-baggage"),  # a best guess
     ids.STORM_ANSWER_ACTION: Entry(AGENT, value="1"),
     ids.EDIT_ACTION: Entry(AGENT, meta={"case": CASE, "body": "Hello", "template": ""}),
     ids.MARK_ANSWERED_ACTION: Entry(AGENT, value=str(CASE)),

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.config import networks as nets
 from bot.config import operations as ops
 from bot.decide import voice
+from bot.decide.learned import DEFAULT_MIN_CONFIDENCE
 from bot.decide.rules import RULE_SCHEMA, parse_window
 from bot.schema import (
     Key,
@@ -168,7 +169,7 @@ SCHEMA: dict[str, Key] = {
         "table",
         schema={
             "fallback_channel": Key("str", check=_channel),
-            "learned_min_confidence": Key("float", 0.5, check=between(0, 1)),
+            "learned_min_confidence": Key("float", DEFAULT_MIN_CONFIDENCE, check=between(0, 1)),
             "dry_run_mentions": Key("int", 200, check=between(1, 5000)),
             "rules": Key("tables", (), schema=RULE_SCHEMA),
         },

@@ -17,6 +17,7 @@ from bot.config import networks as nets
 from bot.config import operations as ops
 from bot.config.fields import SCHEMA
 from bot.decide import voice
+from bot.decide.learned import DEFAULT_MIN_CONFIDENCE
 from bot.decide.playbooks import Template, duplicate_ids, parse_playbook
 from bot.decide.rules import RULE_SCHEMA, RuleSpec
 from bot.decide.sla import DEFAULT_POLICY, Policy
@@ -135,7 +136,7 @@ class Config:
     agents: tuple[Agent, ...]
     leads: Leads = Leads()
     triage: TriageSettings = TriageSettings()
-    learned_min_confidence: float = 0.5
+    learned_min_confidence: float = DEFAULT_MIN_CONFIDENCE
     dry_run_mentions: int = 200
     quotes: str = "case"
     storms: StormSettings = StormSettings()

@@ -1,10 +1,20 @@
 """Learned routing: route a mention by likeness to labelled examples, with a calibrated confidence.
 
 The model is a small ensemble chosen by cross-validation on labelled airline complaints (see
-bench/eval_routing.py): a softmax logistic regression on word unigrams and bigrams (lightly
-stemmed), trained with a few epochs of SGD, averaged with a complement naive Bayes that also sees
-character 4-grams so typos and variants ("lugage", "cancelation") still count. The confidence is
-the averaged probability of the best channel, so a threshold means "how sure".
+bench/eval_routing.py): a softmax logistic regression on word unigrams, bigrams and near pairs
+(two content words close together, in either order; lightly stemmed), trained with a few epochs
+of SGD, averaged with a complement naive Bayes that also sees character 4-grams so typos and
+variants ("lugage", "cancelation") still count. The confidence is the averaged probability of the
+best channel, so a threshold means "how sure".
+
+Small teams: taught examples are usually lopsided (one busy team, a few quiet ones), and a plain
+model learns to say "the busy team" whenever in doubt. So the logistic regression weighs each
+example by how rare its channel is (the square root of "balanced" class weights), and naive
+Bayes has no priors. Cross-validation: the recall of quiet teams goes up at no cost in accuracy
+(fully balanced weights lift it further but cost accuracy).
+
+Unsure: below ``min_confidence`` ``predict`` says nothing (the mention goes to the fallback), but
+``best_guess`` still names the most likely channel, so the fallback card can offer it.
 
 Pure: no I/O. Train in memory from examples (agents' "Move to…" and `earshot routing teach`), then
 predict many times; training is deterministic and does not depend on the order of the examples.
@@ -23,7 +33,13 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-DEFAULT_MIN_CONFIDENCE = 0.5
+# Chosen by cross-validation inside the training folds (bench/eval_routing.py): the highest
+# threshold that costs at most one mention in a thousand against always answering. Lower than
+# "more likely right than wrong" on purpose: a case in the fallback is not routed at all, and its
+# card still offers the best guess.
+DEFAULT_MIN_CONFIDENCE = 0.25
+CLASS_WEIGHT_POWER = 0.5  # logistic regression: 0 no class weights, 1 fully balanced
+NEAR = 3  # near pairs: content words at most this many content words apart
 EPOCHS = 3  # logistic regression: passes of SGD over the examples
 LEARNING_RATE = 0.5  # first epoch; divided by the epoch number after that
 NB_ALPHA = 0.5  # complement naive Bayes: additive smoothing
@@ -96,10 +112,22 @@ def _tokens(text: str) -> list[_Token]:
 
 
 def _word_features(tokens: Sequence[_Token]) -> list[str]:
-    """Stemmed unigrams and bigrams, each once."""
+    """Stemmed unigrams, bigrams and near pairs, each once."""
     stems = [t.stem for t in tokens]
     bigrams = [f"{a} {b}" for a, b in itertools.pairwise(stems)]
-    return list(dict.fromkeys(stems + bigrams))
+    return list(dict.fromkeys(stems + bigrams + _near_pairs(tokens)))
+
+
+def _near_pairs(tokens: Sequence[_Token]) -> list[str]:
+    """Two content words at most NEAR words apart (function words skipped), in either order:
+    "lost … bag" is one clue however it is phrased ("lost my bag", "bag got lost")."""
+    content = [t.stem for t in tokens if t.surface not in _QUIET]
+    return [
+        f"{min(a, b)}~{max(a, b)}"
+        for i, a in enumerate(content)
+        for b in content[i + 1 : i + 1 + NEAR]
+        if a != b
+    ]
 
 
 def _char_features(tokens: Sequence[_Token]) -> list[str]:
@@ -138,9 +166,11 @@ def _prune(docs: Sequence[tuple[list[str], int]]) -> list[tuple[list[str], int]]
 def _train_logistic(
     docs: Sequence[tuple[list[str], int]], k: int
 ) -> tuple[dict[str, list[float]], list[float]]:
-    """Softmax regression by SGD: binary features, step scaled by 1/sqrt(features), no penalty."""
+    """Softmax regression by SGD: binary features, step scaled by 1/sqrt(features) and by the
+    weight of the example's channel, no penalty."""
     index = {f: i for i, f in enumerate(dict.fromkeys(f for feats, _ in docs for f in feats))}
-    encoded = [_Doc.encode(feats, y, index) for feats, y in docs if feats]
+    weights = _class_weights([y for _, y in docs], k)
+    encoded = [_Doc.encode(feats, y, index, weights[y]) for feats, y in docs if feats]
     columns = [[0.0] * (len(index) + 1) for _ in range(k)]  # + an always-zero slot
     bias = [0.0] * k
     order = list(range(len(encoded)))
@@ -150,8 +180,17 @@ def _train_logistic(
         eta = LEARNING_RATE / (1 + epoch)
         for j in order:
             _sgd_step(encoded[j], columns, bias, eta)
-    weights = {f: _centred([col[i] for col in columns]) for f, i in index.items()}
-    return weights, _centred(bias)
+    learned = {f: _centred([col[i] for col in columns]) for f, i in index.items()}
+    return learned, _centred(bias)
+
+
+def _class_weights(labels: Sequence[int], k: int) -> list[float]:
+    """(N / (K · n_c)) ^ CLASS_WEIGHT_POWER per channel: a rare channel's examples count more, so
+    that together each channel weighs about the same (1.0 for all when they are even)."""
+    sizes = Counter(labels)
+    return [
+        (len(labels) / (k * sizes[c])) ** CLASS_WEIGHT_POWER if sizes[c] else 0.0 for c in range(k)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,13 +200,15 @@ class _Doc:
     ids: list[int]
     pick: operator.itemgetter[tuple[float, ...]]
     label: int
-    scale: float
+    scale: float  # 1/sqrt(features), times the weight of its channel
+    weight: float  # its channel's class weight (the bias moves by it)
 
     @classmethod
-    def encode(cls, feats: Sequence[str], label: int, index: dict[str, int]) -> _Doc:
+    def encode(cls, feats: Sequence[str], label: int, index: dict[str, int], weight: float) -> _Doc:
         ids = [index[f] for f in feats]
         # the zero slot makes itemgetter return a tuple even for a one-feature example
-        return cls(ids, operator.itemgetter(*ids, len(index)), label, 1 / math.sqrt(len(ids)))
+        pick = operator.itemgetter(*ids, len(index))
+        return cls(ids, pick, label, weight / math.sqrt(len(ids)), weight)
 
 
 def _sgd_step(doc: _Doc, columns: list[list[float]], bias: list[float], eta: float) -> None:
@@ -178,7 +219,7 @@ def _sgd_step(doc: _Doc, columns: list[list[float]], bias: list[float], eta: flo
     for c, g in enumerate(grads):
         if abs(g) < 1e-3:  # nothing to learn for this channel; skipping makes training fast
             continue
-        bias[c] -= eta * g
+        bias[c] -= eta * doc.weight * g
         col, delta = columns[c], eta * doc.scale * g
         for i in doc.ids:
             col[i] -= delta
@@ -187,7 +228,9 @@ def _sgd_step(doc: _Doc, columns: list[list[float]], bias: list[float], eta: flo
 def _train_complement_nb(
     docs: Sequence[tuple[list[str], int]], k: int
 ) -> tuple[dict[str, list[float]], list[float]]:
-    """Complement naive Bayes: a feature counts for a class by how rare it is in the others."""
+    """Complement naive Bayes: a feature counts for a class by how rare it is in the others.
+    Without priors, so a quiet team is not outvoted for being quiet (cross-validation: as
+    accurate, better recall of small teams)."""
     per_class = [Counter[str]() for _ in range(k)]
     for feats, y in docs:
         per_class[y].update(feats)
@@ -198,9 +241,7 @@ def _train_complement_nb(
     log_denominators = _centred([math.log(max(d, NB_ALPHA)) for d in denominators])
     log_counts = [math.log(n + NB_ALPHA) for n in range(len(docs) + 1)]
     weights = {f: _nb_row(row, log_denominators, log_counts) for f, row in counts.items()}
-    sizes = Counter(y for _, y in docs)
-    priors = _centred([math.log(sizes[c] / len(docs)) for c in range(k)])
-    return weights, priors
+    return weights, [0.0] * k  # no priors: the logistic regression's bias carries the shares
 
 
 def _nb_row(
@@ -266,9 +307,16 @@ class LearnedRouter:
         return sorted(zip(self.channels, probabilities, strict=True), key=lambda p: (-p[1], p[0]))
 
     def predict(self, text: str) -> Prediction | None:
-        """The best channel when confident enough; None when untrained, when fewer than two
-        channels were taught, when nothing in the text was seen in training, or below the
-        threshold."""
+        """The best channel when confident enough (at least ``min_confidence``); None when
+        untrained, when fewer than two channels were taught, when nothing in the text was seen
+        in training, or below the threshold."""
+        guess = self.best_guess(text)
+        return guess if guess is not None and guess.confidence >= self.min_confidence else None
+
+    def best_guess(self, text: str) -> Prediction | None:
+        """The most likely channel whatever the threshold (for a fallback card to offer); None
+        when untrained, when fewer than two channels were taught, or when nothing in the text
+        was seen in training."""
         if len(self.channels) < 2:
             return None
         tokens = _tokens(text)
@@ -277,10 +325,7 @@ class LearnedRouter:
             return None
         probabilities = self._probabilities(rows)
         best = min(range(len(self.channels)), key=lambda c: (-probabilities[c], self.channels[c]))
-        confidence = probabilities[best]
-        if confidence < self.min_confidence:
-            return None
-        channel = self.channels[best]
+        confidence, channel = probabilities[best], self.channels[best]
         telling = self._telling_words(tokens, best)
         return Prediction(channel, confidence, _why(self.size, confidence, channel, telling))
 

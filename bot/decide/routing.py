@@ -82,9 +82,12 @@ class Facts:
 
 
 class Learner(Protocol):
-    """Learned routing: a channel for a text when confident enough, else None."""
+    """Learned routing: a channel for a text when confident enough, else None; and its best
+    guess whatever the confidence, which the fallback card offers as a one-click move."""
 
     def predict(self, text: str) -> LearnedGuess | None: ...
+
+    def best_guess(self, text: str) -> LearnedGuess | None: ...
 
 
 class LearnedGuess(Protocol):
@@ -439,8 +442,34 @@ class Router:
         if guess is not None:
             why = f"no rule matched; {guess.why}"
             return RouteDecision(guess.channel, None, why, priority=facts.priority, via="learned")
-        why = f"no rule matched ({len(self.rules)} checked); fallback channel"
+        unsure = self.learned.best_guess(facts.text) if self.learned else None
+        why = f"no rule matched ({len(self.rules)} checked); "
+        if unsure is not None and unsure.channel != self.fallback:
+            why += f"{BestGuess(unsure.channel, unsure.confidence).why}; "
+        why += "fallback channel"
         return RouteDecision(self.fallback, None, why, priority=facts.priority, via="fallback")
+
+
+_BEST_GUESS = re.compile(r"learned routing unsure, best guess (\S+) \((0(?:\.\d+)?|1(?:\.0+)?)\)")
+
+
+@dataclass(frozen=True, slots=True)
+class BestGuess:
+    """Where learned routing would have sent a mention it was not sure enough about. It is
+    told in the decision's why, which the case keeps, so the fallback card can offer it."""
+
+    channel: str
+    confidence: float
+
+    @property
+    def why(self) -> str:
+        return f"learned routing unsure, best guess {self.channel} ({self.confidence:.2f})"
+
+    @classmethod
+    def told_in(cls, why: str) -> BestGuess | None:
+        """The best guess a routing why tells, or None."""
+        found = _BEST_GUESS.search(why)
+        return cls(found.group(1), float(found.group(2))) if found else None
 
 
 def _decided(spec: RuleSpec, position: int, reason: str, facts: Facts) -> RouteDecision:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.decide.routing import BestGuess
 from bot.decide.x_rules import message_intent, reply_intent
 from bot.models import (
     NETWORK_NAMES,
@@ -26,6 +27,7 @@ from bot.slack.views.ids import (
     DM_ON_X_ACTION,
     MARK_ANSWERED_ACTION,
     MOVE_ACTION,
+    MOVE_TO_GUESS_ACTION,
     OPEN_CARD_ACTION,
     RELEASE_ACTION,
     REOPEN_ACTION,
@@ -299,7 +301,7 @@ def _replied(view: CardView) -> Block:
 
 def _open_actions(view: CardView) -> list[Block]:
     case = view.case
-    blocks: list[Block] = []
+    blocks: list[Block] = _best_guess(case)
     if view.suggestions:
         buttons = [
             button(f"💬 {s.label}", f"{SUGGEST_ACTION}_{i}", f"{case.id}|{s.template}")
@@ -330,6 +332,22 @@ def _open_actions(view: CardView) -> list[Block]:
         earlier = f"Answered earlier by {view.name(case.replied_by)}; the customer wrote again."
         blocks.append(context(f"💬 {earlier}"))
     return blocks
+
+
+def _best_guess(case: Case) -> list[Block]:
+    """A case in the fallback because learned routing was not sure enough: where it would have
+    gone, with a button that moves it there (as *Move to…* does: the move also teaches)."""
+    guess = BestGuess.told_in(case.why) if case.via == "fallback" else None
+    if guess is None or guess.channel == case.channel:
+        return []
+    where = escape(guess.channel)
+    line = section(
+        f"🧭 *Best guess: {where}* (confidence {guess.confidence:.2f}, below the threshold "
+        "for routing it there)"
+    )
+    value = f"{case.id}|{guess.channel}"
+    line["accessory"] = button(f"Move to {guess.channel}", MOVE_TO_GUESS_ACTION, value)
+    return [line]
 
 
 def _answer_on_x(view: CardView) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ RETRY_ACTION = "earshot_retry"
 RELEASE_ACTION = "earshot_release"
 TAKE_OVER_ACTION = "earshot_take_over"
 MOVE_ACTION = "earshot_move"
+MOVE_TO_GUESS_ACTION = "earshot_move_to_guess"  # the fallback card's best guess, one click
 STORM_ANSWER_ACTION = "earshot_storm_answer"
 EDIT_ACTION = "earshot_edit"
 MARK_ANSWERED_ACTION = "earshot_mark_answered"
