@@ -47,7 +47,7 @@ def approve_edit_clicked(
     ack()
     approval = approvals.pending(_approval(action), payload.user(body))
     client.views_open(
-        trigger_id=body["trigger_id"], view=approval_views.approve_edit_modal(approval)
+        trigger_id=payload.trigger(body), view=approval_views.approve_edit_modal(approval)
     )
 
 
@@ -61,7 +61,7 @@ def reject_clicked(
 ) -> None:
     ack()
     approval = approvals.pending(_approval(action), payload.user(body))
-    client.views_open(trigger_id=body["trigger_id"], view=approval_views.reject_modal(approval))
+    client.views_open(trigger_id=payload.trigger(body), view=approval_views.reject_modal(approval))
 
 
 def edited(

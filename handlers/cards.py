@@ -62,7 +62,7 @@ def _open_compose(
 ) -> None:
     draft = desk.draft(case_id, payload.user(body), template_id=template)
     view = modals.compose_modal(compose_view(draft))
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    client.views_open(trigger_id=payload.trigger(body), view=view)
 
 
 def move_chosen(ack: Ack, body: dict[str, Any], action: Action, *, desk: Desk) -> None:

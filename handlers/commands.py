@@ -16,7 +16,7 @@ from bot.problems import did_you_mean
 from bot.services import Services
 from bot.slack.views import kit, queue
 from bot.slack.views import rules as rb
-from handlers import operations
+from handlers import operations, payload
 from handlers.routing import dry_run_view, history_lines
 from handlers.wiring import named
 
@@ -42,7 +42,7 @@ OpenView = Callable[[dict[str, Any]], None]
 
 
 def _open_view(client: WebClient, command: dict[str, Any], view: dict[str, Any]) -> None:
-    client.views_open(trigger_id=command["trigger_id"], view=view)
+    client.views_open(trigger_id=payload.trigger(command), view=view)
 
 
 def _dispatch(ack: Ack, services: Services, command: dict[str, Any], open_view: OpenView) -> None:

@@ -52,6 +52,15 @@ def meta(view: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
+def trigger(body: Mapping[str, Any]) -> str:
+    """The trigger id a modal opens with: Slack sends one with every click and command, valid
+    for 3 seconds. A payload without one cannot open anything."""
+    found = body.get("trigger_id")
+    if not isinstance(found, str) or not found:
+        raise Refused(f"Slack sent no way to open a form with that. {STALE}")
+    return found
+
+
 def user(body: Mapping[str, Any]) -> str:
     who = body.get("user")
     found = who.get("id") if isinstance(who, Mapping) else body.get("user_id")

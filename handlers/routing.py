@@ -77,7 +77,7 @@ def add_clicked(ack: Ack, body: dict[str, Any], client: WebClient, *, steering: 
     ack()
     steering.require_lead(payload.user(body), attempted="add a rule")
     view = rb.rule_editor(None, channels=_channels(steering))
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    client.views_open(trigger_id=payload.trigger(body), view=view)
 
 
 def menu_chosen(
@@ -90,7 +90,7 @@ def menu_chosen(
         view = rb.rule_editor(steering.rule_to_edit(user, name), channels=_channels(steering))
     else:
         view = dry_run_view(_propose(steering, user=user, verb=verb, name=name))
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    client.views_open(trigger_id=payload.trigger(body), view=view)
 
 
 def editor_submitted(
@@ -156,7 +156,7 @@ def undo_clicked(
     value = payload.action_value(action)
     version = payload.number(value, what="version") if value else None
     run = steering.propose_undo(payload.user(body), version=version)
-    client.views_open(trigger_id=body["trigger_id"], view=dry_run_view(run))
+    client.views_open(trigger_id=payload.trigger(body), view=dry_run_view(run))
 
 
 def history_lines(steering: Steering, directory: Directory) -> list[rb.HistoryLine]:

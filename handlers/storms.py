@@ -34,7 +34,7 @@ def storm_answer_clicked(
     ack()
     storm = payload.number(payload.action_value(action), what="storm")
     plan = desk.plan_storm_answer(storm, payload.user(body))
-    client.views_open(trigger_id=body["trigger_id"], view=storms.storm_answer_modal(plan))
+    client.views_open(trigger_id=payload.trigger(body), view=storms.storm_answer_modal(plan))
 
 
 def storm_template_changed(

@@ -431,6 +431,19 @@ def test_random_signed_slack_requests_never_crash_the_bot(
     assert "Traceback" not in said.body
 
 
+def test_answering_a_storm_that_does_not_exist_is_refused_in_words(bot: Sandbox) -> None:
+    """An old or altered "Answer all" button: the agent is told, no form opens."""
+    assert bot.driver is not None
+    action = {"action_id": ids.STORM_ANSWER_ACTION, "value": "999"}
+    payload = {"type": "block_actions", "user": {"id": JANE, "name": "x"}, "actions": [action]}
+    assert bot.driver.interactive(payload).status == 200
+    said = "Storm #999 has no cases to answer."
+    told = bot.slack.wait_for(  # no channel in the payload: a direct message
+        lambda: [m for m in bot.slack.messages() if said in str(m.get("text"))], timeout=10
+    )
+    assert told and not bot.slack.views()
+
+
 def test_a_signed_form_without_a_payload_is_not_a_crash(bot: Sandbox) -> None:
     assert bot.driver is not None
     body = urlencode({"nonsense": "yes"})

@@ -29,6 +29,8 @@ class StormAnswering(Replying):
         """What answering a storm with one template would post: shown before anything goes out."""
         agent = self.agent(user_id, action="reply to customers")
         members = self._store.storm_members(storm_id)
+        if not members:
+            raise Refused(f"Storm #{storm_id} has no cases to answer.")
         todo = [case for case, _ in members if not self._storm_skip(case, user_id)]
         library = self._directory.library
         options = tuple((i, label) for i, label in library.choices() if not has_slots(library, i))
