@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -11,6 +12,7 @@ from slack_sdk import WebClient
 from bot.desk.access import Refused
 from bot.desk.approvals import Approvals
 from bot.desk.desk import Desk
+from bot.models import Approval
 from bot.services import Services
 from bot.slack.views import approvals as approval_views
 from bot.slack.views import ids, modals
@@ -45,10 +47,7 @@ def approve_edit_clicked(
     approvals: Approvals,
 ) -> None:
     ack()
-    approval = approvals.pending(_approval(action), payload.user(body))
-    client.views_open(
-        trigger_id=payload.trigger(body), view=approval_views.approve_edit_modal(approval)
-    )
+    _open(approval_views.approve_edit_modal, approvals, body, action, client)
 
 
 def reject_clicked(
@@ -60,8 +59,7 @@ def reject_clicked(
     approvals: Approvals,
 ) -> None:
     ack()
-    approval = approvals.pending(_approval(action), payload.user(body))
-    client.views_open(trigger_id=payload.trigger(body), view=approval_views.reject_modal(approval))
+    _open(approval_views.reject_modal, approvals, body, action, client)
 
 
 def edited(
@@ -86,6 +84,18 @@ def rejected(ack: Ack, body: dict[str, Any], view: dict[str, Any], *, approvals:
         ack(response_action="errors", errors={ids.NOTE_BLOCK: str(exc)})
         return
     ack()
+
+
+def _open(
+    modal: Callable[[Approval], dict[str, Any]],
+    approvals: Approvals,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+) -> None:
+    """Open a lead's form about a pending approval (refused when it is no longer pending)."""
+    approval = approvals.pending(_approval(action), payload.user(body))
+    client.views_open(trigger_id=payload.trigger(body), view=modal(approval))
 
 
 def _approval(source: dict[str, Any]) -> int:

@@ -18,7 +18,6 @@ from typing import Protocol
 from bot.clock import Clock
 from bot.decide.assess import Assessment, TriageFn, assess, skip_reason
 from bot.decide.noise import noise_reason
-from bot.decide.routing import BestGuess
 from bot.live.library import Library
 from bot.live.rulebook import RuleBook
 from bot.models import Case, Mention
@@ -288,9 +287,9 @@ class Inbound:
         decision = result.decision
         own = self._fallbacks.get(mention.brand or "")
         if decision.via == "fallback" and own:
-            why = f"{mention.brand}'s fallback channel"
-            if guess := BestGuess.told_in(decision.why):
-                why += f"; {guess.why}"  # the card still offers the guess
+            why = (
+                f"{decision.why} ({mention.brand}'s own)"  # keeps what routing said, its guess too
+            )
             decision = replace(decision, channel=own, why=why)
         suggestions = [
             {"template": s.template.id, "score": round(s.score, 1), "why": s.why, "via": s.via}
